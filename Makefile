@@ -1,0 +1,119 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# sanso: make, make check, make install, make bench.  V=1 shows commands.
+
+VERSION := 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DATADIR ?= $(PREFIX)/share/sanso
+DESTDIR ?=
+PKG_CONFIG ?= pkg-config
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wmissing-prototypes \
+	-Wstrict-prototypes -Wformat=2 -Wwrite-strings -MMD -MP
+CPPFLAGS += -iquote include -D_GNU_SOURCE -DSANSO_VERSION='"$(VERSION)"'
+
+PKGS := yaml-0.1 libnftnl libmnl libcrypto libpsl
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)
+
+# SANITIZE=1 builds everything with ASan and UBSan into its own tree.
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+BUILD ?= build
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+SRCS := $(sort $(wildcard src/*.c))
+LIB_SRCS := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libsanso.a
+BIN := $(BUILD)/sanso
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
+
+all: $(BIN)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIB): $(LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BIN): $(BUILD)/obj/main.o $(LIB)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(LIB) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# The test suite: unit tests, golden files, a bounded fuzz run, man page
+# lint, then the namespace lab (needs root; it says so when it skips).
+check: check-unit check-golden check-fuzz check-man check-lab
+
+check-unit: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+check-golden: $(BIN)
+	$(Q)tests/golden/run.sh $(BIN)
+
+# Rewrites the expected outputs; review `git diff tests/golden` after.
+golden-update: $(BIN)
+	$(Q)tests/golden/run.sh --update $(BIN)
+
+FUZZ_SECONDS ?= 20
+check-fuzz:
+	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+check-man:
+	$(Q)mandoc -Tlint -W warning man/sanso.8 man/sanso-zones.5
+
+check-lab: $(BIN)
+	$(Q)tests/lab/run.sh $(BIN)
+
+demo: $(BIN)
+	$(Q)tests/lab/demo.sh $(BIN) zones/example-city.yaml
+
+bench: $(BIN)
+	$(Q)tests/bench/run.sh $(BIN)
+
+install: $(BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/zones
+	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/sanso
+	install -m 0644 man/sanso.8 $(DESTDIR)$(MANDIR)/man8/sanso.8
+	install -m 0644 man/sanso-zones.5 $(DESTDIR)$(MANDIR)/man5/sanso-zones.5
+	install -m 0644 zones/*.yaml $(DESTDIR)$(DATADIR)/zones/
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sanso $(DESTDIR)$(MANDIR)/man8/sanso.8 \
+		$(DESTDIR)$(MANDIR)/man5/sanso-zones.5
+	rm -rf $(DESTDIR)$(DATADIR)
+
+clean:
+	rm -rf build
+
+.PHONY: all check check-unit check-golden golden-update check-fuzz \
+	check-man check-lab demo bench install uninstall clean
+
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d

@@ -1,0 +1,13 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Installs the Debian packages sanso needs to build, test and run its lab.
+# Run as root on Debian 12 or later.
+set -e
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends \
+	build-essential pkg-config clang \
+	libyaml-dev libnftnl-dev libmnl-dev libcmocka-dev libpsl-dev \
+	publicsuffix libssl-dev tzdata \
+	nftables iproute2 conntrack netcat-openbsd iputils-ping \
+	dnsmasq-base dnsutils mandoc graphviz

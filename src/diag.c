@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag.h"
+
+#define DIAG_DEFAULT_MAX 10000
+
+void diag_add(struct diags *d, const struct loc *loc, enum diag_sev sev,
+	      const char *code, const char *flow, const char *fmt, ...)
+{
+	struct diag *g;
+	va_list ap;
+	size_t max = d->max ? d->max : DIAG_DEFAULT_MAX;
+
+	if (sev == DIAG_ERROR)
+		d->errors++;
+	else
+		d->warnings++;
+	if (d->n >= max)
+		goto lost;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 16;
+		struct diag *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v)
+			goto lost;
+		d->v = v;
+		d->cap = cap;
+	}
+	g = &d->v[d->n];
+	memset(g, 0, sizeof(*g));
+	if (loc) {
+		g->loc = *loc;
+		g->loc.file = loc->file ? strdup(loc->file) : NULL;
+	}
+	g->sev = sev;
+	snprintf(g->code, sizeof(g->code), "%s", code);
+	g->flow = flow ? strdup(flow) : NULL;
+	va_start(ap, fmt);
+	if (vasprintf(&g->msg, fmt, ap) < 0)
+		g->msg = NULL;
+	va_end(ap);
+	if (!g->msg) {
+		free((char *)g->loc.file);
+		free(g->flow);
+		goto lost;
+	}
+	d->n++;
+	return;
+lost:
+	d->dropped++;
+}
+
+int diag_has(const struct diags *d, const char *code)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->v[i].code, code))
+			return 1;
+	return 0;
+}
+
+void diags_free(struct diags *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++) {
+		free((char *)d->v[i].loc.file);
+		free(d->v[i].msg);
+		free(d->v[i].flow);
+	}
+	free(d->v);
+	memset(d, 0, sizeof(*d));
+}
+
+static const char *sev_name(enum diag_sev s)
+{
+	return s == DIAG_ERROR ? "error" : "warning";
+}
+
+void diags_print_text(const struct diags *d, FILE *out)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+
+		if (g->loc.file && g->loc.line > 0)
+			fprintf(out, "%s:%d:%d: ", g->loc.file, g->loc.line,
+				g->loc.col);
+		else if (g->loc.file)
+			fprintf(out, "%s: ", g->loc.file);
+		fprintf(out, "%s[%s]: %s\n", sev_name(g->sev), g->code,
+			g->msg);
+	}
+}
+
+void diags_print_summary(const struct diags *d, FILE *out)
+{
+	if (d->dropped)
+		fprintf(out, "(%zu more findings not shown)\n", d->dropped);
+	fprintf(out, "%u error%s, %u warning%s\n", d->errors,
+		d->errors == 1 ? "" : "s", d->warnings,
+		d->warnings == 1 ? "" : "s");
+}
+
+void json_str(FILE *out, const char *s)
+{
+	if (!s) {
+		fputs("null", out);
+		return;
+	}
+	fputc('"', out);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		switch (*p) {
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f)
+				fprintf(out, "\\u%04x", *p);
+			else
+				fputc(*p, out);
+		}
+	}
+	fputc('"', out);
+}
+
+void diags_print_json(const struct diags *d, FILE *out)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct diag *g = &d->v[i];
+
+		fputs(i ? ",\n " : "\n ", out);
+		fputs("{\"file\":", out);
+		json_str(out, g->loc.file);
+		fprintf(out, ",\"line\":%d,\"column\":%d,\"severity\":",
+			g->loc.line, g->loc.col);
+		json_str(out, sev_name(g->sev));
+		fputs(",\"code\":", out);
+		json_str(out, g->code);
+		fputs(",\"message\":", out);
+		json_str(out, g->msg);
+		fputs(",\"flow\":", out);
+		json_str(out, g->flow);
+		fputc('}', out);
+	}
+	fputs(d->n ? "\n]\n" : "]\n", out);
+}

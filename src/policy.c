@@ -1,0 +1,833 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The compiled policy, built once per model and read by the generator and
+ * the monitor alike, so that "is this allowed" has one answer.
+ *
+ * Classification runs per conntrack event, so the zone networks and host
+ * addresses are flattened into a cut of each address family: sorted
+ * ranges, each carrying its longest match. CIDR prefixes never partly
+ * overlap, which makes the cut exact and at most 2n+1 ranges long, and a
+ * lookup one binary search.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "policy.h"
+#include "sched.h"
+
+struct u128 {
+	uint64_t hi, lo;
+};
+
+/* From `start` up to the next range's start, `addr` is the longest
+ * entry of policy.addrs that covers the address (-1: none). */
+struct pol_range {
+	struct u128 start;
+	int32_t addr;
+};
+
+struct pol_store {
+	struct prefix *pfx;	/* every rule's src and dst */
+	struct service *svc;	/* every flow's services */
+	struct pol_range *r4, *r6;
+	size_t n_r4, n_r6;
+	int32_t *parent;	/* per addrs entry: the next entry out, or -1 */
+};
+
+/* Deepest possible nesting of distinct prefixes: /0 to /128. */
+#define MAX_DEPTH 129
+
+/* ---- keys ---- */
+
+static bool family_ok(const struct prefix *p)
+{
+	return (p->family == AF_INET && p->len <= 32) ||
+	       (p->family == AF_INET6 && p->len <= 128);
+}
+
+static struct u128 key_first(const struct prefix *p)
+{
+	struct u128 k = { 0, 0 };
+	unsigned int host = (unsigned int)prefix_maxlen(p) - p->len;
+	int i;
+
+	if (p->family == AF_INET6) {
+		for (i = 0; i < 8; i++)
+			k.hi = k.hi << 8 | p->addr[i];
+		for (i = 8; i < 16; i++)
+			k.lo = k.lo << 8 | p->addr[i];
+	} else {
+		for (i = 0; i < 4; i++)
+			k.lo = k.lo << 8 | p->addr[i];
+	}
+	/* A query may carry host bits past its length. */
+	if (host >= 64) {
+		k.lo = 0;
+		if (host >= 128)
+			k.hi = 0;
+		else
+			k.hi &= ~((UINT64_C(1) << (host - 64)) - 1);
+	} else if (host) {
+		k.lo &= ~((UINT64_C(1) << host) - 1);
+	}
+	return k;
+}
+
+static struct u128 key_last(const struct prefix *p, struct u128 k)
+{
+	unsigned int host = (unsigned int)prefix_maxlen(p) - p->len;
+
+	if (host >= 64) {
+		k.lo = UINT64_MAX;
+		if (host >= 128)
+			k.hi = UINT64_MAX;
+		else
+			k.hi |= (UINT64_C(1) << (host - 64)) - 1;
+	} else if (host) {
+		k.lo |= (UINT64_C(1) << host) - 1;
+	}
+	return k;
+}
+
+static bool key_le(struct u128 a, struct u128 b)
+{
+	return a.hi < b.hi || (a.hi == b.hi && a.lo <= b.lo);
+}
+
+static bool key_eq(struct u128 a, struct u128 b)
+{
+	return a.hi == b.hi && a.lo == b.lo;
+}
+
+static struct u128 key_next(struct u128 k)
+{
+	k.lo++;
+	if (!k.lo)
+		k.hi++;
+	return k;
+}
+
+/* ---- the classification table ---- */
+
+static int addr_cmp(const void *a, const void *b)
+{
+	const struct pol_addr *x = a, *y = b;
+	int r = prefix_cmp(&x->p, &y->p);
+
+	if (r)
+		return r;
+	if ((x->host < 0) != (y->host < 0))
+		return x->host >= 0 ? -1 : 1;
+	if (x->host != y->host)
+		return x->host < y->host ? -1 : 1;
+	if (x->zone != y->zone)
+		return x->zone < y->zone ? -1 : 1;
+	return 0;
+}
+
+static void range_emit(struct pol_range *r, size_t *n, struct u128 start,
+		       int32_t addr)
+{
+	if (*n && key_eq(r[*n - 1].start, start)) {
+		r[*n - 1].addr = addr;
+		if (*n > 1 && r[*n - 2].addr == addr)
+			(*n)--;
+		return;
+	}
+	if (*n && r[*n - 1].addr == addr)
+		return;
+	r[*n].start = start;
+	r[*n].addr = addr;
+	(*n)++;
+}
+
+/*
+ * Cuts one family's address space at every entry's first address and
+ * just past its last. Entries come in prefix_cmp() order, so an entry
+ * follows the ones that contain it and a stack of open prefixes is
+ * enough; the first of equal prefixes is the one that wins.
+ */
+static int ranges_build(const struct pol_addr *a, size_t first, size_t n,
+			int32_t *parent, struct pol_range **out, size_t *n_out)
+{
+	struct pol_range *r;
+	int32_t stack[MAX_DEPTH];
+	struct u128 ends[MAX_DEPTH];
+	struct u128 zero = { 0, 0 };
+	size_t nr = 0, sp = 0, i;
+	int32_t win = -1;
+
+	r = calloc(2 * n + 1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	range_emit(r, &nr, zero, -1);
+	for (i = first; i < first + n; i++) {
+		struct u128 s = key_first(&a[i].p), e;
+
+		if (win >= 0 && prefix_equal(&a[i].p, &a[win].p)) {
+			parent[i] = win;
+			continue;
+		}
+		win = (int32_t)i;
+		e = key_last(&a[i].p, s);
+		while (sp && !key_le(s, ends[sp - 1])) {
+			sp--;
+			range_emit(r, &nr, key_next(ends[sp]),
+				   sp ? stack[sp - 1] : -1);
+		}
+		parent[i] = sp ? stack[sp - 1] : -1;
+		if (sp == MAX_DEPTH)	/* nested prefixes grow longer */
+			continue;
+		stack[sp] = (int32_t)i;
+		ends[sp++] = e;
+		range_emit(r, &nr, s, (int32_t)i);
+	}
+	while (sp) {
+		sp--;
+		if (ends[sp].hi == UINT64_MAX && ends[sp].lo == UINT64_MAX)
+			break;	/* and so do all the prefixes around it */
+		range_emit(r, &nr, key_next(ends[sp]), sp ? stack[sp - 1] : -1);
+	}
+	/* A v4 cut ends at 2^32; the search never looks past it. */
+	*out = r;
+	*n_out = nr;
+	return 0;
+}
+
+static int32_t range_find(const struct pol_range *r, size_t n, struct u128 k)
+{
+	size_t lo = 0, hi = n;
+
+	if (!n)
+		return -1;
+	/* r[0].start is 0: the answer is the last range starting <= k. */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (key_le(r[mid].start, k))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return r[lo].addr;
+}
+
+static int addrs_build(struct policy *p)
+{
+	const struct model *m = p->m;
+	struct pol_store *st = p->store;
+	size_t n = 0, i, j, n4;
+	int err;
+
+	for (i = 0; i < m->n_zones; i++)
+		n += m->zones[i].n_nets;
+	n += m->n_hosts;
+	p->addrs = calloc(n ? n : 1, sizeof(*p->addrs));
+	st->parent = calloc(n ? n : 1, sizeof(*st->parent));
+	if (!p->addrs || !st->parent)
+		return -ENOMEM;
+
+	n = 0;
+	for (i = 0; i < m->n_zones; i++) {
+		for (j = 0; j < m->zones[i].n_nets; j++) {
+			const struct prefix *pf = &m->zones[i].nets[j].p;
+
+			if (!family_ok(pf))
+				continue;
+			p->addrs[n].p = *pf;
+			p->addrs[n].zone = (int)i;
+			p->addrs[n++].host = -1;
+		}
+	}
+	for (i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+
+		if (h->zone < 0 || (size_t)h->zone >= m->n_zones ||
+		    !family_ok(&h->addr))
+			continue;
+		p->addrs[n].p = h->addr;
+		p->addrs[n].zone = h->zone;
+		p->addrs[n++].host = (int)i;
+	}
+	p->n_addrs = n;
+	qsort(p->addrs, n, sizeof(*p->addrs), addr_cmp);
+
+	/* AF_INET sorts before AF_INET6. */
+	for (n4 = 0; n4 < n && p->addrs[n4].p.family == AF_INET; n4++)
+		;
+	err = ranges_build(p->addrs, 0, n4, st->parent, &st->r4, &st->n_r4);
+	if (!err)
+		err = ranges_build(p->addrs, n4, n - n4, st->parent, &st->r6,
+				   &st->n_r6);
+	return err;
+}
+
+int policy_classify(const struct policy *p, const struct prefix *addr,
+		    int *zone, int *host)
+{
+	const struct pol_store *st = p->store;
+	int32_t i;
+
+	if (addr->family == AF_INET && addr->len <= 32)
+		i = range_find(st->r4, st->n_r4, key_first(addr));
+	else if (addr->family == AF_INET6 && addr->len <= 128)
+		i = range_find(st->r6, st->n_r6, key_first(addr));
+	else
+		i = -1;
+	while (i >= 0 && p->addrs[i].p.len > addr->len)
+		i = st->parent[i];
+	if (zone)
+		*zone = i >= 0 ? p->addrs[i].zone : -1;
+	if (host)
+		*host = i >= 0 ? p->addrs[i].host : -1;
+	return i >= 0 ? 0 : -ENOENT;
+}
+
+/* ---- rules ---- */
+
+/* One endpoint placed in one zone, toward one kind of destination. */
+struct item {
+	int zone;
+	int kind;		/* fqdn set, or -1 for addresses */
+	size_t ep;
+};
+
+/* The normalised addresses of a flow's endpoints in one zone. */
+struct group {
+	int zone, kind;
+	size_t off, n;
+};
+
+struct prule {
+	struct pol_rule r;
+	size_t src_off, dst_off, svc_off;
+};
+
+struct group_vec {
+	struct group *v;
+	size_t n, cap;
+};
+
+struct build {
+	const struct model *m;
+	struct prefix *pfx;	/* the pool, becomes store->pfx */
+	size_t n_pfx, cap_pfx;
+	struct service *svc;	/* the pool, becomes store->svc */
+	size_t n_svc, cap_svc;
+	struct prule *rules;
+	size_t n_rules, cap_rules;
+	struct item *items;
+	size_t n_items, cap_items;
+	struct group_vec sg, dg;
+	int *ext;		/* zones of tier external */
+	size_t n_ext;
+};
+
+/* Room for `need` elements: the array, moved or not, or NULL on ENOMEM
+ * (the old one is kept). `need` is never 0. */
+static void *grow(void *v, size_t *cap, size_t need, size_t size)
+{
+	size_t c = *cap ? *cap : 16;
+
+	if (need <= *cap)
+		return v;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			return NULL;
+		c *= 2;
+	}
+	v = reallocarray(v, c, size);
+	if (v)
+		*cap = c;
+	return v;
+}
+
+#define GROW_ARR(arr, cap, need) ({					\
+	void *nv_ = grow((arr), &(cap), (need), sizeof(*(arr)));	\
+	if (nv_)							\
+		(arr) = nv_;						\
+	nv_ != NULL; })
+#define GROW(b, arr, need) GROW_ARR((b)->arr, (b)->cap_##arr, (need))
+
+static int ep_zone(const struct model *m, const struct endpoint *ep)
+{
+	int z = -1;
+
+	switch (ep->kind) {
+	case EP_ZONE:
+	case EP_CIDR:
+		z = ep->ref;
+		break;
+	case EP_HOST:
+		if (ep->ref >= 0 && (size_t)ep->ref < m->n_hosts)
+			z = m->hosts[ep->ref].zone;
+		break;
+	case EP_FQDN:
+		break;
+	}
+	return z >= 0 && (size_t)z < m->n_zones ? z : -1;
+}
+
+static bool pfx_push(struct build *b, const struct prefix *p)
+{
+	if (!family_ok(p))	/* never from the loader */
+		return true;
+	if (!GROW(b, pfx, b->n_pfx + 1))
+		return false;
+	b->pfx[b->n_pfx++] = *p;
+	return true;
+}
+
+static bool ep_prefixes(struct build *b, const struct endpoint *ep)
+{
+	const struct model *m = b->m;
+	size_t i;
+
+	switch (ep->kind) {
+	case EP_ZONE: {
+		const struct zone *z = &m->zones[ep->ref];
+
+		for (i = 0; i < z->n_nets; i++)
+			if (!pfx_push(b, &z->nets[i].p))
+				return false;
+		return true;
+	}
+	case EP_HOST:
+		return pfx_push(b, &m->hosts[ep->ref].addr);
+	case EP_CIDR:
+		return pfx_push(b, &ep->cidr);
+	case EP_FQDN:
+		break;
+	}
+	return true;
+}
+
+static int pfx_qcmp(const void *a, const void *b)
+{
+	return prefix_cmp(a, b);
+}
+
+/* Sorts v[0..n) and keeps only the outermost prefixes; returns the new
+ * n. Two prefixes are disjoint or nested, so after sorting a prefix is
+ * covered by an earlier one only if by the last one kept. */
+static size_t pfx_normalise(struct prefix *v, size_t n)
+{
+	size_t i, k = 0;
+
+	qsort(v, n, sizeof(*v), pfx_qcmp);
+	for (i = 0; i < n; i++) {
+		if (k && prefix_contains(&v[k - 1], &v[i]))
+			continue;
+		v[k++] = v[i];
+	}
+	return k;
+}
+
+static int svc_qcmp(const void *a, const void *b)
+{
+	return service_cmp(a, b);
+}
+
+static size_t svc_normalise(struct service *v, size_t n)
+{
+	size_t i, k = 0;
+
+	qsort(v, n, sizeof(*v), svc_qcmp);
+	if (n && v[0].proto == 0)
+		return 1;	/* `any` covers the rest */
+	for (i = 0; i < n; i++) {
+		if (k && v[k - 1].proto == v[i].proto &&
+		    v[i].lo <= v[k - 1].hi) {
+			if (v[i].hi > v[k - 1].hi)
+				v[k - 1].hi = v[i].hi;
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	return k;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->zone != y->zone)
+		return x->zone < y->zone ? -1 : 1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->ep != y->ep)
+		return x->ep < y->ep ? -1 : 1;
+	return 0;
+}
+
+static bool item_push(struct build *b, int zone, int kind, size_t ep)
+{
+	if (!GROW(b, items, b->n_items + 1))
+		return false;
+	b->items[b->n_items].zone = zone;
+	b->items[b->n_items].kind = kind;
+	b->items[b->n_items++].ep = ep;
+	return true;
+}
+
+/* Turns the sorted items into one group per (zone, kind), appending
+ * each group's normalised prefixes to the pool. */
+static bool groups_make(struct build *b, const struct endpoint *eps,
+			struct group_vec *g)
+{
+	size_t i = 0, j;
+
+	g->n = 0;
+	qsort(b->items, b->n_items, sizeof(*b->items), item_cmp);
+	while (i < b->n_items) {
+		struct group gr = {
+			.zone = b->items[i].zone,
+			.kind = b->items[i].kind,
+			.off = b->n_pfx,
+		};
+
+		for (j = i; j < b->n_items && b->items[j].zone == gr.zone &&
+			    b->items[j].kind == gr.kind; j++)
+			if (gr.kind < 0 && !ep_prefixes(b, &eps[b->items[j].ep]))
+				return false;
+		i = j;
+		if (gr.kind < 0) {
+			gr.n = pfx_normalise(b->pfx + gr.off, b->n_pfx - gr.off);
+			b->n_pfx = gr.off + gr.n;
+			if (!gr.n)	/* a zone without networks */
+				continue;
+		}
+		if (!GROW_ARR(g->v, g->cap, g->n + 1))
+			return false;
+		g->v[g->n++] = gr;
+	}
+	return true;
+}
+
+static bool flow_compile(struct build *b, size_t fi)
+{
+	const struct model *m = b->m;
+	const struct flow *f = &m->flows[fi];
+	size_t i, j, svc_off, n_svc;
+	int sched = f->schedule;
+
+	b->n_items = 0;
+	for (i = 0; i < f->n_from; i++) {
+		int z = ep_zone(m, &f->from[i]);
+
+		if (z >= 0 && !item_push(b, z, -1, i))
+			return false;
+	}
+	if (!groups_make(b, f->from, &b->sg))
+		return false;
+
+	b->n_items = 0;
+	for (i = 0; i < f->n_to; i++) {
+		const struct endpoint *ep = &f->to[i];
+
+		if (ep->kind == EP_FQDN) {
+			if (ep->ref < 0 || (size_t)ep->ref >= m->n_fqdn_sets)
+				continue;
+			for (j = 0; j < b->n_ext; j++)
+				if (!item_push(b, b->ext[j], ep->ref, i))
+					return false;
+		} else {
+			int z = ep_zone(m, ep);
+
+			if (z >= 0 && !item_push(b, z, -1, i))
+				return false;
+		}
+	}
+	if (!groups_make(b, f->to, &b->dg))
+		return false;
+
+	svc_off = b->n_svc;
+	if (!GROW(b, svc, b->n_svc + f->n_services + 1))
+		return false;
+	for (i = 0; i < f->n_services; i++)
+		b->svc[b->n_svc++] = f->services[i].sv;
+	n_svc = svc_normalise(b->svc + svc_off, f->n_services);
+	b->n_svc = svc_off + n_svc;
+
+	if (sched < 0 || (size_t)sched >= m->n_schedules)
+		sched = -1;
+	for (i = 0; i < b->sg.n; i++) {
+		for (j = 0; j < b->dg.n; j++) {
+			const struct group *s = &b->sg.v[i], *d = &b->dg.v[j];
+			struct prule *r;
+
+			if (s->zone == d->zone)
+				continue;
+			if (!GROW(b, rules, b->n_rules + 1))
+				return false;
+			r = &b->rules[b->n_rules++];
+			memset(r, 0, sizeof(*r));
+			r->r.flow = (int)fi;
+			r->r.src_zone = s->zone;
+			r->r.dst_zone = d->zone;
+			r->r.n_src = s->n;
+			r->r.n_dst = d->kind < 0 ? d->n : 0;
+			r->r.dst_fqdn = d->kind;
+			r->r.n_svcs = n_svc;
+			r->r.schedule = sched;
+			r->r.log = f->log;
+			r->src_off = s->off;
+			r->dst_off = d->off;
+			r->svc_off = svc_off;
+		}
+	}
+	return true;
+}
+
+static int prule_cmp(const void *a, const void *b)
+{
+	const struct pol_rule *x = &((const struct prule *)a)->r;
+	const struct pol_rule *y = &((const struct prule *)b)->r;
+
+	if (x->src_zone != y->src_zone)
+		return x->src_zone < y->src_zone ? -1 : 1;
+	if (x->dst_zone != y->dst_zone)
+		return x->dst_zone < y->dst_zone ? -1 : 1;
+	if (x->flow != y->flow)
+		return x->flow < y->flow ? -1 : 1;
+	if (x->dst_fqdn != y->dst_fqdn)
+		return x->dst_fqdn < y->dst_fqdn ? -1 : 1;
+	return 0;
+}
+
+static int rules_build(struct policy *p)
+{
+	const struct model *m = p->m;
+	struct build b = { .m = m };
+	size_t i, k;
+	int err = -ENOMEM;
+
+	b.ext = calloc(m->n_zones ? m->n_zones : 1, sizeof(*b.ext));
+	if (!b.ext)
+		goto out;
+	for (i = 0; i < m->n_zones; i++)
+		if (m->zones[i].tier == TIER_EXTERNAL)
+			b.ext[b.n_ext++] = (int)i;
+	for (i = 0; i < m->n_flows; i++)
+		if (!flow_compile(&b, i))
+			goto out;
+	qsort(b.rules, b.n_rules, sizeof(*b.rules), prule_cmp);
+
+	p->rules = calloc(b.n_rules ? b.n_rules : 1, sizeof(*p->rules));
+	if (!p->rules)
+		goto out;
+	for (i = 0; i < b.n_rules; i++) {
+		struct pol_rule *r = &p->rules[i];
+
+		*r = b.rules[i].r;
+		r->src = r->n_src ? b.pfx + b.rules[i].src_off : NULL;
+		r->dst = r->n_dst ? b.pfx + b.rules[i].dst_off : NULL;
+		r->svcs = r->n_svcs ? b.svc + b.rules[i].svc_off : NULL;
+	}
+	p->n_rules = b.n_rules;
+	p->store->pfx = b.pfx;
+	p->store->svc = b.svc;
+	b.pfx = NULL;
+	b.svc = NULL;
+
+	for (i = 0, k = 0; i < p->n_rules; i++)
+		if (!i || p->rules[i].src_zone != p->rules[i - 1].src_zone ||
+		    p->rules[i].dst_zone != p->rules[i - 1].dst_zone)
+			k++;
+	p->pairs = calloc(k ? k : 1, sizeof(*p->pairs));
+	if (!p->pairs)
+		goto out;
+	for (i = 0; i < p->n_rules; i++) {
+		struct pol_pair *pr = p->n_pairs ? &p->pairs[p->n_pairs - 1]
+						 : NULL;
+
+		if (!pr || p->rules[i].src_zone != pr->from ||
+		    p->rules[i].dst_zone != pr->to) {
+			pr = &p->pairs[p->n_pairs++];
+			pr->from = p->rules[i].src_zone;
+			pr->to = p->rules[i].dst_zone;
+			pr->first = i;
+			pr->n = 0;
+		}
+		pr->n++;
+	}
+	err = 0;
+out:
+	free(b.pfx);
+	free(b.svc);
+	free(b.rules);
+	free(b.items);
+	free(b.sg.v);
+	free(b.dg.v);
+	free(b.ext);
+	return err;
+}
+
+/* ---- the policy ---- */
+
+struct policy *policy_build(const struct model *m)
+{
+	struct policy *p = NULL;
+	int err = -EINVAL;
+
+	if (!m)
+		goto out;
+	err = -ENOMEM;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		goto out;
+	p->m = m;
+	p->store = calloc(1, sizeof(*p->store));
+	if (!p->store)
+		goto out;
+	err = addrs_build(p);
+	if (!err)
+		err = rules_build(p);
+out:
+	if (err) {
+		policy_free(p);
+		errno = -err;
+		return NULL;
+	}
+	return p;
+}
+
+void policy_free(struct policy *p)
+{
+	if (!p)
+		return;
+	if (p->store) {
+		free(p->store->pfx);
+		free(p->store->svc);
+		free(p->store->r4);
+		free(p->store->r6);
+		free(p->store->parent);
+		free(p->store);
+	}
+	free(p->rules);
+	free(p->pairs);
+	free(p->addrs);
+	free(p);
+}
+
+const struct pol_rule *policy_pair(const struct policy *p, int from, int to,
+				   size_t *n)
+{
+	size_t lo = 0, hi = p->n_pairs;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct pol_pair *pr = &p->pairs[mid];
+
+		if (pr->from == from && pr->to == to) {
+			*n = pr->n;
+			return &p->rules[pr->first];
+		}
+		if (pr->from < from || (pr->from == from && pr->to < to))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*n = 0;
+	return NULL;
+}
+
+/* The list is sorted and disjoint: only the last prefix that sorts
+ * before the address can hold it. */
+static bool in_prefixes(const struct prefix *v, size_t n,
+			const struct prefix *a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (prefix_cmp(&v[mid], a) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo && prefix_contains(&v[lo - 1], a);
+}
+
+bool services_cover(const struct service *svcs, size_t n, uint8_t proto,
+		    uint16_t port)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct service *sv = &svcs[i];
+
+		if (sv->proto == 0)
+			return true;
+		if (sv->proto != proto)
+			continue;
+		switch (proto) {
+		case IPPROTO_TCP:
+		case IPPROTO_UDP:
+		case IPPROTO_SCTP:
+		case IPPROTO_ICMP:
+		case IPPROTO_ICMPV6:
+			if (sv->lo <= port && port <= sv->hi)
+				return true;
+			break;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
+void policy_decide(const struct policy *p, const struct pol_query *q,
+		   pol_fqdn_fn in_fqdn, void *ctx, struct pol_decision *out)
+{
+	const struct model *m = p->m;
+	const struct pol_rule *rules, *closed = NULL;
+	size_t n, i;
+	int rs, rd;
+
+	memset(out, 0, sizeof(*out));
+	out->rule = NULL;
+	rs = policy_classify(p, &q->src, &out->src_zone, &out->src_host);
+	rd = policy_classify(p, &q->dst, &out->dst_zone, &out->dst_host);
+	if (rs || rd) {
+		out->verdict = POL_UNKNOWN;
+		return;
+	}
+	if (out->src_zone == out->dst_zone) {
+		out->verdict = POL_LOCAL;
+		return;
+	}
+	rules = policy_pair(p, out->src_zone, out->dst_zone, &n);
+	for (i = 0; i < n; i++) {
+		const struct pol_rule *r = &rules[i];
+
+		if (!in_prefixes(r->src, r->n_src, &q->src) ||
+		    !services_cover(r->svcs, r->n_svcs, q->proto, q->port))
+			continue;
+		if (r->dst_fqdn >= 0) {
+			if (!in_fqdn) {
+				out->fqdn_unknown = true;
+				continue;
+			}
+			if (!in_fqdn(ctx, r->dst_fqdn, &q->dst))
+				continue;
+		} else if (!in_prefixes(r->dst, r->n_dst, &q->dst)) {
+			continue;
+		}
+		if (r->schedule >= 0 &&
+		    !schedule_open(m, &m->schedules[r->schedule], q->when)) {
+			if (!closed)
+				closed = r;
+			continue;
+		}
+		out->verdict = POL_ACCEPT;
+		out->rule = r;
+		return;
+	}
+	out->verdict = closed ? POL_CLOSED : POL_DROP;
+	out->rule = closed;
+}
