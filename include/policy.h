@@ -63,7 +63,8 @@ struct pol_store;		/* private to src/policy.c */
 
 struct policy {
 	const struct model *m;	/* borrowed; must outlive the policy */
-	struct pol_rule *rules;	/* grouped by pair, pairs sorted by (from, to) */
+	/* Grouped by pair, pairs sorted by (from, to). */
+	struct pol_rule *rules;
 	size_t n_rules;
 	struct pol_pair *pairs;
 	size_t n_pairs;
@@ -103,7 +104,7 @@ typedef bool (*pol_fqdn_fn)(void *ctx, int set, const struct prefix *addr);
 
 enum pol_verdict {
 	POL_ACCEPT,		/* a rule permits it now */
-	POL_CLOSED,		/* a rule would, but its schedule is closed */
+	POL_CLOSED,		/* a rule would, outside its schedule */
 	POL_DROP,		/* no rule: the default drop */
 	POL_LOCAL,		/* both ends in one zone: not the gateway's */
 	POL_UNKNOWN,		/* an end lies in no zone */
@@ -112,7 +113,7 @@ enum pol_verdict {
 struct pol_decision {
 	enum pol_verdict verdict;
 	int src_zone, dst_zone, src_host, dst_host;
-	const struct pol_rule *rule;	/* ACCEPT/CLOSED: the deciding rule */
+	const struct pol_rule *rule;	/* ACCEPT/CLOSED: deciding rule */
 	bool fqdn_unknown;	/* an FQDN rule was passed over before the
 				 * verdict: it matches if dst is in its set */
 };

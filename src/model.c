@@ -45,6 +45,13 @@ struct name {
 	struct loc loc;
 };
 
+/* An open-addressing index of names -> position in an array; slots hold
+ * position + 1. Loading stays linear in the size of the file. */
+struct name_index {
+	uint32_t *slot;
+	size_t cap;		/* a power of two */
+};
+
 struct loader {
 	struct model *m;
 	struct diags *d;
@@ -52,6 +59,7 @@ struct loader {
 	const char *dir;	/* for relative holiday files */
 	struct name *names;
 	size_t n_names, cap_names;
+	struct name_index nix;
 	char qbuf[4][96];	/* quoted-value buffers for messages */
 	unsigned int qnext;
 	int holiday_files;	/* bounded: a file per schedule at most */
@@ -322,16 +330,97 @@ static bool map_keys(struct loader *L, const struct ynode *map,
 
 /* ---- the shared namespace ---- */
 
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int index_grow(struct name_index *ix, size_t count,
+		      const char *(*key)(const void *, size_t),
+		      const void *arr)
+{
+	size_t cap = ix->cap ? ix->cap * 2 : 256;
+	uint32_t *slot;
+
+	if (count * 2 < ix->cap)
+		return 0;
+	slot = calloc(cap, sizeof(*slot));
+	if (!slot)
+		return -ENOMEM;
+	for (size_t i = 0; i < count; i++) {
+		size_t h = hash_str(key(arr, i)) & (cap - 1);
+
+		while (slot[h])
+			h = (h + 1) & (cap - 1);
+		slot[h] = (uint32_t)i + 1;
+	}
+	free(ix->slot);
+	ix->slot = slot;
+	ix->cap = cap;
+	return 0;
+}
+
+/* Calls fn for every entry whose key is s, until fn returns true. */
+static size_t index_find(const struct name_index *ix, const char *s,
+			 const char *(*key)(const void *, size_t),
+			 const void *arr, size_t from)
+{
+	if (!ix->cap)
+		return SIZE_MAX;
+	for (size_t h = hash_str(s) & (ix->cap - 1); ix->slot[h];
+	     h = (h + 1) & (ix->cap - 1)) {
+		size_t i = ix->slot[h] - 1;
+
+		if (i >= from && !strcmp(key(arr, i), s))
+			return i;
+	}
+	return SIZE_MAX;
+}
+
+static void index_put(struct name_index *ix, const char *s, size_t i)
+{
+	size_t h = hash_str(s) & (ix->cap - 1);
+
+	while (ix->slot[h])
+		h = (h + 1) & (ix->cap - 1);
+	ix->slot[h] = (uint32_t)i + 1;
+}
+
+static const char *name_key(const void *arr, size_t i)
+{
+	return ((const struct name *)arr)[i].name;
+}
+
+/* A service may share its name with a host or a zone: references to the
+ * two never meet (SPEC's own example has a host and a service "wsus"). */
+static bool may_share(enum nkind a, enum nkind b)
+{
+	return (a == NK_SERVICE && (b == NK_HOST || b == NK_ZONE)) ||
+	       (b == NK_SERVICE && (a == NK_HOST || a == NK_ZONE));
+}
+
 static int add_name(struct loader *L, const struct ynode *key,
 		    enum nkind kind, int index, const char *name)
 {
 	struct loc l = at(L, key);
+	size_t i = 0;
 
-	for (size_t i = 0; i < L->n_names; i++) {
-		const struct name *o = &L->names[i];
+	while ((i = index_find(&L->nix, name, name_key, L->names, i)) !=
+	       SIZE_MAX) {
+		const struct name *o = &L->names[i++];
 
-		if (strcmp(o->name, name))
+		if (may_share(kind, o->kind)) {
+			diag_add(L->d, &l, DIAG_WARNING, "W05", NULL,
+				 "%s \"%s\" shares its name with the %s at "
+				 "%s:%d:%d", nkind_names[kind], name,
+				 nkind_names[o->kind], o->loc.file,
+				 o->loc.line, o->loc.col);
 			continue;
+		}
 		err(L, key, "E003", NULL, "duplicate name \"%s\": %s here, "
 		    "%s at %s:%d:%d", q(L, name), nkind_names[kind],
 		    nkind_names[o->kind], o->loc.file, o->loc.line,
@@ -347,16 +436,31 @@ static int add_name(struct loader *L, const struct ynode *key,
 		L->names = v;
 		L->cap_names = cap;
 	}
-	L->names[L->n_names++] = (struct name){ name, kind, index, l };
+	if (index_grow(&L->nix, L->n_names + 1, name_key, L->names))
+		return -ENOMEM;
+	L->names[L->n_names] = (struct name){ name, kind, index, l };
+	index_put(&L->nix, name, L->n_names++);
 	return 0;
 }
 
-static const struct name *find_name(const struct loader *L, const char *s)
+/* The entry named s; of kind `kind` when there is one (a service and a
+ * host may share a name), else any. */
+static const struct name *find_name(const struct loader *L, const char *s,
+				    int kind)
 {
-	for (size_t i = 0; i < L->n_names; i++)
-		if (!strcmp(L->names[i].name, s))
-			return &L->names[i];
-	return NULL;
+	const struct name *any = NULL;
+	size_t i = 0;
+
+	while ((i = index_find(&L->nix, s, name_key, L->names, i)) !=
+	       SIZE_MAX) {
+		const struct name *o = &L->names[i++];
+
+		if ((int)o->kind == kind)
+			return o;
+		if (!any || (kind < 0 && o->kind != NK_SERVICE))
+			any = o;
+	}
+	return any;
 }
 
 /* Checks the name syntax of a collection key; false after E002. */
@@ -379,7 +483,7 @@ static bool valid_name(struct loader *L, const struct ynode *key,
 static int resolve(struct loader *L, const struct ynode *n, enum nkind kind,
 		   const char *s, const char *flow)
 {
-	const struct name *nm = find_name(L, s);
+	const struct name *nm = find_name(L, s, (int)kind);
 
 	if (nm && nm->kind == kind)
 		return nm->index;
@@ -942,7 +1046,7 @@ static bool parse_endpoint(struct loader *L, const struct ynode *n,
 		return true;
 	}
 	{
-		const struct name *nm = find_name(L, s);
+		const struct name *nm = find_name(L, s, -1);
 
 		if (nm && nm->kind == NK_ZONE) {
 			ep->kind = EP_ZONE;
@@ -964,8 +1068,10 @@ static bool parse_endpoint(struct loader *L, const struct ynode *n,
 	return true;
 }
 
+/* An FQDN set is only ever a destination: its addresses are learned from
+ * answers to the relays' own queries. */
 static void load_endpoints(struct loader *L, const struct ynode *v,
-			   const char *flow, const char *what,
+			   const char *flow, const char *what, bool fqdn_ok,
 			   struct endpoint **out, size_t *n)
 {
 	if (!want_list(L, v, what))
@@ -973,9 +1079,17 @@ static void load_endpoints(struct loader *L, const struct ynode *v,
 	*out = calloc(list_len(v) ? list_len(v) : 1, sizeof(**out));
 	if (!*out)
 		return;
-	for (size_t i = 0; i < list_len(v); i++)
-		if (parse_endpoint(L, list_at(v, i), flow, &(*out)[*n]))
-			(*n)++;
+	for (size_t i = 0; i < list_len(v); i++) {
+		struct endpoint *ep = &(*out)[*n];
+
+		if (!parse_endpoint(L, list_at(v, i), flow, ep))
+			continue;
+		(*n)++;
+		if (ep->kind == EP_FQDN && !fqdn_ok)
+			err(L, list_at(v, i), "E002", flow, "%s takes zones, "
+			    "hosts or ZONE/CIDR, not \"%s\" (an FQDN set is "
+			    "only a destination)", what, q(L, ep->text));
+	}
 	if (list_len(v) == 0)
 		err(L, v, "E002", flow, "%s is empty", what);
 }
@@ -1004,7 +1118,7 @@ static void load_flow_services(struct loader *L, const struct ynode *v,
 			items = &one;
 			n_items = 1;
 		} else if (!looks_like_service(s) && name_valid(s)) {
-			nm = find_name(L, s);
+			nm = find_name(L, s, NK_SERVICE);
 			if (nm && nm->kind == NK_SERVICE) {
 				items = L->m->services[nm->index].items;
 				n_items = L->m->services[nm->index].n_items;
@@ -1123,9 +1237,11 @@ static void load_flow(struct loader *L, const struct ynode *val,
 	if (v[1])
 		f->description = dup_str(L, v[1], "description");
 	if (v[2])
-		load_endpoints(L, v[2], f->name, "from", &f->from, &f->n_from);
+		load_endpoints(L, v[2], f->name, "from", false, &f->from,
+			       &f->n_from);
 	if (v[3])
-		load_endpoints(L, v[3], f->name, "to", &f->to, &f->n_to);
+		load_endpoints(L, v[3], f->name, "to", true, &f->to,
+			       &f->n_to);
 	if (v[4])
 		load_flow_services(L, v[4], f);
 	if (v[5] && str(L, v[5], "schedule")) {
@@ -1164,14 +1280,8 @@ static void load_gateway(struct loader *L, const struct ynode *val)
 	map_keys(L, val, "gateway", keys, N_ELEMS(keys), v);
 	if (v[0]) {
 		g->ssh_loc = at(L, v[0]);
-		load_endpoints(L, v[0], NULL, "ssh_from", &g->ssh_from,
-			       &g->n_ssh_from);
-		for (size_t i = 0; i < g->n_ssh_from; i++)
-			if (g->ssh_from[i].kind == EP_FQDN)
-				diag_add(L->d, &g->ssh_from[i].loc, DIAG_ERROR,
-					 "E002", NULL, "ssh_from takes zones, "
-					 "hosts or ZONE/CIDR, not \"%s\"",
-					 q(L, g->ssh_from[i].text));
+		load_endpoints(L, v[0], NULL, "ssh_from", false,
+			       &g->ssh_from, &g->n_ssh_from);
 	}
 	if (v[1]) {
 		uint32_t grp;
@@ -1518,10 +1628,12 @@ struct model *model_load_buf(const char *name, const char *dir,
 out:
 	ytree_free(t);
 	free(L.names);
+	free(L.nix.slot);
 	return m;
 nomem:
 	ytree_free(t);
 	free(L.names);
+	free(L.nix.slot);
 	model_free(m);
 	errno = ENOMEM;
 	return NULL;

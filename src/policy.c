@@ -40,6 +40,14 @@ struct pol_store {
 /* Deepest possible nesting of distinct prefixes: /0 to /128. */
 #define MAX_DEPTH 129
 
+/* qsort() wants a valid pointer even for nothing to sort. */
+static void sort(void *v, size_t n, size_t size,
+		 int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
+}
+
 /* ---- keys ---- */
 
 static bool family_ok(const struct prefix *p)
@@ -191,7 +199,7 @@ static int ranges_build(const struct pol_addr *a, size_t first, size_t n,
 			break;	/* and so do all the prefixes around it */
 		range_emit(r, &nr, key_next(ends[sp]), sp ? stack[sp - 1] : -1);
 	}
-	/* A v4 cut ends at 2^32; the search never looks past it. */
+	/* A v4 cut may end in a range at 2^32, which no address reaches. */
 	*out = r;
 	*n_out = nr;
 	return 0;
@@ -253,7 +261,7 @@ static int addrs_build(struct policy *p)
 		p->addrs[n++].host = (int)i;
 	}
 	p->n_addrs = n;
-	qsort(p->addrs, n, sizeof(*p->addrs), addr_cmp);
+	sort(p->addrs, n, sizeof(*p->addrs), addr_cmp);
 
 	/* AF_INET sorts before AF_INET6. */
 	for (n4 = 0; n4 < n && p->addrs[n4].p.family == AF_INET; n4++)
@@ -417,7 +425,7 @@ static size_t pfx_normalise(struct prefix *v, size_t n)
 {
 	size_t i, k = 0;
 
-	qsort(v, n, sizeof(*v), pfx_qcmp);
+	sort(v, n, sizeof(*v), pfx_qcmp);
 	for (i = 0; i < n; i++) {
 		if (k && prefix_contains(&v[k - 1], &v[i]))
 			continue;
@@ -435,7 +443,7 @@ static size_t svc_normalise(struct service *v, size_t n)
 {
 	size_t i, k = 0;
 
-	qsort(v, n, sizeof(*v), svc_qcmp);
+	sort(v, n, sizeof(*v), svc_qcmp);
 	if (n && v[0].proto == 0)
 		return 1;	/* `any` covers the rest */
 	for (i = 0; i < n; i++) {
@@ -481,7 +489,7 @@ static bool groups_make(struct build *b, const struct endpoint *eps,
 	size_t i = 0, j;
 
 	g->n = 0;
-	qsort(b->items, b->n_items, sizeof(*b->items), item_cmp);
+	sort(b->items, b->n_items, sizeof(*b->items), item_cmp);
 	while (i < b->n_items) {
 		struct group gr = {
 			.zone = b->items[i].zone,
@@ -490,12 +498,17 @@ static bool groups_make(struct build *b, const struct endpoint *eps,
 		};
 
 		for (j = i; j < b->n_items && b->items[j].zone == gr.zone &&
-			    b->items[j].kind == gr.kind; j++)
-			if (gr.kind < 0 && !ep_prefixes(b, &eps[b->items[j].ep]))
+			    b->items[j].kind == gr.kind; j++) {
+			const struct endpoint *ep = &eps[b->items[j].ep];
+
+			if (gr.kind < 0 && !ep_prefixes(b, ep))
 				return false;
+		}
 		i = j;
 		if (gr.kind < 0) {
-			gr.n = pfx_normalise(b->pfx + gr.off, b->n_pfx - gr.off);
+			if (b->n_pfx > gr.off)
+				gr.n = pfx_normalise(b->pfx + gr.off,
+						     b->n_pfx - gr.off);
 			b->n_pfx = gr.off + gr.n;
 			if (!gr.n)	/* a zone without networks */
 				continue;
@@ -614,7 +627,7 @@ static int rules_build(struct policy *p)
 	for (i = 0; i < m->n_flows; i++)
 		if (!flow_compile(&b, i))
 			goto out;
-	qsort(b.rules, b.n_rules, sizeof(*b.rules), prule_cmp);
+	sort(b.rules, b.n_rules, sizeof(*b.rules), prule_cmp);
 
 	p->rules = calloc(b.n_rules ? b.n_rules : 1, sizeof(*p->rules));
 	if (!p->rules)
