@@ -6,7 +6,13 @@
 #ifndef SANSO_CMD_H
 #define SANSO_CMD_H
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <time.h>
+
+#include "diag.h"
+#include "model.h"
+#include "policy.h"
 
 enum {
 	EXIT_OK = 0,
@@ -16,6 +22,27 @@ enum {
 };
 
 int cmd_check(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+
+/* A zone file loaded, validated and compiled for a command. */
+struct loaded {
+	struct model *m;
+	struct policy *policy;
+	struct diags d;
+	time_t when;		/* --at, or now */
+	int32_t today;		/* its local date */
+};
+
+/* Loads and validates `path` as of `at` (NULL: now) and builds the
+ * policy. Findings go to stderr; errors stop it. Returns an exit status:
+ * 0, EXIT_FINDINGS, EXIT_USAGE (bad --at) or EXIT_SYSTEM. */
+int cmd_load(const char *cmd, const char *path, const char *at,
+	     struct loaded *l);
+void loaded_free(struct loaded *l);
+/* Parses --at (NULL: now) in the model's timezone. 0 or -EINVAL. */
+int cmd_when(const struct model *m, const char *at, time_t *when,
+	     int32_t *today);
+bool table_name_ok(const char *s);
 
 /* Prints "Usage: sanso NAME SYNOPSIS" and the command's description from
  * the command table (src/main.c). */

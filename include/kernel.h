@@ -87,9 +87,11 @@ size_t kbatch_size(const struct kbatch *b);
  * failure and, when `err` is not NULL, writes into it which message failed
  * (its position, what it does, the rule's comment) and the kernel's
  * extended-ACK text, e.g.
- *   message 7/31 (add rule inet sanso fwd_lan_wan "flow:web"): No such file
- *   or directory
- * Nothing is changed in the kernel when it fails.
+ *   message 7/31 (add rule inet sanso fwd_lan_wan "flow:web", expression
+ *   4 (immediate)): No such file or directory
+ * Nothing is changed in the kernel when it fails, with one exception:
+ * -ENOBUFS means replies were lost (the receive buffer is sized for them,
+ * which needs CAP_NET_ADMIN for large batches) and the outcome is unknown.
  *
  * dry_run: the kernel checks the batch and throws it away.  Two passes,
  * both in the kernel:
@@ -101,8 +103,12 @@ size_t kbatch_size(const struct kbatch *b);
  *      runs the whole-ruleset validation (jump loops and depth, expressions
  *      not allowed in a hook or chain type), which an aborted transaction
  *      skips for tables it creates.  The genid check is not applied here.
- *      Needs CAP_SYS_ADMIN; without it (-EPERM from unshare) this pass is
- *      skipped and the result is that of pass 1 alone.
+ *      The child process forked for it makes the namespace, so the caller
+ *      never leaves its own.  It runs only when every message lies inside a
+ *      table the batch replaces (kbatch_replace_table), as `apply` sends:
+ *      a batch that builds on live objects cannot be tried in an empty
+ *      namespace.  Needs CAP_SYS_ADMIN; without it this pass is skipped and
+ *      the result is that of pass 1 alone.
  * The batch can be committed again after a dry run.
  */
 int kbatch_commit(struct kbatch *b, bool dry_run, char *err, size_t errlen);

@@ -309,15 +309,15 @@ struct ck {
 
 	/* the flow being checked */
 	const struct flow *f;
-	int waived;		/* the rule a valid waiver suppresses, or 0 */
+	int waived;		/* rule a valid waiver suppresses, or 0 */
 	bool broken[N_RULES + 1];
-	bool mn_cross;		/* a pair between mynumber and another tier */
+	bool mn_cross;		/* a pair of mynumber and another tier */
 	struct strset seen;
 
 	/* T8, computed before the flows are reported */
 	bool *t8_waived;	/* per flow: has a valid T8 waiver */
 	bool *t8_broken;	/* per flow: lies on an offending path */
-	struct pendv *t8_msgs;	/* per flow: paths whose first hop it is */
+	struct pendv *t8_msgs;	/* per flow: paths it starts */
 	struct strset t8_seen;
 	bool t8_cut;
 	bool t8_nomem;
@@ -622,12 +622,12 @@ struct t8_frame {
 	size_t k;		/* next entry of the zone's source list */
 	int g;			/* the flow being followed, or -1 */
 	size_t j;		/* next to endpoint of g */
-	bool relay;		/* g leaves from an update relay covering node */
+	bool relay;		/* g leaves from a relay covering node */
 };
 
 struct t8 {
 	struct ck *c;
-	size_t *first;		/* per zone: slice of srcs (n_zones + 1) */
+	size_t *first;		/* per zone: slice of srcs; n_zones + 1 */
 	struct t8_src *srcs;
 	struct t8_frame *st;
 	size_t depth, cap;
@@ -1166,9 +1166,16 @@ static void w01_pair(struct ck *c, const struct epi *a, const struct epi *b)
 {
 	if (!same_zone(a, b))
 		return;
-	flow_report(c, 0, &c->f->loc, DIAG_WARNING, "W01",
-		    "from and to lie in one zone \"%s\"; the gateway never "
-		    "sees this traffic", a->zone >= 0 ? a->zname : b->zname);
+	if (a->zone < 0 && b->zone < 0)
+		flow_report(c, 0, &c->f->loc, DIAG_WARNING, "W01",
+			    "from and to are both FQDN sets, which lie in the "
+			    "external zones; the gateway never sees this "
+			    "traffic");
+	else
+		flow_report(c, 0, &c->f->loc, DIAG_WARNING, "W01",
+			    "from and to lie in one zone \"%s\"; the gateway "
+			    "never sees this traffic",
+			    a->zone >= 0 ? a->zname : b->zname);
 }
 
 static void check_w04(struct ck *c)

@@ -20,19 +20,6 @@ static void help(FILE *out)
 		"  -h, --help       this help\n");
 }
 
-/* The local date of `when` in the model's timezone; UTC when the file's
- * timezone is unusable (that is already an E008). */
-static int32_t local_day(const struct model *m, time_t when)
-{
-	int32_t days;
-	int secs, wday, off;
-
-	if (m->timezone && !tz_check(m->timezone) &&
-	    !tz_utc_to_local(m->timezone, when, &days, &secs, &wday, &off))
-		return days;
-	return (int32_t)(when / 86400);
-}
-
 int cmd_check(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -44,7 +31,8 @@ int cmd_check(int argc, char **argv)
 	const char *at = NULL, *format = "text";
 	struct diags d = { 0 };
 	struct model *m = NULL;
-	time_t when = time(NULL);
+	time_t when;
+	int32_t today;
 	int c, ret = EXIT_SYSTEM;
 
 	optind = 1;
@@ -79,18 +67,13 @@ int cmd_check(int argc, char **argv)
 		cmd_err("check", "%s: %s", argv[optind], strerror(errno));
 		goto out;
 	}
-	if (at) {
-		const char *tz = m->timezone && !tz_check(m->timezone) ?
-				 m->timezone : "UTC";
-
-		if (tz_parse_when(tz, at, &when)) {
-			cmd_err("check", "bad --at \"%s\" (YYYY-MM-DD or "
-				"YYYY-MM-DDTHH:MM)", at);
-			ret = EXIT_USAGE;
-			goto out;
-		}
+	if (cmd_when(m, at, &when, &today)) {
+		cmd_err("check", "bad --at \"%s\" (YYYY-MM-DD or "
+			"YYYY-MM-DDTHH:MM)", at);
+		ret = EXIT_USAGE;
+		goto out;
 	}
-	check_model(m, local_day(m, when), &d);
+	check_model(m, today, &d);
 
 	if (!strcmp(format, "json")) {
 		diags_print_json(&d, stdout);

@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +34,6 @@
 
 #include "kernel.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 /*
  * Free room kept before every message: libnftnl writes without bounds
  * checks, and the largest nf_tables message (a set element list, one
@@ -60,7 +57,7 @@ struct kbatch {
 	size_t len, cap;
 	uint32_t *off;		/* where message i starts in buf */
 	size_t n, ncap;
-	uint32_t seq0;		/* begin's seq; message i has seq0 + 1 + i */
+	uint32_t seq0;		/* begin; message i has seq0 + 1 + i */
 	uint32_t genid;
 	/* Tables this batch replaces whole, and whether every message stays
 	 * inside one of them, i.e. the batch needs nothing that exists. */
@@ -268,7 +265,8 @@ int kbatch_replace_table(struct kbatch *b, const struct nftnl_table *t)
 	copy = NULL;
 out:
 	free(copy);
-	nftnl_table_free(bare);
+	if (bare)
+		nftnl_table_free(bare);
 	return ret;
 }
 
@@ -562,7 +560,7 @@ struct reply {
 	int err;		/* first error, -errno */
 	size_t idx;		/* its message: 0 begin, 1..n, n + 1 end */
 	bool has_offs;
-	uint32_t offs;		/* extack: bad attribute, from message start */
+	uint32_t offs;		/* extack: bad attribute's offset */
 	char ext[256];		/* extack: the kernel's text */
 };
 
@@ -583,6 +581,8 @@ static void take_error(const struct kbatch *b, const struct nlmsghdr *nlh,
 	size_t idx = (uint32_t)(nlh->nlmsg_seq - b->seq0);
 	unsigned int hlen = sizeof(*e);
 
+	if (idx > b->n + 1)
+		return;		/* not about this batch */
 	if (e->error == 0) {
 		if (idx == 0)
 			r->begin_ack = true;
@@ -830,6 +830,18 @@ static void describe_offs(const struct nlmsghdr *nlh, uint32_t offs,
 	}
 }
 
+/* A string attribute of the message itself, or "?". */
+static const char *top_str(const struct nlmsghdr *nlh, uint16_t type)
+{
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == type &&
+		    !mnl_attr_validate(a, MNL_TYPE_NUL_STRING))
+			return mnl_attr_get_str(a);
+	return "?";
+}
+
 /* "add rule inet sanso fwd \"flow:web\"" for message idx (1-based). */
 static void describe_msg(const struct kbatch *b, size_t idx, char *out,
 			 size_t outlen)
@@ -864,19 +876,19 @@ static void describe_msg(const struct kbatch *b, size_t idx, char *out,
 				 nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
 		break;
 	case NFT_MSG_NEWSET:
-	case NFT_MSG_NEWSETELEM:
 		s = nftnl_set_alloc();
-		if (!s)
-			break;
-		if (NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWSET ?
-		    nftnl_set_nlmsg_parse(nlh, s) :
-		    nftnl_set_elems_nlmsg_parse(nlh, s))
-			break;
-		snprintf(out, outlen, "add %s %s %s %s",
-			 NFNL_MSG_TYPE(nlh->nlmsg_type) == NFT_MSG_NEWSET ?
-			 "set" : "elements to set", fam,
-			 nftnl_set_get_str(s, NFTNL_SET_TABLE),
-			 nftnl_set_get_str(s, NFTNL_SET_NAME));
+		if (s && nftnl_set_nlmsg_parse(nlh, s) == 0)
+			snprintf(out, outlen, "add set %s %s %s", fam,
+				 nftnl_set_get_str(s, NFTNL_SET_TABLE),
+				 nftnl_set_get_str(s, NFTNL_SET_NAME));
+		break;
+	case NFT_MSG_NEWSETELEM:
+		/* Not nftnl_set_elems_nlmsg_parse(): libnftnl numbers the
+		 * element nests it builds 1, 2, 3... and then refuses to
+		 * parse any but the first. */
+		snprintf(out, outlen, "add elements to set %s %s %s", fam,
+			 top_str(nlh, NFTA_SET_ELEM_LIST_TABLE),
+			 top_str(nlh, NFTA_SET_ELEM_LIST_SET));
 		break;
 	case NFT_MSG_NEWRULE:
 		r = nftnl_rule_alloc();
@@ -894,10 +906,15 @@ static void describe_msg(const struct kbatch *b, size_t idx, char *out,
 			 com ? " \"" : "", com ? com : "", com ? "\"" : "");
 		break;
 	}
-	nftnl_table_free(t);
-	nftnl_chain_free(c);
-	nftnl_set_free(s);
-	nftnl_rule_free(r);
+	/* libnftnl's free functions do not take NULL. */
+	if (t)
+		nftnl_table_free(t);
+	if (c)
+		nftnl_chain_free(c);
+	if (s)
+		nftnl_set_free(s);
+	if (r)
+		nftnl_rule_free(r);
 }
 
 static void format_error(const struct kbatch *b, const struct reply *r,
@@ -942,9 +959,10 @@ static int judge(const struct kbatch *b, const struct reply *r, bool end,
 	}
 	if (r->lost) {
 		if (err && errlen)
-			snprintf(err, errlen, "kernel replies were lost (receive "
-				 "buffer full); the batch of %zu messages may "
-				 "or may not have been applied", b->n);
+			snprintf(err, errlen, "kernel replies were lost "
+				 "(receive buffer full); the batch of %zu "
+				 "messages may or may not have been applied",
+				 b->n);
 		return -ENOBUFS;
 	}
 	if (r->acks != b->n || (end && r->begin_ack && !r->end_ack)) {
@@ -1013,7 +1031,13 @@ static int scratch_commit(const struct kbatch *b, char *err, size_t errlen)
 	if (res.ret == 1)
 		return 0;
 	if (res.ret && err && errlen)
-		snprintf(err, errlen, "%s", res.text);
+		snprintf(err, errlen, "%s", res.text[0] ? res.text :
+			 "trial commit in a new network namespace failed");
+	if (res.ret && err && errlen && !res.text[0]) {
+		size_t l = strlen(err);
+
+		snprintf(err + l, errlen - l, ": %s", strerror(-res.ret));
+	}
 	return res.ret;
 }
 
@@ -1029,8 +1053,11 @@ int kbatch_commit(struct kbatch *b, bool dry_run, char *err, size_t errlen)
 	ret = batch_send(b, !dry_run, b->genid, &r);
 	if (ret) {
 		if (err && errlen)
-			snprintf(err, errlen, "sending %zu messages (%zu bytes): "
-				 "%s", b->n, b->len, strerror(-ret));
+			snprintf(err, errlen, "sending %zu messages (%zu "
+				 "bytes): %s%s", b->n, b->len, strerror(-ret),
+				 ret == -EMSGSIZE ? " (without CAP_NET_ADMIN, "
+				 "net.core.wmem_max must exceed the batch)" :
+				 "");
 		return ret;
 	}
 	ret = judge(b, &r, !dry_run, err, errlen);

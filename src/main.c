@@ -13,6 +13,8 @@ static const struct {
 } commands[] = {
 	{ "check", cmd_check, "FILE [--at DATE] [--format text|json]",
 	  "validate a zone file against the three-tier invariants" },
+	{ "compile", cmd_compile, "FILE [-o OUT] [--table NAME] [--at DATE]",
+	  "print the nftables ruleset as an nft -f script" },
 };
 
 void cmd_err(const char *cmd, const char *fmt, ...)

@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * What every command that reads a zone file does first: load, validate
+ * as of a time, and compile the policy.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "check.h"
+#include "cmd.h"
+#include "sched.h"
+
+int cmd_when(const struct model *m, const char *at, time_t *when,
+	     int32_t *today)
+{
+	const char *tz = m->timezone && !tz_check(m->timezone) ?
+			 m->timezone : "UTC";
+	int secs, wday, off;
+
+	*when = time(NULL);
+	if (at && tz_parse_when(tz, at, when))
+		return -EINVAL;
+	if (tz_utc_to_local(tz, *when, today, &secs, &wday, &off))
+		*today = (int32_t)(*when / 86400);
+	return 0;
+}
+
+bool table_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || !((*s >= 'a' && *s <= 'z') ||
+				   (*s >= 'A' && *s <= 'Z')))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return false;
+	return true;
+}
+
+int cmd_load(const char *cmd, const char *path, const char *at,
+	     struct loaded *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->m = model_load(path, &l->d);
+	if (!l->m) {
+		cmd_err(cmd, "%s: %s", path, strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	if (cmd_when(l->m, at, &l->when, &l->today)) {
+		cmd_err(cmd, "bad --at \"%s\" (YYYY-MM-DD or "
+			"YYYY-MM-DDTHH:MM)", at);
+		return EXIT_USAGE;
+	}
+	check_model(l->m, l->today, &l->d);
+	diags_print_text(&l->d, stderr);
+	if (l->d.errors) {
+		diags_print_summary(&l->d, stderr);
+		cmd_err(cmd, "%s has errors; nothing done", path);
+		return EXIT_FINDINGS;
+	}
+	l->policy = policy_build(l->m);
+	if (!l->policy) {
+		cmd_err(cmd, "%s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	return EXIT_OK;
+}
+
+void loaded_free(struct loaded *l)
+{
+	policy_free(l->policy);
+	model_free(l->m);
+	diags_free(&l->d);
+	memset(l, 0, sizeof(*l));
+}
