@@ -46,6 +46,10 @@ BIN := $(BUILD)/sanso
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
+# Helper programs the lab and the benchmarks use (not installed).
+TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+
 all: $(BIN)
 
 $(BUILD)/obj/%.o: src/%.c
@@ -66,6 +70,14 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIB)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(LIB) $(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(LIB) $(PKG_LIBS)
+
+tools: $(TOOL_BINS)
 
 # The test suite: unit tests, golden files, a bounded fuzz run, man page
 # lint, then the namespace lab (needs root; it says so when it skips).
@@ -88,10 +100,10 @@ check-fuzz:
 check-man:
 	$(Q)mandoc -Tlint -W warning man/sanso.8 man/sanso-zones.5
 
-check-lab: $(BIN)
+check-lab: $(BIN) $(TOOL_BINS)
 	$(Q)tests/lab/run.sh $(BIN)
 
-demo: $(BIN)
+demo: $(BIN) $(TOOL_BINS)
 	$(Q)tests/lab/demo.sh $(BIN) zones/example-city.yaml
 
 bench: $(BIN)
@@ -113,7 +125,7 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all check check-unit check-golden golden-update check-fuzz \
+.PHONY: all tools check check-unit check-golden golden-update check-fuzz \
 	check-man check-lab demo bench install uninstall clean
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d
