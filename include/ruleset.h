@@ -138,6 +138,10 @@ struct ruleset {
 	struct rs_chain **chains;	/* in print order */
 	size_t n_chains, cap_chains;
 	char *header;		/* comment lines for the text (version, hash) */
+	/* Set when the ruleset was rebuilt from a saved deployment: freed
+	 * with it (rs->m points into owned_model). */
+	struct model *owned_model;
+	struct policy *owned_policy;
 };
 
 #define RS_DEFAULT_TABLE "sanso"

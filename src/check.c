@@ -96,6 +96,60 @@ static void strset_free(struct strset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* A set of 64-bit hashes (0 is stored as 1), for paths: cheaper than
+ * their text, which can run to thousands of bytes. */
+struct u64set {
+	uint64_t *slot;
+	size_t cap, n;
+};
+
+static uint64_t mix64(uint64_t h, uint64_t x)
+{
+	h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	return h;
+}
+
+/* 1 if new, 0 if present; 1 without memory, as strset_add. */
+static int u64set_add(struct u64set *s, uint64_t v)
+{
+	size_t j;
+
+	v = v ? v : 1;
+	if ((s->n + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		uint64_t *slot = calloc(cap, sizeof(*slot));
+
+		if (!slot)
+			return 1;
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->slot[i])
+				continue;
+			j = s->slot[i] & (cap - 1);
+			while (slot[j])
+				j = (j + 1) & (cap - 1);
+			slot[j] = s->slot[i];
+		}
+		free(s->slot);
+		s->slot = slot;
+		s->cap = cap;
+	}
+	for (j = v & (s->cap - 1); s->slot[j]; j = (j + 1) & (s->cap - 1))
+		if (s->slot[j] == v)
+			return 0;
+	s->slot[j] = v;
+	s->n++;
+	return 1;
+}
+
+static void u64set_free(struct u64set *s)
+{
+	free(s->slot);
+	memset(s, 0, sizeof(*s));
+}
+
 /* ---- findings held back for sorting or for a later flow ---- */
 
 struct pend {
@@ -114,19 +168,12 @@ static void pend_add(struct pendv *pv, const struct loc *loc,
 		     const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static void pend_add(struct pendv *pv, const struct loc *loc,
-		     const char *code, const char *fmt, ...)
+/* Takes over `msg`. */
+static void pend_take(struct pendv *pv, const struct loc *loc,
+		      const char *code, char *msg)
 {
 	struct pend *p;
-	va_list ap;
-	char *msg;
-	int r;
 
-	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return;
 	if (pv->n == pv->cap) {
 		size_t cap = pv->cap ? pv->cap * 2 : 16;
 		struct pend *v = realloc(pv->v, cap * sizeof(*v));
@@ -143,6 +190,20 @@ static void pend_add(struct pendv *pv, const struct loc *loc,
 	p->seq = pv->n++;
 	snprintf(p->code, sizeof(p->code), "%s", code);
 	p->msg = msg;
+}
+
+static void pend_add(struct pendv *pv, const struct loc *loc,
+		     const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	char *msg;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r >= 0)
+		pend_take(pv, loc, code, msg);
 }
 
 static void pendv_free(struct pendv *pv)
@@ -318,7 +379,7 @@ struct ck {
 	bool *t8_waived;	/* per flow: has a valid T8 waiver */
 	bool *t8_broken;	/* per flow: lies on an offending path */
 	struct pendv *t8_msgs;	/* per flow: paths it starts */
-	struct strset t8_seen;
+	struct u64set t8_seen;	/* (first flow, path) hashes */
 	bool t8_cut;
 	bool t8_nomem;
 };
@@ -623,6 +684,7 @@ struct t8_frame {
 	int g;			/* the flow being followed, or -1 */
 	size_t j;		/* next to endpoint of g */
 	bool relay;		/* g leaves from a relay covering node */
+	uint64_t h;		/* hash of the path up to node */
 };
 
 struct t8 {
@@ -668,14 +730,40 @@ static bool t8_terminal(enum tier t)
 
 /* A path of depth frames plus the final hop (flow g to `last`) that does
  * not end through an update relay to an FQDN set. */
+/* The identity of a node, as ep_same() sees it. */
+static uint64_t ep_id(const struct endpoint *e)
+{
+	uint64_t h = mix64(e->kind, (uint32_t)(e->kind == EP_CIDR ?
+					       e->zone : e->ref));
+
+	if (e->kind == EP_CIDR) {
+		uint64_t a = 0, b = 0;
+
+		memcpy(&a, e->cidr.addr, 8);
+		memcpy(&b, e->cidr.addr + 8, 8);
+		h = mix64(mix64(mix64(h, a), b),
+			  (uint64_t)e->cidr.family << 8 | e->cidr.len);
+	}
+	return h;
+}
+
+static const char *node_text(const struct endpoint *e)
+{
+	return e->text ? e->text : "?";
+}
+
+/* A path of depth frames plus the final hop (flow g to `last`) that does
+ * not end through an update relay to an FQDN set. */
 static void t8_offending(struct t8 *t, int g, const struct endpoint *last)
 {
+	static const char head[] = "path ", sep[] = " -> ",
+		tail[] = " leaves mynumber without passing an update relay "
+			 "to an FQDN set";
 	struct ck *c = t->c;
-	int first_flow = t->st[1].flow;
+	int first = t->st[1].flow;
 	bool exempt = c->t8_waived[g];
-	char *path = NULL, *key = NULL;
-	size_t len = 0;
-	FILE *fp;
+	size_t len = sizeof(head) + sizeof(tail) + strlen(node_text(last));
+	char *msg, *p;
 
 	c->t8_broken[g] = true;
 	for (size_t i = 1; i < t->depth; i++) {
@@ -683,28 +771,20 @@ static void t8_offending(struct t8 *t, int g, const struct endpoint *last)
 		if (c->t8_waived[t->st[i].flow])
 			exempt = true;
 	}
-	if (exempt)
-		return;
-	fp = open_memstream(&path, &len);
-	if (!fp)
+	if (exempt ||
+	    !u64set_add(&c->t8_seen, mix64(mix64(t->st[t->depth - 1].h,
+						 ep_id(last)), (uint64_t)first)))
 		return;
 	for (size_t i = 0; i < t->depth; i++)
-		fprintf(fp, "%s -> ", t->st[i].node->text ?
-			t->st[i].node->text : "?");
-	fputs(last->text ? last->text : "?", fp);
-	if (fclose(fp))
-		goto out;
-	if (asprintf(&key, "%d\x01%s", first_flow, path) < 0) {
-		key = NULL;
-		goto out;
-	}
-	if (strset_add(&c->t8_seen, key))
-		pend_add(&c->t8_msgs[first_flow], &c->m->flows[first_flow].loc,
-			 "T8", "path %s leaves mynumber without passing an "
-			 "update relay to an FQDN set", path);
-out:
-	free(key);
-	free(path);
+		len += strlen(node_text(t->st[i].node)) + sizeof(sep) - 1;
+	msg = malloc(len);
+	if (!msg)
+		return;
+	p = stpcpy(msg, head);
+	for (size_t i = 0; i < t->depth; i++)
+		p = stpcpy(stpcpy(p, node_text(t->st[i].node)), sep);
+	stpcpy(stpcpy(p, node_text(last)), tail);
+	pend_take(&c->t8_msgs[first], &c->m->flows[first].loc, "T8", msg);
 }
 
 static int t8_push(struct t8 *t, const struct endpoint *node, int flow)
@@ -727,6 +807,7 @@ static int t8_push(struct t8 *t, const struct endpoint *node, int flow)
 	fr->g = -1;
 	fr->j = 0;
 	fr->relay = false;
+	fr->h = mix64(t->depth > 1 ? fr[-1].h : 0, ep_id(node));
 	return 0;
 }
 
@@ -1371,7 +1452,7 @@ unsigned int check_model(const struct model *m, int32_t today,
 	check_gateway(&c);
 
 	strset_free(&c.seen);
-	strset_free(&c.t8_seen);
+	u64set_free(&c.t8_seen);
 	if (c.t8_msgs)
 		for (size_t i = 0; i < m->n_flows; i++)
 			pendv_free(&c.t8_msgs[i]);

@@ -1026,6 +1026,8 @@ void ruleset_free(struct ruleset *rs)
 		free(c);
 	}
 	free(rs->chains);
+	policy_free(rs->owned_policy);
+	model_free(rs->owned_model);
 	free(rs->header);
 	free(rs->family);
 	free(rs->table);

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Deployments (src/deploy.c): what apply loaded, kept in the state
+ * directory so that rollback can restore it exactly and status can tell
+ * whether the live table still matches.
+ *
+ *   STATE/deploy/N/zones.yaml   the zone file as applied
+ *   STATE/deploy/N/record       key value lines (struct deployment)
+ *   STATE/current               N of the live deployment
+ *   STATE/pending               a commit-confirmed apply awaiting confirm
+ *   STATE/audit.log             one JSON line per apply, confirm, rollback
+ */
+#ifndef SANSO_DEPLOY_H
+#define SANSO_DEPLOY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+#include "ruleset.h"
+
+#define DEPLOY_STATE_DIR "/var/lib/sanso"
+
+struct deployment {
+	unsigned int id;
+	unsigned int previous;	/* 0: nothing was deployed before */
+	time_t time;		/* when it was loaded */
+	time_t at;		/* the compile reference time */
+	char user[64];
+	char table[72];
+	char zone_file[4096];	/* the path it was applied from */
+	char zone_sha256[65];
+	char ruleset_sha256[65];	/* digest of the live table after it */
+	char site[64];
+};
+
+struct pending {
+	unsigned int id;	/* the deployment awaiting confirm */
+	unsigned int previous;	/* what a timeout restores */
+	time_t deadline;
+	long pid;		/* the timer process */
+};
+
+/* Creates the state directory (0700) if needed; -errno. */
+int deploy_state_init(const char *state);
+
+/* The live deployment: 0, -ENOENT when nothing is deployed, -errno. */
+int deploy_current(const char *state, struct deployment *out);
+int deploy_load(const char *state, unsigned int id, struct deployment *out);
+int deploy_pending(const char *state, struct pending *out);
+
+/*
+ * Loads a ruleset into the kernel in one batch, carrying the elements
+ * (with their time left) of every FQDN set over from the live table.
+ * On failure the kernel is untouched and err says why.
+ */
+int deploy_commit(const struct ruleset *rs, bool dry_run, char *err,
+		  size_t errlen);
+
+/* Records a committed ruleset as a new deployment and makes it current.
+ * `zone` is the zone file's bytes. Fills d->id, ->previous, ->time,
+ * ->user and ->ruleset_sha256 (read back from the kernel). */
+int deploy_record(const char *state, struct deployment *d, const char *zone,
+		  size_t zone_len);
+
+/* Restores the deployment before the current one (or removes the table
+ * when there was none). `why` goes to the audit log. */
+int deploy_rollback(const char *state, const char *why, char *err,
+		    size_t errlen);
+
+/* Commit-confirmed: writes STATE/pending and starts a timer process,
+ * detached from the session, that rolls back at the deadline unless
+ * deploy_confirm() ran first. */
+int deploy_arm_confirm(const char *state, unsigned int seconds);
+/* Keeps the pending deployment: 0, -ENOENT when nothing is pending. */
+int deploy_confirm(const char *state, struct pending *was);
+
+/* Appends one JSON line to STATE/audit.log. */
+int deploy_audit(const char *state, const char *action,
+		 const struct deployment *d, const char *detail);
+
+#endif

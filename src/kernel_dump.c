@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * A canonical text of one live nftables table, read over netlink, for
+ * drift detection: two tables with the same chains, sets, static
+ * elements and rules give the same text, whatever their handles. FQDN
+ * sets (the timeout flag) change all day by design, so only their
+ * definition counts, not their elements.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <openssl/evp.h>
+
+#include "kernel.h"
+#include "kernel_dump.h"
+
+struct dump {
+	const char *table;
+	FILE *out;
+	/* chains and sets are printed sorted by name */
+	char **lines;
+	size_t n, cap;
+	int err;
+};
+
+static void hex(FILE *out, const void *p, uint32_t len)
+{
+	const uint8_t *b = p;
+
+	for (uint32_t i = 0; i < len; i++)
+		fprintf(out, "%02x", b[i]);
+}
+
+static int keep_line(struct dump *d, char *line)
+{
+	if (!line)
+		return -ENOMEM;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		char **v = realloc(d->lines, cap * sizeof(*v));
+
+		if (!v) {
+			free(line);
+			return -ENOMEM;
+		}
+		d->lines = v;
+		d->cap = cap;
+	}
+	d->lines[d->n++] = line;
+	return 0;
+}
+
+static int line_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void flush_lines(struct dump *d)
+{
+	qsort(d->lines, d->n, sizeof(*d->lines), line_cmp);
+	for (size_t i = 0; i < d->n; i++) {
+		fputs(d->lines[i], d->out);
+		free(d->lines[i]);
+	}
+	d->n = 0;
+}
+
+/* Sends one dump request and feeds every reply to cb. */
+static int dump(uint16_t type, uint16_t family, void (*fill)(struct nlmsghdr *,
+		void *), void *obj, mnl_cb_t cb, void *arg)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+	struct mnl_socket *nl;
+	struct nlmsghdr *nlh;
+	uint32_t seq = (uint32_t)time(NULL), portid;
+	int ret;
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP | NLM_F_ACK,
+				    seq);
+	if (fill)
+		fill(nlh, obj);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	for (;;) {
+		ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (ret <= 0) {
+			ret = ret < 0 ? -errno : 0;
+			break;
+		}
+		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, cb, arg);
+		if (ret <= 0) {
+			ret = ret < 0 ? -errno : 0;
+			break;
+		}
+	}
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct dump *d = arg;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	char *line = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!c)
+		return MNL_CB_ERROR;
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0 ||
+	    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), d->table))
+		goto out;
+	f = open_memstream(&line, &len);
+	if (!f)
+		goto out;
+	fprintf(f, "chain %s", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM))
+		fprintf(f, " type %s hook %u prio %d policy %u",
+			nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE),
+			nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM),
+			(int)nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO),
+			nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY));
+	if (nftnl_chain_is_set(c, NFTNL_CHAIN_USERDATA)) {
+		uint32_t n;
+		const void *p = nftnl_chain_get_data(c, NFTNL_CHAIN_USERDATA,
+						     &n);
+
+		fprintf(f, " udata ");
+		hex(f, p, n);
+	}
+	fputc('\n', f);
+	fclose(f);
+	if (keep_line(d, line))
+		d->err = -ENOMEM;
+out:
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+struct setinfo {
+	char *name;
+	bool timeout;
+};
+
+struct setlist {
+	struct dump *d;
+	struct setinfo *v;
+	size_t n;
+};
+
+static int set_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct setlist *sl = arg;
+	struct dump *d = sl->d;
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct setinfo *v;
+	char *line = NULL;
+	size_t len = 0;
+	uint32_t n;
+	FILE *f;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_nlmsg_parse(nlh, s) < 0 ||
+	    strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), d->table))
+		goto out;
+	v = realloc(sl->v, (sl->n + 1) * sizeof(*v));
+	if (!v)
+		goto nomem;
+	sl->v = v;
+	v[sl->n].name = strdup(nftnl_set_get_str(s, NFTNL_SET_NAME));
+	v[sl->n].timeout = nftnl_set_get_u32(s, NFTNL_SET_FLAGS) &
+			   NFT_SET_TIMEOUT;
+	if (!v[sl->n].name)
+		goto nomem;
+	sl->n++;
+	f = open_memstream(&line, &len);
+	if (!f)
+		goto nomem;
+	fprintf(f, "set %s flags %x key %u/%u", nftnl_set_get_str(s,
+		NFTNL_SET_NAME), nftnl_set_get_u32(s, NFTNL_SET_FLAGS),
+		nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE),
+		nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN));
+	if (nftnl_set_is_set(s, NFTNL_SET_DATA_TYPE))
+		fprintf(f, " data %u/%u", nftnl_set_get_u32(s,
+			NFTNL_SET_DATA_TYPE), nftnl_set_get_u32(s,
+			NFTNL_SET_DATA_LEN));
+	if (nftnl_set_is_set(s, NFTNL_SET_TIMEOUT))
+		fprintf(f, " timeout %llu", (unsigned long long)
+			nftnl_set_get_u64(s, NFTNL_SET_TIMEOUT));
+	if (nftnl_set_is_set(s, NFTNL_SET_USERDATA)) {
+		const void *p = nftnl_set_get_data(s, NFTNL_SET_USERDATA, &n);
+
+		fprintf(f, " udata ");
+		hex(f, p, n);
+	}
+	fputc('\n', f);
+	fclose(f);
+	if (keep_line(d, line))
+		d->err = -ENOMEM;
+out:
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+nomem:
+	d->err = -ENOMEM;
+	goto out;
+}
+
+struct elemctx {
+	struct dump *d;
+	const char *set;
+};
+
+static int elem_cb(struct nftnl_set_elem *e, void *arg)
+{
+	struct elemctx *ec = arg;
+	char *line = NULL;
+	size_t len = 0;
+	const void *p;
+	uint32_t n;
+	FILE *f = open_memstream(&line, &len);
+
+	if (!f)
+		return -ENOMEM;
+	fprintf(f, "elem %s", ec->set);
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY)) {
+		p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &n);
+		fputc(' ', f);
+		hex(f, p, n);
+	}
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY_END)) {
+		p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY_END, &n);
+		fputs(" - ", f);
+		hex(f, p, n);
+	}
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS))
+		fprintf(f, " flags %x", nftnl_set_elem_get_u32(e,
+			NFTNL_SET_ELEM_FLAGS));
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_VERDICT))
+		fprintf(f, " verdict %d", (int)nftnl_set_elem_get_u32(e,
+			NFTNL_SET_ELEM_VERDICT));
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_CHAIN))
+		fprintf(f, " chain %s", nftnl_set_elem_get_str(e,
+			NFTNL_SET_ELEM_CHAIN));
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) {
+		p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &n);
+		fputs(" udata ", f);
+		hex(f, p, n);
+	}
+	fputc('\n', f);
+	fclose(f);
+	return keep_line(ec->d, line);
+}
+
+static int expr_cb(struct nftnl_expr *e, void *arg)
+{
+	FILE *f = arg;
+	char buf[1024];
+
+	nftnl_expr_snprintf(buf, sizeof(buf), e, NFTNL_OUTPUT_DEFAULT, 0);
+	fprintf(f, " [ %s %s ]", nftnl_expr_get_str(e, NFTNL_EXPR_NAME), buf);
+	return 0;
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct dump *d = arg;
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r)
+		return MNL_CB_ERROR;
+	if (nftnl_rule_nlmsg_parse(nlh, r) < 0 ||
+	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), d->table))
+		goto out;
+	/* Rules keep their order inside a chain: printed as they come. */
+	fprintf(d->out, "rule %s", nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+	nftnl_expr_foreach(r, expr_cb, d->out);
+	if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
+		uint32_t n;
+		const void *p = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &n);
+
+		fputs(" udata ", d->out);
+		hex(d->out, p, n);
+	}
+	fputc('\n', d->out);
+out:
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+static void fill_rule(struct nlmsghdr *nlh, void *obj)
+{
+	nftnl_rule_nlmsg_build_payload(nlh, obj);
+}
+
+int kernel_table_canon(uint16_t family, const char *table, char **text,
+		       size_t *len)
+{
+	struct dump d = { .table = table };
+	struct setlist sl = { .d = &d };
+	struct nftnl_rule *rf = NULL;
+	int ret;
+
+	*text = NULL;
+	ret = kernel_table_exists(family, table);
+	if (ret <= 0)
+		return ret < 0 ? ret : -ENOENT;
+	d.out = open_memstream(text, len);
+	if (!d.out)
+		return -ENOMEM;
+	fprintf(d.out, "table %u %s\n", family, table);
+	ret = dump(NFT_MSG_GETCHAIN, family, NULL, NULL, chain_cb, &d);
+	if (ret || d.err)
+		goto out;
+	flush_lines(&d);
+	ret = dump(NFT_MSG_GETSET, family, NULL, NULL, set_cb, &sl);
+	if (ret || d.err)
+		goto out;
+	flush_lines(&d);
+	for (size_t i = 0; i < sl.n; i++) {
+		struct elemctx ec = { &d, sl.v[i].name };
+
+		if (sl.v[i].timeout)
+			continue;
+		ret = kernel_list_set_elements(family, table, sl.v[i].name,
+					       elem_cb, &ec);
+		if (ret)
+			goto out;
+		flush_lines(&d);
+	}
+	rf = nftnl_rule_alloc();
+	if (!rf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	nftnl_rule_set_str(rf, NFTNL_RULE_TABLE, table);
+	ret = dump(NFT_MSG_GETRULE, family, fill_rule, rf, rule_cb, &d);
+out:
+	if (rf)
+		nftnl_rule_free(rf);
+	for (size_t i = 0; i < sl.n; i++)
+		free(sl.v[i].name);
+	free(sl.v);
+	for (size_t i = 0; i < d.n; i++)
+		free(d.lines[i]);
+	free(d.lines);
+	if (fclose(d.out) && !ret)
+		ret = -EIO;
+	if (!ret && d.err)
+		ret = d.err;
+	if (ret) {
+		free(*text);
+		*text = NULL;
+	}
+	return ret;
+}
+
+int kernel_table_digest(uint16_t family, const char *table, char hex64[65])
+{
+	uint8_t md[32];
+	unsigned int n = 32;
+	char *text;
+	size_t len;
+	int ret = kernel_table_canon(family, table, &text, &len);
+
+	if (ret)
+		return ret;
+	if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL))
+		ret = -EIO;
+	free(text);
+	for (int i = 0; !ret && i < 32; i++)
+		snprintf(hex64 + 2 * i, 3, "%02x", md[i]);
+	return ret;
+}
+
+struct countctx {
+	size_t n;
+	uint64_t min_left, max_left;
+};
+
+static int count_cb(struct nftnl_set_elem *e, void *arg)
+{
+	struct countctx *c = arg;
+	uint64_t left = nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION) ?
+			nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION) : 0;
+
+	if (!c->n || left < c->min_left)
+		c->min_left = left;
+	if (left > c->max_left)
+		c->max_left = left;
+	c->n++;
+	return 0;
+}
+
+int kernel_set_stats(uint16_t family, const char *table, const char *set,
+		     size_t *n, uint64_t *min_left_ms, uint64_t *max_left_ms)
+{
+	struct countctx c = { 0 };
+	int ret = kernel_list_set_elements(family, table, set, count_cb, &c);
+
+	*n = c.n;
+	*min_left_ms = c.min_left;
+	*max_left_ms = c.max_left;
+	return ret;
+}
