@@ -60,6 +60,10 @@ struct loader {
 	struct name *names;
 	size_t n_names, cap_names;
 	struct name_index nix;
+	/* flow names seen so far, for E003 */
+	const struct ynode **fnames;
+	size_t n_fnames;
+	struct name_index fix;
 	char qbuf[4][96];	/* quoted-value buffers for messages */
 	unsigned int qnext;
 	int holiday_files;	/* bounded: a file per schedule at most */
@@ -339,6 +343,7 @@ static uint32_t hash_str(const char *s)
 	return h;
 }
 
+/* Makes room for one more than the `count` entries already indexed. */
 static int index_grow(struct name_index *ix, size_t count,
 		      const char *(*key)(const void *, size_t),
 		      const void *arr)
@@ -346,7 +351,7 @@ static int index_grow(struct name_index *ix, size_t count,
 	size_t cap = ix->cap ? ix->cap * 2 : 256;
 	uint32_t *slot;
 
-	if (count * 2 < ix->cap)
+	if ((count + 1) * 2 <= ix->cap)
 		return 0;
 	slot = calloc(cap, sizeof(*slot));
 	if (!slot)
@@ -436,7 +441,7 @@ static int add_name(struct loader *L, const struct ynode *key,
 		L->names = v;
 		L->cap_names = cap;
 	}
-	if (index_grow(&L->nix, L->n_names + 1, name_key, L->names))
+	if (index_grow(&L->nix, L->n_names, name_key, L->names))
 		return -ENOMEM;
 	L->names[L->n_names] = (struct name){ name, kind, index, l };
 	index_put(&L->nix, name, L->n_names++);
@@ -1189,8 +1194,12 @@ static void load_waiver(struct loader *L, const struct ynode *key,
 	}
 }
 
-static void load_flow(struct loader *L, const struct ynode *val,
-		      const struct ynode **seen, size_t idx)
+static const char *fname_key(const void *arr, size_t i)
+{
+	return ((const struct ynode *const *)arr)[i]->val;
+}
+
+static void load_flow(struct loader *L, const struct ynode *val, size_t idx)
 {
 	static const struct keyspec keys[] = {
 		{ "name", true }, { "description", false }, { "from", true },
@@ -1213,16 +1222,19 @@ static void load_flow(struct loader *L, const struct ynode *val,
 			err(L, v[0], "E002", NULL, "flow name \"%s\" must match "
 			    "[a-z][a-z0-9-]{0,30}", q(L, v[0]->val));
 		} else {
-			for (size_t i = 0; i < idx; i++)
-				if (seen[i] && !strcmp(seen[i]->val,
-						       v[0]->val)) {
-					err(L, v[0], "E003", v[0]->val,
-					    "duplicate flow name \"%s\" (first "
-					    "at %s:%d:%d)", v[0]->val, L->file,
-					    seen[i]->line, seen[i]->col);
-					break;
-				}
-			seen[idx] = v[0];
+			size_t i = index_find(&L->fix, v[0]->val, fname_key,
+					      L->fnames, 0);
+
+			if (i != SIZE_MAX) {
+				err(L, v[0], "E003", v[0]->val, "duplicate flow "
+				    "name \"%s\" (first at %s:%d:%d)",
+				    v[0]->val, L->file, L->fnames[i]->line,
+				    L->fnames[i]->col);
+			} else if (!index_grow(&L->fix, L->n_fnames, fname_key,
+					       L->fnames)) {
+				L->fnames[L->n_fnames] = v[0];
+				index_put(&L->fix, v[0]->val, L->n_fnames++);
+			}
 		}
 		f->name = strdup(v[0]->val);
 	} else {
@@ -1498,13 +1510,11 @@ static void load_root(struct loader *L, const struct ynode *root)
 			   (void **)&m->schedules, sizeof(*m->schedules),
 			   load_schedule);
 	if (v[K_FLOWS] && want(L, v[K_FLOWS], Y_SEQ, "flows")) {
-		const struct ynode **seen = calloc(v[K_FLOWS]->n + 1,
-						   sizeof(*seen));
-
+		L->fnames = calloc(v[K_FLOWS]->n + 1, sizeof(*L->fnames));
 		m->flows = calloc(v[K_FLOWS]->n + 1, sizeof(*m->flows));
-		for (size_t i = 0; seen && m->flows && i < v[K_FLOWS]->n; i++)
-			load_flow(L, v[K_FLOWS]->kids[i], seen, i);
-		free(seen);
+		for (size_t i = 0; L->fnames && m->flows &&
+		     i < v[K_FLOWS]->n; i++)
+			load_flow(L, v[K_FLOWS]->kids[i], i);
 	}
 	if (v[K_GATEWAY])
 		load_gateway(L, v[K_GATEWAY]);
@@ -1629,11 +1639,15 @@ out:
 	ytree_free(t);
 	free(L.names);
 	free(L.nix.slot);
+	free(L.fnames);
+	free(L.fix.slot);
 	return m;
 nomem:
 	ytree_free(t);
 	free(L.names);
 	free(L.nix.slot);
+	free(L.fnames);
+	free(L.fix.slot);
 	model_free(m);
 	errno = ENOMEM;
 	return NULL;

@@ -215,6 +215,23 @@ static int handle(struct builder *b, struct ytree *t, yaml_event_t *ev,
 	return attach(b, t, n);
 }
 
+static void offset_to_pos(const char *buf, size_t len, size_t off,
+			  int *line, int *col)
+{
+	int l = 1, c = 1;
+
+	for (size_t i = 0; i < off && i < len; i++) {
+		if (buf[i] == '\n') {
+			l++;
+			c = 1;
+		} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+			c++;	/* count characters, not UTF-8 bytes */
+		}
+	}
+	*line = l;
+	*col = c;
+}
+
 struct ytree *ytree_parse(const char *buf, size_t len, size_t max_nodes,
 			  struct ytree_error *err)
 {
@@ -245,6 +262,10 @@ struct ytree *ytree_parse(const char *buf, size_t len, size_t max_nodes,
 				 parser.context ? parser.context : "");
 			err->line = (int)mk->line + 1;
 			err->col = (int)mk->column + 1;
+			/* libyaml gives only a byte offset for bad encoding. */
+			if (parser.error == YAML_READER_ERROR)
+				offset_to_pos(buf, len, parser.problem_offset,
+					      &err->line, &err->col);
 			err->syntax = 1;
 			rc = -EINVAL;
 			break;
