@@ -194,11 +194,26 @@ struct sink {
 	size_t argc;
 };
 
+/* An address and port: "192.0.2.53", "192.0.2.53:5353",
+ * "2001:db8::53", "[2001:db8::53]:5353". */
+struct hostport {
+	struct prefix addr;	/* full length */
+	uint16_t port;		/* default 53 */
+	struct loc loc;
+};
+
 struct gateway {
 	struct endpoint *ssh_from;
 	size_t n_ssh_from;
 	struct loc ssh_loc;
 	uint16_t log_group;	/* default 100 */
+	/* The DNS guard (SPEC §6): where it forwards matching queries, and
+	 * the gateway addresses it answers on (empty: every address). */
+	struct hostport *dns_upstream;
+	size_t n_dns_upstream;
+	struct hostport *dns_listen;
+	size_t n_dns_listen;
+	struct loc dns_loc;
 };
 
 struct monitor_conf {

@@ -1281,10 +1281,86 @@ static void load_flow(struct loader *L, const struct ynode *val, size_t idx)
 
 /* ---- gateway and monitor ---- */
 
+static int hostport_parse(const char *s, struct hostport *hp)
+{
+	char buf[80];
+	const char *host = s, *port = NULL;
+	char *end;
+	long v = 53;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || (rb[1] && rb[1] != ':'))
+			return -EINVAL;
+		memcpy(buf, s + 1, (size_t)(rb - s - 1));
+		buf[rb - s - 1] = '\0';
+		host = buf;
+		port = rb[1] ? rb + 2 : NULL;
+	} else if (strchr(s, '.') && strchr(s, ':')) {
+		const char *c = strchr(s, ':');
+
+		memcpy(buf, s, (size_t)(c - s));
+		buf[c - s] = '\0';
+		host = buf;
+		port = c + 1;
+	}
+	if (port) {
+		if (!*port || *port == '0' || *port == '+' || *port == '-')
+			return -EINVAL;
+		v = strtol(port, &end, 10);
+		if (*end || v < 1 || v > 65535)
+			return -EINVAL;
+	}
+	hp->port = (uint16_t)v;
+	return addr_parse(host, &hp->addr);
+}
+
+static void load_hostports(struct loader *L, const struct ynode *v,
+			   const char *what, struct hostport **out, size_t *n)
+{
+	if (!want_list(L, v, what))
+		return;
+	*out = calloc(list_len(v) ? list_len(v) : 1, sizeof(**out));
+	for (size_t i = 0; *out && i < list_len(v); i++) {
+		const struct ynode *e = list_at(v, i);
+		const char *s = str(L, e, what);
+
+		if (!s)
+			continue;
+		if (hostport_parse(s, &(*out)[*n])) {
+			err(L, e, "E008", NULL, "malformed address \"%s\" "
+			    "(ADDRESS, ADDRESS:PORT or [IPV6]:PORT)", q(L, s));
+			continue;
+		}
+		(*out)[(*n)++].loc = at(L, e);
+	}
+}
+
+static void load_dns(struct loader *L, const struct ynode *val)
+{
+	static const struct keyspec keys[] = {
+		{ "upstream", true }, { "listen", false },
+	};
+	const struct ynode *v[N_ELEMS(keys)];
+	struct gateway *g = &L->m->gateway;
+
+	g->dns_loc = at(L, val);
+	map_keys(L, val, "gateway.dns", keys, N_ELEMS(keys), v);
+	if (v[0])
+		load_hostports(L, v[0], "upstream", &g->dns_upstream,
+			       &g->n_dns_upstream);
+	if (v[1])
+		load_hostports(L, v[1], "listen", &g->dns_listen,
+			       &g->n_dns_listen);
+}
+
 static void load_gateway(struct loader *L, const struct ynode *val)
 {
 	static const struct keyspec keys[] = {
-		{ "ssh_from", false }, { "log_group", false },
+		{ "ssh_from", false }, { "log_group", false }, { "dns", false },
 	};
 	const struct ynode *v[N_ELEMS(keys)];
 	struct gateway *g = &L->m->gateway;
@@ -1301,6 +1377,8 @@ static void load_gateway(struct loader *L, const struct ynode *val)
 		if (uint_val(L, v[1], "log_group", 65535, &grp))
 			g->log_group = (uint16_t)grp;
 	}
+	if (v[2])
+		load_dns(L, v[2]);
 }
 
 static bool server_url_ok(const char *s)
@@ -1747,6 +1825,8 @@ void model_free(struct model *m)
 	}
 	free(m->flows);
 	free_endpoints(m->gateway.ssh_from, m->gateway.n_ssh_from);
+	free(m->gateway.dns_upstream);
+	free(m->gateway.dns_listen);
 	for (size_t i = 0; i < m->monitor.n_sinks; i++) {
 		struct sink *s = &m->monitor.sinks[i];
 

@@ -784,18 +784,19 @@ static int dispatch(struct build *b, struct rs_set *vmap)
 	return set_sort(vmap);
 }
 
-/* The gateway's own SSH: iifname . saddr of every ssh_from endpoint. */
-static int ssh_sets(struct build *b, struct rs_set *s4, struct rs_set *s6)
+/* iifname . saddr of a list of endpoints, into a v4 and a v6 set. */
+static int endpoint_sets(struct build *b, const struct endpoint *eps,
+			 size_t n_eps, struct rs_set *s4, struct rs_set *s6)
 {
 	const struct model *m = b->p->m;
 
-	for (size_t i = 0; i < m->gateway.n_ssh_from; i++) {
-		const struct endpoint *ep = &m->gateway.ssh_from[i];
+	for (size_t i = 0; i < n_eps; i++) {
+		const struct endpoint *ep = &eps[i];
 		const struct zone *z;
 		const struct prefix *pfx[64];
 		size_t n = 0;
 
-		if (ep->zone < 0 || ep->ref < 0)
+		if (ep->zone < 0 || ep->ref < 0 || ep->kind == EP_FQDN)
 			continue;
 		z = &m->zones[ep->zone];
 		if (ep->kind == EP_HOST)
@@ -821,14 +822,56 @@ static int ssh_sets(struct build *b, struct rs_set *s4, struct rs_set *s6)
 	return 0;
 }
 
+/* The DNS guard serves the sources of flows to FQDN sets, and only them
+ * (SPEC §6): everything else asking the gateway for names is dropped. */
+static int dns_sets(struct build *b, struct rs_set *s4, struct rs_set *s6)
+{
+	const struct model *m = b->p->m;
+
+	for (size_t i = 0; i < m->n_flows; i++) {
+		const struct flow *f = &m->flows[i];
+		bool fqdn = false;
+
+		for (size_t j = 0; j < f->n_to; j++)
+			fqdn = fqdn || f->to[j].kind == EP_FQDN;
+		if (fqdn && endpoint_sets(b, f->from, f->n_from, s4, s6))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Rules that accept one service to the gateway from the sources in a
+ * pair of iifname . saddr sets. */
+static int input_rules(struct rs_chain *in, enum rs_field port_field,
+		       uint16_t port, struct rs_set *s4, struct rs_set *s6,
+		       const char *comment)
+{
+	uint16_t p = htons(port);
+
+	for (int i = 0; i < 2; i++) {
+		struct rs_set *s = i ? s6 : s4;
+		struct rs_rule *r;
+
+		if (!s->n)
+			continue;
+		if (!(r = rule_new(in)) || add_cmp(r, port_field, &p) ||
+		    add_lookup(r, s))
+			return -ENOMEM;
+		r->verdict = RV_ACCEPT;
+		r->comment = strdup(comment);
+		if (!r->comment)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int base_chains(struct build *b, struct rs_set *vmap,
-		       struct rs_set *ssh4, struct rs_set *ssh6)
+		       struct rs_set **gw)
 {
 	const struct model *m = b->p->m;
 	struct rs_chain *fwd, *in, *out;
 	struct rs_rule *r;
 	uint8_t lo[16] = "lo";
-	uint16_t ssh = htons(22);
 	uint8_t nd[2] = { 135, 136 };
 
 	fwd = chain_new(b->rs, strdup("forward"));
@@ -870,19 +913,11 @@ static int base_chains(struct build *b, struct rs_set *vmap,
 			return -ENOMEM;
 		r->verdict = RV_ACCEPT;
 	}
-	for (int i = 0; i < 2; i++) {
-		struct rs_set *s = i ? ssh6 : ssh4;
-
-		if (!s->n)
-			continue;
-		if (!(r = rule_new(in)) || add_cmp(r, RF_TCP_DPORT, &ssh) ||
-		    add_lookup(r, s))
-			return -ENOMEM;
-		r->verdict = RV_ACCEPT;
-		r->comment = strdup("gateway:ssh_from");
-		if (!r->comment)
-			return -ENOMEM;
-	}
+	if (input_rules(in, RF_TCP_DPORT, 22, gw[0], gw[1],
+			"gateway:ssh_from") ||
+	    input_rules(in, RF_UDP_DPORT, 53, gw[2], gw[3], "gateway:dns") ||
+	    input_rules(in, RF_TCP_DPORT, 53, gw[2], gw[3], "gateway:dns"))
+		return -ENOMEM;
 	if (!(r = rule_new(in)) || add_log(r, m, true, "sanso:*>gateway"))
 		return -ENOMEM;
 	return 0;
@@ -925,7 +960,7 @@ struct ruleset *ruleset_build(const struct policy *p, const char *table,
 	const struct model *m = p->m;
 	struct build b = { .p = p };
 	struct ruleset *rs = calloc(1, sizeof(*rs));
-	struct rs_set *vmap, *ssh4, *ssh6;
+	struct rs_set *vmap, *gw[4];
 	int rc = -ENOMEM;
 
 	if (!rs)
@@ -960,15 +995,20 @@ struct ruleset *ruleset_build(const struct policy *p, const char *table,
 	}
 	vmap = set_new(rs, strdup("dispatch"), RS_VMAP, 2, RF_IIFNAME,
 		       RF_OIFNAME);
-	ssh4 = set_new(rs, strdup("ssh-v4"), RS_CONCAT, 2, RF_IIFNAME,
-		       RF_SADDR4);
-	ssh6 = set_new(rs, strdup("ssh-v6"), RS_CONCAT, 2, RF_IIFNAME,
-		       RF_SADDR6);
-	if (!vmap || !ssh4 || !ssh6)
+	gw[0] = set_new(rs, strdup("ssh-v4"), RS_CONCAT, 2, RF_IIFNAME,
+			RF_SADDR4);
+	gw[1] = set_new(rs, strdup("ssh-v6"), RS_CONCAT, 2, RF_IIFNAME,
+			RF_SADDR6);
+	gw[2] = set_new(rs, strdup("dns-v4"), RS_CONCAT, 2, RF_IIFNAME,
+			RF_SADDR4);
+	gw[3] = set_new(rs, strdup("dns-v6"), RS_CONCAT, 2, RF_IIFNAME,
+			RF_SADDR6);
+	if (!vmap || !gw[0] || !gw[1] || !gw[2] || !gw[3])
 		goto out;
-	if (ssh_sets(&b, ssh4, ssh6))
+	if (endpoint_sets(&b, m->gateway.ssh_from, m->gateway.n_ssh_from,
+			  gw[0], gw[1]) || dns_sets(&b, gw[2], gw[3]))
 		goto out;
-	if (base_chains(&b, vmap, ssh4, ssh6))
+	if (base_chains(&b, vmap, gw))
 		goto out;
 	for (size_t i = 0; i < p->n_pairs; i++)
 		if ((rc = pair_chain(&b, &p->pairs[i])))

@@ -292,17 +292,6 @@ static bool pick_in(struct plan *pl, const struct prefix *p, int z,
 	return false;
 }
 
-static bool first_pick(struct plan *pl, const struct prefix *v, size_t n,
-		       int fam, int z, struct prefix *out)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (v[i].family == fam && pick_in(pl, &v[i], z, out))
-			return true;
-	return false;
-}
-
 static bool in_list(const struct prefix *v, size_t n, const struct prefix *a)
 {
 	size_t i;
@@ -532,23 +521,18 @@ static bool wrong_host(struct plan *pl, const struct pol_rule *r, int fam,
 	return false;
 }
 
-/* Probes for one compiled rule in one family; false if it has none. */
-static bool rule_probes(struct plan *pl, const struct pol_rule *r, int fam)
+/* Probes of one rule from `s` to `d`; `wrong` adds the wrong port and
+ * wrong host probes. False if no service could be probed. */
+static bool rule_pair(struct plan *pl, const struct pol_rule *r, int fam,
+		      const struct prefix *s, const struct prefix *d,
+		      bool wrong)
 {
-	struct prefix s, d, w;
+	struct prefix w;
 	struct conc c[4], first = { 0, 0 };
 	size_t i, j, n;
 	enum kind k = r->dst_fqdn >= 0 ? K_FQDN : K_FLOW;
 	bool any = false;
 
-	if (!first_pick(pl, r->src, r->n_src, fam, r->src_zone, &s))
-		return false;
-	if (r->dst_fqdn >= 0) {
-		if (!fqdn_addr(pl, r->dst_fqdn, r->dst_zone, fam, &d))
-			return false;
-	} else if (!first_pick(pl, r->dst, r->n_dst, fam, r->dst_zone, &d)) {
-		return false;
-	}
 	for (i = 0; i < r->n_svcs; i++) {
 		const struct service *sv = &r->svcs[i];
 
@@ -557,29 +541,79 @@ static bool rule_probes(struct plan *pl, const struct pol_rule *r, int fam)
 			if (!any)
 				first = c[j];
 			any = true;
-			probe_add(pl, k, r->flow, c[j].proto, r->src_zone, &s,
-				  r->dst_zone, &d, c[j].port);
+			probe_add(pl, k, r->flow, c[j].proto, r->src_zone, s,
+				  r->dst_zone, d, c[j].port);
 			probe_add(pl, K_REVERSE, r->flow, c[j].proto,
-				  r->dst_zone, &d, r->src_zone, &s,
-				  c[j].port);
+				  r->dst_zone, d, r->src_zone, s, c[j].port);
 		}
-		if (!n || (sv->proto != IPPROTO_TCP &&
-			   sv->proto != IPPROTO_UDP))
+		if (!n || !wrong || (sv->proto != IPPROTO_TCP &&
+				     sv->proto != IPPROTO_UDP))
 			continue;
 		if (sv->hi < 65535 && !services_cover(r->svcs, r->n_svcs,
 						      sv->proto, sv->hi + 1))
 			probe_add(pl, K_PORT, r->flow, sv->proto, r->src_zone,
-				  &s, r->dst_zone, &d, sv->hi + 1);
+				  s, r->dst_zone, d, sv->hi + 1);
 		else if (sv->lo > 1 &&
 			 !services_cover(r->svcs, r->n_svcs, sv->proto,
 					 sv->lo - 1))
 			probe_add(pl, K_PORT, r->flow, sv->proto, r->src_zone,
-				  &s, r->dst_zone, &d, sv->lo - 1);
+				  s, r->dst_zone, d, sv->lo - 1);
 	}
-	if (any && wrong_host(pl, r, fam, &w))
-		probe_add(pl, K_HOST, r->flow, first.proto, r->src_zone, &s,
+	if (any && wrong && wrong_host(pl, r, fam, &w))
+		probe_add(pl, K_HOST, r->flow, first.proto, r->src_zone, s,
 			  r->dst_zone, &w, first.port);
 	return any;
+}
+
+/* Enough to reach every endpoint of an ordinary flow; a flow naming
+ * more prefixes is probed through its first ones. */
+#define MAX_ENDS 16
+
+/* Probes for one compiled rule in one family: its first source to its
+ * first destination, then every other source to the first destination
+ * and the first source to every other destination. */
+static void rule_probes(struct plan *pl, const struct pol_rule *r, int fam)
+{
+	struct prefix s0, d0, x;
+	size_t i, ns = 0, nd = 0;
+
+	if (r->dst_fqdn >= 0) {
+		if (!fqdn_addr(pl, r->dst_fqdn, r->dst_zone, fam, &d0))
+			return;
+		nd = 1;
+	}
+	for (i = 0; i < r->n_src && ns < MAX_ENDS; i++) {
+		if (r->src[i].family != fam ||
+		    !pick_in(pl, &r->src[i], r->src_zone, &x))
+			continue;
+		if (!ns++)
+			s0 = x;
+	}
+	for (i = 0; r->dst_fqdn < 0 && i < r->n_dst && nd < MAX_ENDS; i++) {
+		if (r->dst[i].family != fam ||
+		    !pick_in(pl, &r->dst[i], r->dst_zone, &x))
+			continue;
+		if (!nd++)
+			d0 = x;
+	}
+	if (!ns || !nd)
+		return;
+	rule_pair(pl, r, fam, &s0, &d0, true);
+	for (i = 0, ns = 0; i < r->n_src && ns < MAX_ENDS; i++) {
+		if (r->src[i].family != fam ||
+		    !pick_in(pl, &r->src[i], r->src_zone, &x))
+			continue;
+		if (ns++)
+			rule_pair(pl, r, fam, &x, &d0, false);
+	}
+	for (i = 0, nd = 0; r->dst_fqdn < 0 && i < r->n_dst &&
+	     nd < MAX_ENDS; i++) {
+		if (r->dst[i].family != fam ||
+		    !pick_in(pl, &r->dst[i], r->dst_zone, &x))
+			continue;
+		if (nd++)
+			rule_pair(pl, r, fam, &s0, &x, false);
+	}
 }
 
 static void pair_probes(struct plan *pl)
