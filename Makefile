@@ -86,12 +86,14 @@ check: check-unit check-golden check-fuzz check-man check-lab
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
-check-golden: $(BIN)
-	$(Q)tests/golden/run.sh $(BIN)
+GOLDEN_RUNNERS := $(sort $(wildcard tests/golden*/run.sh))
 
-# Rewrites the expected outputs; review `git diff tests/golden` after.
+check-golden: $(BIN)
+	$(Q)set -e; for r in $(GOLDEN_RUNNERS); do $$r $(BIN); done
+
+# Rewrites the expected outputs; review `git diff tests/golden*` after.
 golden-update: $(BIN)
-	$(Q)tests/golden/run.sh --update $(BIN)
+	$(Q)set -e; for r in $(GOLDEN_RUNNERS); do $$r --update $(BIN); done
 
 FUZZ_SECONDS ?= 20
 check-fuzz:
