@@ -23,6 +23,15 @@ enum {
 
 int cmd_check(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_apply(int argc, char **argv);
+int cmd_confirm(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+/* --state-dir and --help, for commands that take nothing else. Returns the
+ * exit status to stop with, or -1 to go on. */
+int cmd_state_opts(const char *cmd, int argc, char **argv,
+		   const char **state);
 
 /* A zone file loaded, validated and compiled for a command. */
 struct loaded {

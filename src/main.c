@@ -15,6 +15,16 @@ static const struct {
 	  "validate a zone file against the three-tier invariants" },
 	{ "compile", cmd_compile, "FILE [-o OUT] [--table NAME] [--at DATE]",
 	  "print the nftables ruleset as an nft -f script" },
+	{ "apply", cmd_apply,
+	  "FILE [--confirm SECONDS] [--table NAME] [--dry-run] "
+	  "[--state-dir DIR]",
+	  "load the ruleset into the kernel in one atomic transaction" },
+	{ "confirm", cmd_confirm, "[--state-dir DIR]",
+	  "keep an apply made with --confirm" },
+	{ "rollback", cmd_rollback, "[--state-dir DIR]",
+	  "restore the previous deployment" },
+	{ "status", cmd_status, "[--state-dir DIR] [--format text|json]",
+	  "show the deployment, a pending confirm and drift" },
 };
 
 void cmd_err(const char *cmd, const char *fmt, ...)

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "deploy.h"
+#include "ruleset.h"
+
+static void help(FILE *out)
+{
+	cmd_usage(out, "apply");
+	fprintf(out, "\n"
+		"  --confirm SECONDS  roll back unless 'sanso confirm' runs "
+		"in time\n"
+		"  --table NAME       table name (default \"sanso\"; family "
+		"inet)\n"
+		"  --dry-run          let the kernel check the batch; change "
+		"nothing\n"
+		"  --state-dir DIR    deployment records (default "
+		DEPLOY_STATE_DIR ")\n"
+		"  --at DATE          compile as of DATE (schedule horizon)\n"
+		"  -h, --help         this help\n");
+}
+
+/* A zone interface the gateway does not have yet is worth a warning, not
+ * a refusal: the rules match names, and a VM may gain the NIC later. */
+static void warn_missing_ifaces(const struct model *m)
+{
+	for (size_t i = 0; i < m->n_zones; i++)
+		for (size_t j = 0; j < m->zones[i].n_ifaces; j++)
+			if (!if_nametoindex(m->zones[i].ifaces[j].name))
+				fprintf(stderr, "sanso: apply: warning: zone "
+					"\"%s\": interface %s does not exist on "
+					"this gateway\n", m->zones[i].name,
+					m->zones[i].ifaces[j].name);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+	char *buf = NULL, chunk[8192];
+	FILE *f = fopen(path, "re"), *mem;
+	size_t r;
+
+	if (!f)
+		return NULL;
+	mem = open_memstream(&buf, len);
+	while (mem && (r = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		fwrite(chunk, 1, r, mem);
+	if (mem)
+		fclose(mem);
+	fclose(f);
+	return buf;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "confirm", required_argument, NULL, 'c' },
+		{ "table", required_argument, NULL, 't' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "at", required_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *table = RS_DEFAULT_TABLE, *state = DEPLOY_STATE_DIR;
+	const char *at = NULL;
+	struct deployment d = { 0 };
+	struct pending pd;
+	struct loaded l = { 0 };
+	struct ruleset *rs = NULL;
+	char err[1024] = "", *zone = NULL, abspath[PATH_MAX];
+	bool dry = false;
+	long confirm = -1;
+	size_t zone_len = 0;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'c':
+			confirm = strtol(optarg, &end, 10);
+			if (*end || confirm < 10 || confirm > 86400) {
+				cmd_err("apply", "--confirm takes 10 to 86400 "
+					"seconds, not \"%s\"", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 't':
+			table = optarg;
+			break;
+		case 'n':
+			dry = true;
+			break;
+		case 's':
+			state = optarg;
+			break;
+		case 'a':
+			at = optarg;
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		default:
+			help(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!table_name_ok(table)) {
+		cmd_err("apply", "bad table name \"%s\"", table);
+		return EXIT_USAGE;
+	}
+	ret = cmd_load("apply", argv[optind], at, &l);
+	if (ret)
+		goto out;
+	ret = EXIT_SYSTEM;
+	zone = slurp(argv[optind], &zone_len);
+	if (!zone) {
+		cmd_err("apply", "%s: %s", argv[optind], strerror(errno));
+		goto out;
+	}
+	if (!dry && (errno = -deploy_state_init(state))) {
+		cmd_err("apply", "state directory %s: %s", state,
+			strerror(errno));
+		goto out;
+	}
+	if (!dry && !deploy_pending(state, &pd)) {
+		cmd_err("apply", "deployment %u awaits 'sanso confirm' (or "
+			"'sanso rollback'); apply again after that", pd.id);
+		ret = EXIT_FINDINGS;
+		goto out;
+	}
+	rs = ruleset_build(l.policy, table, l.when);
+	if (!rs) {
+		cmd_err("apply", "%s", strerror(errno));
+		goto out;
+	}
+	warn_missing_ifaces(l.m);
+	c = deploy_commit(rs, dry, err, sizeof(err));
+	if (c) {
+		cmd_err("apply", "the kernel refused the ruleset; nothing "
+			"changed: %s", err[0] ? err : strerror(-c));
+		goto out;
+	}
+	if (dry) {
+		printf("dry run: the kernel accepted table inet %s (%zu sets, "
+		       "%zu chains); nothing changed\n", table, rs->n_sets,
+		       rs->n_chains);
+		ret = EXIT_OK;
+		goto out;
+	}
+	d.at = l.when;
+	snprintf(d.table, sizeof(d.table), "%s", table);
+	snprintf(d.site, sizeof(d.site), "%s", l.m->site ? l.m->site : "");
+	if (!realpath(argv[optind], abspath))
+		snprintf(abspath, sizeof(abspath), "%s", argv[optind]);
+	snprintf(d.zone_file, sizeof(d.zone_file), "%s", abspath);
+	for (int i = 0; i < 32; i++)
+		snprintf(d.zone_sha256 + 2 * i, 3, "%02x", l.m->sha256[i]);
+	c = deploy_record(state, &d, zone, zone_len);
+	if (c) {
+		cmd_err("apply", "loaded, but recording the deployment in %s "
+			"failed: %s", state, strerror(-c));
+		goto out;
+	}
+	deploy_audit(state, "apply", &d, NULL);
+	printf("applied deployment %u: table inet %s, ruleset %.12s\n", d.id,
+	       table, d.ruleset_sha256);
+	if (confirm > 0) {
+		c = deploy_arm_confirm(state, (unsigned int)confirm);
+		if (c) {
+			cmd_err("apply", "could not start the confirm timer "
+				"(%s); rolling back", strerror(-c));
+			deploy_rollback(state, "confirm timer failed", err,
+					sizeof(err));
+			goto out;
+		}
+		printf("run 'sanso confirm' within %ld seconds, or it rolls "
+		       "back to %s\n", confirm, d.previous ? "the previous "
+		       "deployment" : "no sanso table");
+	}
+	ret = EXIT_OK;
+out:
+	free(zone);
+	ruleset_free(rs);
+	loaded_free(&l);
+	return ret;
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include <errno.h>
+#include <getopt.h>
+#include <linux/netfilter.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "deploy.h"
+#include "kernel.h"
+#include "kernel_dump.h"
+#include "sched.h"
+
+struct fqdn_stat {
+	char name[80];
+	size_t n;
+	uint64_t min_ms, max_ms;
+};
+
+/* The FQDN sets of the live table: every set named fqdn-*. */
+static size_t fqdn_stats(const struct deployment *d, struct fqdn_stat *v,
+			 size_t max)
+{
+	char *canon = NULL, *line;
+	size_t len, n = 0;
+
+	if (kernel_table_canon(NFPROTO_INET, d->table, &canon, &len))
+		return 0;
+	for (line = canon; line && *line && n < max;) {
+		char *nl = strchr(line, '\n');
+		char name[80];
+
+		if (sscanf(line, "set %79s", name) == 1 &&
+		    !strncmp(name, "fqdn-", 5)) {
+			snprintf(v[n].name, sizeof(v[n].name), "%s", name);
+			if (!kernel_set_stats(NFPROTO_INET, d->table, name,
+					      &v[n].n, &v[n].min_ms,
+					      &v[n].max_ms))
+				n++;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	free(canon);
+	return n;
+}
+
+static void when(time_t t, char *buf, size_t n)
+{
+	tz_format_rfc3339("UTC", t, 0, buf, n);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *state = DEPLOY_STATE_DIR, *format = "text";
+	const char *live = "absent";
+	struct deployment d;
+	struct pending pd;
+	struct fqdn_stat fs[64];
+	char digest[65] = "", t[48];
+	bool deployed, pending;
+	size_t n_fs = 0;
+	int c, ret;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			state = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'h':
+			cmd_usage(stdout, "status");
+			printf("\n  --state-dir DIR  deployment records (default "
+			       DEPLOY_STATE_DIR ")\n"
+			       "  --format FORMAT  text (default) or json\n");
+			return EXIT_OK;
+		default:
+			cmd_usage(stderr, "status");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc || (strcmp(format, "text") &&
+			       strcmp(format, "json"))) {
+		cmd_usage(stderr, "status");
+		return EXIT_USAGE;
+	}
+	ret = deploy_current(state, &d);
+	if (ret && ret != -ENOENT) {
+		cmd_err("status", "%s: %s", state, strerror(-ret));
+		return EXIT_SYSTEM;
+	}
+	deployed = !ret;
+	if (!deployed) {
+		memset(&d, 0, sizeof(d));
+		snprintf(d.table, sizeof(d.table), "%s", RS_DEFAULT_TABLE);
+	}
+	pending = !deploy_pending(state, &pd);
+	ret = kernel_table_digest(NFPROTO_INET, d.table, digest);
+	if (ret && ret != -ENOENT) {
+		cmd_err("status", "reading table inet %s: %s", d.table,
+			strerror(-ret));
+		return EXIT_SYSTEM;
+	}
+	/* Drift: the live table is not what the last apply left, or it is
+	 * gone, or there is one nobody deployed. */
+	if (!ret)
+		live = !deployed ? "undeployed" :
+		       strcmp(digest, d.ruleset_sha256) ? "drift" : "match";
+	else if (deployed)
+		live = "missing";
+	if (!ret)
+		n_fs = fqdn_stats(&d, fs, 64);
+
+	if (!strcmp(format, "json")) {
+		printf("{\"deployed\":");
+		if (deployed) {
+			when(d.time, t, sizeof(t));
+			printf("{\"id\":%u,\"previous\":%u,\"time\":\"%s\","
+			       "\"user\":", d.id, d.previous, t);
+			json_str(stdout, d.user);
+			printf(",\"site\":");
+			json_str(stdout, d.site);
+			printf(",\"table\":");
+			json_str(stdout, d.table);
+			printf(",\"zone_file\":");
+			json_str(stdout, d.zone_file);
+			printf(",\"zone_sha256\":\"%s\",\"ruleset_sha256\":"
+			       "\"%s\"}", d.zone_sha256, d.ruleset_sha256);
+		} else {
+			printf("null");
+		}
+		printf(",\"pending\":");
+		if (pending)
+			printf("{\"id\":%u,\"previous\":%u,\"seconds_left\":"
+			       "%lld}", pd.id, pd.previous, (long long)
+			       (pd.deadline - time(NULL)));
+		else
+			printf("null");
+		printf(",\"live\":\"%s\",\"live_sha256\":", live);
+		json_str(stdout, digest[0] ? digest : NULL);
+		printf(",\"fqdn_sets\":[");
+		for (size_t i = 0; i < n_fs; i++)
+			printf("%s{\"name\":\"%s\",\"elements\":%zu,"
+			       "\"min_seconds_left\":%llu,"
+			       "\"max_seconds_left\":%llu}", i ? "," : "",
+			       fs[i].name, fs[i].n,
+			       (unsigned long long)(fs[i].min_ms / 1000),
+			       (unsigned long long)(fs[i].max_ms / 1000));
+		printf("]}\n");
+	} else {
+		if (deployed) {
+			when(d.time, t, sizeof(t));
+			printf("deployment %u of site %s, applied %s by %s\n"
+			       "  zone file %s\n  zone sha256 %s\n"
+			       "  table inet %s, ruleset sha256 %s\n"
+			       "  previous deployment: %s%.0u\n", d.id, d.site,
+			       t, d.user, d.zone_file, d.zone_sha256, d.table,
+			       d.ruleset_sha256, d.previous ? "" : "none",
+			       d.previous);
+		} else {
+			printf("nothing deployed (state %s)\n", state);
+		}
+		if (pending)
+			printf("pending: deployment %u rolls back in %lld s "
+			       "unless 'sanso confirm' runs\n", pd.id,
+			       (long long)(pd.deadline - time(NULL)));
+		if (!strcmp(live, "match"))
+			printf("live table: matches the deployment\n");
+		else if (!strcmp(live, "drift"))
+			printf("live table: DRIFT: table inet %s differs from "
+			       "what deployment %u loaded (sha256 %.12s, "
+			       "expected %.12s)\n", d.table, d.id, digest,
+			       d.ruleset_sha256);
+		else if (!strcmp(live, "missing"))
+			printf("live table: DRIFT: table inet %s is missing\n",
+			       d.table);
+		else if (!strcmp(live, "undeployed"))
+			printf("live table: DRIFT: table inet %s exists but no "
+			       "deployment is recorded\n", d.table);
+		for (size_t i = 0; i < n_fs; i++)
+			printf("  %s: %zu addresses, expiring in %llu-%llu s\n",
+			       fs[i].name, fs[i].n,
+			       (unsigned long long)(fs[i].min_ms / 1000),
+			       (unsigned long long)(fs[i].max_ms / 1000));
+	}
+	return strcmp(live, "match") && strcmp(live, "absent") ?
+	       EXIT_FINDINGS : EXIT_OK;
+}

@@ -1,0 +1,676 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Deployments in the state directory, the carry-over of FQDN set
+ * elements, rollback and the commit-confirmed timer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <linux/netfilter.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <libnftnl/set.h>
+
+#include "check.h"
+#include "deploy.h"
+#include "diag.h"
+#include "kernel.h"
+#include "kernel_dump.h"
+#include "model.h"
+#include "nft_netlink.h"
+#include "policy.h"
+
+static int path_of(char *buf, size_t n, const char *state, const char *fmt,
+		   ...) __attribute__((format(printf, 4, 5)));
+
+static int path_of(char *buf, size_t n, const char *state, const char *fmt,
+		   ...)
+{
+	va_list ap;
+	int len = snprintf(buf, n, "%s/", state);
+
+	if (len < 0 || (size_t)len >= n)
+		return -ENAMETOOLONG;
+	va_start(ap, fmt);
+	len += vsnprintf(buf + len, n - (size_t)len, fmt, ap);
+	va_end(ap);
+	return (size_t)len >= n ? -ENAMETOOLONG : 0;
+}
+
+/* Writes a whole file through a temporary and a rename, so a reader (or
+ * a crash) never sees half of it. */
+static int write_atomic(const char *path, const void *buf, size_t len,
+			mode_t mode)
+{
+	char tmp[4200];
+	const char *p = buf;
+	int fd, ret = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		  mode);
+	if (fd < 0)
+		return -errno;
+	while (len) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0) {
+			ret = -errno;
+			break;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+int deploy_state_init(const char *state)
+{
+	char p[4200];
+	struct stat st;
+
+	if (mkdir(state, 0700) && errno != EEXIST)
+		return -errno;
+	if (lstat(state, &st))
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (path_of(p, sizeof(p), state, "deploy"))
+		return -ENAMETOOLONG;
+	if (mkdir(p, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int read_small(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t r;
+
+	if (fd < 0)
+		return -errno;
+	r = read(fd, buf, n - 1);
+	close(fd);
+	if (r < 0)
+		return -errno;
+	buf[r] = '\0';
+	return 0;
+}
+
+static void field(char *dst, size_t n, const char *val)
+{
+	size_t len = strnlen(val, n - 1);
+
+	memcpy(dst, val, len);
+	dst[len] = '\0';
+}
+
+static int record_parse(const char *text, struct deployment *d)
+{
+	const char *line = text;
+
+	memset(d, 0, sizeof(*d));
+	while (line && *line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		const char *sp = memchr(line, ' ', len);
+		char key[32], val[4200];
+		size_t kl;
+
+		if (sp && (kl = (size_t)(sp - line)) < sizeof(key) &&
+		    len - kl - 1 < sizeof(val)) {
+			long long v;
+
+			memcpy(key, line, kl);
+			key[kl] = '\0';
+			memcpy(val, sp + 1, len - kl - 1);
+			val[len - kl - 1] = '\0';
+			v = strtoll(val, NULL, 10);
+			if (!strcmp(key, "id"))
+				d->id = (unsigned int)v;
+			else if (!strcmp(key, "previous"))
+				d->previous = (unsigned int)v;
+			else if (!strcmp(key, "time"))
+				d->time = (time_t)v;
+			else if (!strcmp(key, "at"))
+				d->at = (time_t)v;
+			else if (!strcmp(key, "user"))
+				field(d->user, sizeof(d->user), val);
+			else if (!strcmp(key, "table"))
+				field(d->table, sizeof(d->table), val);
+			else if (!strcmp(key, "zone_file"))
+				field(d->zone_file, sizeof(d->zone_file), val);
+			else if (!strcmp(key, "zone_sha256"))
+				field(d->zone_sha256, sizeof(d->zone_sha256), val);
+			else if (!strcmp(key, "ruleset_sha256"))
+				field(d->ruleset_sha256, sizeof(d->ruleset_sha256), val);
+			else if (!strcmp(key, "site"))
+				field(d->site, sizeof(d->site), val);
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return d->id ? 0 : -EINVAL;
+}
+
+int deploy_load(const char *state, unsigned int id, struct deployment *out)
+{
+	char p[4200], buf[8192];
+	int ret;
+
+	if (path_of(p, sizeof(p), state, "deploy/%u/record", id))
+		return -ENAMETOOLONG;
+	ret = read_small(p, buf, sizeof(buf));
+	return ret ? ret : record_parse(buf, out);
+}
+
+int deploy_current(const char *state, struct deployment *out)
+{
+	char p[4200], buf[32];
+	int ret;
+
+	if (path_of(p, sizeof(p), state, "current"))
+		return -ENAMETOOLONG;
+	ret = read_small(p, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	return deploy_load(state, (unsigned int)strtoul(buf, NULL, 10), out);
+}
+
+static int set_current(const char *state, unsigned int id)
+{
+	char p[4200], buf[32];
+
+	if (path_of(p, sizeof(p), state, "current"))
+		return -ENAMETOOLONG;
+	if (!id)
+		return unlink(p) && errno != ENOENT ? -errno : 0;
+	snprintf(buf, sizeof(buf), "%u\n", id);
+	return write_atomic(p, buf, strlen(buf), 0600);
+}
+
+int deploy_pending(const char *state, struct pending *out)
+{
+	char p[4200], buf[512];
+	long long id = 0, prev = 0, dl = 0, pid = 0;
+	int ret;
+
+	if (path_of(p, sizeof(p), state, "pending"))
+		return -ENAMETOOLONG;
+	ret = read_small(p, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	if (sscanf(buf, "id %lld\nprevious %lld\ndeadline %lld\npid %lld",
+		   &id, &prev, &dl, &pid) != 4)
+		return -EINVAL;
+	out->id = (unsigned int)id;
+	out->previous = (unsigned int)prev;
+	out->deadline = (time_t)dl;
+	out->pid = (long)pid;
+	return 0;
+}
+
+static void user_name(char *buf, size_t n)
+{
+	const char *sudo = getenv("SUDO_USER");
+	struct passwd *pw = getpwuid(getuid());
+
+	/* The person behind sudo is who the record should name. */
+	if (sudo && *sudo && getuid() == 0)
+		snprintf(buf, n, "%s (via sudo)", sudo);
+	else
+		snprintf(buf, n, "%s", pw ? pw->pw_name : "?");
+}
+
+int deploy_audit(const char *state, const char *action,
+		 const struct deployment *d, const char *detail)
+{
+	char p[4200], when[40];
+	struct tm tm;
+	time_t now = time(NULL);
+	FILE *f;
+	int fd;
+
+	if (path_of(p, sizeof(p), state, "audit.log"))
+		return -ENAMETOOLONG;
+	fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "a");
+	if (!f) {
+		close(fd);
+		return -errno;
+	}
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(f, "{\"time\":\"%s\",\"action\":", when);
+	json_str(f, action);
+	fprintf(f, ",\"deployment\":%u,\"previous\":%u,\"user\":",
+		d ? d->id : 0, d ? d->previous : 0);
+	json_str(f, d ? d->user : NULL);
+	fputs(",\"table\":", f);
+	json_str(f, d ? d->table : NULL);
+	fputs(",\"zone_file\":", f);
+	json_str(f, d ? d->zone_file : NULL);
+	fputs(",\"zone_sha256\":", f);
+	json_str(f, d ? d->zone_sha256 : NULL);
+	fputs(",\"ruleset_sha256\":", f);
+	json_str(f, d ? d->ruleset_sha256 : NULL);
+	fputs(",\"detail\":", f);
+	json_str(f, detail);
+	fputs("}\n", f);
+	return fclose(f) ? -errno : 0;
+}
+
+/* ---- committing ---- */
+
+struct carry {
+	struct nftnl_set *set;
+	size_t n;
+};
+
+static int carry_elem(struct nftnl_set_elem *e, void *arg)
+{
+	struct carry *c = arg;
+	struct nftnl_set_elem *ne;
+	const void *key;
+	uint32_t len;
+	uint64_t left;
+
+	if (!nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		return 0;
+	left = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	if (left < 1000)
+		return 0;	/* about to go anyway */
+	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	ne = nftnl_set_elem_alloc();
+	if (!ne)
+		return -ENOMEM;
+	nftnl_set_elem_set(ne, NFTNL_SET_ELEM_KEY, key, len);
+	nftnl_set_elem_set_u64(ne, NFTNL_SET_ELEM_TIMEOUT, left);
+	nftnl_set_elem_add(c->set, ne);
+	c->n++;
+	return 0;
+}
+
+/* Adds to the batch the live elements of every FQDN set, with the time
+ * they have left, so that a new ruleset does not cut the update relays
+ * off until the next DNS answer. */
+static int carry_over(const struct ruleset *rs, struct kbatch *b)
+{
+	int ret = 0;
+
+	if (kernel_table_exists(NFPROTO_INET, rs->table) <= 0)
+		return 0;
+	for (size_t i = 0; i < rs->n_sets && !ret; i++) {
+		const struct rs_set *s = rs->sets[i];
+		struct carry c = { 0 };
+
+		if (s->kind != RS_TIMEOUT)
+			continue;
+		c.set = nftnl_set_alloc();
+		if (!c.set)
+			return -ENOMEM;
+		nftnl_set_set_u32(c.set, NFTNL_SET_FAMILY, NFPROTO_INET);
+		nftnl_set_set_str(c.set, NFTNL_SET_TABLE, rs->table);
+		nftnl_set_set_str(c.set, NFTNL_SET_NAME, s->name);
+		ret = kernel_list_set_elements(NFPROTO_INET, rs->table, s->name,
+					       carry_elem, &c);
+		if (ret == -ENOENT)
+			ret = 0;	/* a new set: nothing to carry */
+		if (!ret && c.n)
+			ret = kbatch_add_elems(b, c.set);
+		nftnl_set_free(c.set);
+	}
+	return ret;
+}
+
+int deploy_commit(const struct ruleset *rs, bool dry_run, char *err,
+		  size_t errlen)
+{
+	struct kbatch *b = kbatch_new();
+	int ret;
+
+	if (!b)
+		return -ENOMEM;
+	ret = ruleset_to_batch(rs, b);
+	if (ret) {
+		snprintf(err, errlen, "building the batch: %s", strerror(-ret));
+		goto out;
+	}
+	ret = carry_over(rs, b);
+	if (ret) {
+		snprintf(err, errlen, "reading the live FQDN sets: %s",
+			 strerror(-ret));
+		goto out;
+	}
+	ret = kbatch_commit(b, dry_run, err, errlen);
+out:
+	kbatch_free(b);
+	return ret;
+}
+
+static unsigned int next_id(const char *state)
+{
+	char p[4200];
+	struct stat st;
+	unsigned int id = 1;
+	struct deployment cur;
+
+	if (!deploy_current(state, &cur))
+		id = cur.id + 1;
+	/* Never reuse a number, even after rollbacks. */
+	for (;;) {
+		if (path_of(p, sizeof(p), state, "deploy/%u", id) ||
+		    stat(p, &st))
+			return id;
+		id++;
+	}
+}
+
+int deploy_record(const char *state, struct deployment *d, const char *zone,
+		  size_t zone_len)
+{
+	char p[4200], *rec = NULL;
+	struct deployment cur;
+	int ret;
+
+	d->previous = deploy_current(state, &cur) ? 0 : cur.id;
+	d->id = next_id(state);
+	d->time = time(NULL);
+	user_name(d->user, sizeof(d->user));
+	ret = kernel_table_digest(NFPROTO_INET, d->table, d->ruleset_sha256);
+	if (ret)
+		return ret;
+	if (path_of(p, sizeof(p), state, "deploy/%u", d->id))
+		return -ENAMETOOLONG;
+	if (mkdir(p, 0700))
+		return -errno;
+	if (path_of(p, sizeof(p), state, "deploy/%u/zones.yaml", d->id))
+		return -ENAMETOOLONG;
+	ret = write_atomic(p, zone, zone_len, 0600);
+	if (ret)
+		return ret;
+	if (asprintf(&rec, "id %u\nprevious %u\ntime %lld\nat %lld\nuser %s\n"
+		     "table %s\nzone_file %s\nzone_sha256 %s\n"
+		     "ruleset_sha256 %s\nsite %s\n", d->id, d->previous,
+		     (long long)d->time, (long long)d->at, d->user, d->table,
+		     d->zone_file, d->zone_sha256, d->ruleset_sha256,
+		     d->site) < 0)
+		return -ENOMEM;
+	if (path_of(p, sizeof(p), state, "deploy/%u/record", d->id))
+		ret = -ENAMETOOLONG;
+	else
+		ret = write_atomic(p, rec, strlen(rec), 0600);
+	free(rec);
+	return ret ? ret : set_current(state, d->id);
+}
+
+/* Rebuilds the ruleset of a recorded deployment from its saved zone
+ * file; holiday files are read where the original pointed. */
+static int rebuild(const char *state, const struct deployment *d,
+		   struct ruleset **out, char *err, size_t errlen)
+{
+	char p[4200], dir[4096];
+	struct diags dg = { 0 };
+	struct model *m = NULL;
+	struct policy *pol = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+	int ret = -EINVAL;
+
+	if (path_of(p, sizeof(p), state, "deploy/%u/zones.yaml", d->id))
+		return -ENAMETOOLONG;
+	f = fopen(p, "re");
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", p, strerror(errno));
+		return -errno;
+	}
+	{
+		FILE *mem = open_memstream(&buf, &len);
+		char chunk[8192];
+		size_t r;
+
+		while (mem && (r = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, r, mem);
+		if (mem)
+			fclose(mem);
+	}
+	fclose(f);
+	snprintf(dir, sizeof(dir), "%s", d->zone_file);
+	m = buf ? model_load_buf(d->zone_file, dirname(dir), buf, len, &dg) :
+	    NULL;
+	if (!m || dg.errors) {
+		snprintf(err, errlen, "deployment %u: its zone file no longer "
+			 "loads (%u errors)", d->id, dg.errors);
+		goto out;
+	}
+	pol = policy_build(m);
+	if (!pol) {
+		ret = -errno;
+		goto out;
+	}
+	*out = ruleset_build(pol, d->table, d->at);
+	ret = *out ? 0 : -errno;
+	/* The ruleset borrows the model: keep both alive with it. */
+	if (!ret) {
+		(*out)->owned_model = m;
+		(*out)->owned_policy = pol;
+		m = NULL;
+		pol = NULL;
+	}
+out:
+	policy_free(pol);
+	model_free(m);
+	diags_free(&dg);
+	free(buf);
+	return ret;
+}
+
+int deploy_rollback(const char *state, const char *why, char *err,
+		    size_t errlen)
+{
+	struct deployment cur, prev;
+	struct ruleset *rs = NULL;
+	char p[4200], digest[65];
+	int ret;
+
+	ret = deploy_current(state, &cur);
+	if (ret) {
+		snprintf(err, errlen, "nothing is deployed");
+		return ret;
+	}
+	if (!cur.previous) {
+		/* Before the first deployment there was no sanso table. */
+		struct kbatch *b = kbatch_new();
+
+		if (!b)
+			return -ENOMEM;
+		ret = kernel_table_exists(NFPROTO_INET, cur.table) > 0 ?
+		      kbatch_del_table(b, NFPROTO_INET, cur.table) : 0;
+		if (!ret && kbatch_count(b))
+			ret = kbatch_commit(b, false, err, errlen);
+		kbatch_free(b);
+		if (ret)
+			return ret;
+		memset(&prev, 0, sizeof(prev));
+		snprintf(prev.table, sizeof(prev.table), "%s", cur.table);
+		goto done;
+	}
+	ret = deploy_load(state, cur.previous, &prev);
+	if (ret) {
+		snprintf(err, errlen, "deployment %u: %s", cur.previous,
+			 strerror(-ret));
+		return ret;
+	}
+	ret = rebuild(state, &prev, &rs, err, errlen);
+	if (ret)
+		return ret;
+	if (strcmp(prev.table, cur.table) &&
+	    kernel_table_exists(NFPROTO_INET, cur.table) > 0) {
+		snprintf(err, errlen, "deployment %u used table %s, the current "
+			 "one %s: remove %s by hand after checking", prev.id,
+			 prev.table, cur.table, cur.table);
+	}
+	ret = deploy_commit(rs, false, err, errlen);
+	ruleset_free(rs);
+	if (ret)
+		return ret;
+	if (!kernel_table_digest(NFPROTO_INET, prev.table, digest) &&
+	    strcmp(digest, prev.ruleset_sha256))
+		snprintf(err, errlen, "restored, but the table differs from "
+			 "deployment %u as recorded (did a holiday file "
+			 "change?)", prev.id);
+done:
+	ret = set_current(state, prev.id);
+	if (!path_of(p, sizeof(p), state, "pending"))
+		unlink(p);
+	deploy_audit(state, "rollback", &prev, why);
+	return ret;
+}
+
+/* ---- commit-confirmed ---- */
+
+static void confirm_timer(const char *state, unsigned int id, time_t deadline)
+{
+	char err[512];
+	struct pending pd;
+
+	for (;;) {
+		time_t now = time(NULL);
+
+		if (deploy_pending(state, &pd) || pd.id != id)
+			_exit(0);	/* confirmed, or superseded */
+		if (now >= deadline)
+			break;
+		sleep(deadline - now > 1 ? 1 : (unsigned int)(deadline - now));
+	}
+	err[0] = '\0';
+	if (deploy_rollback(state, "confirm timeout", err, sizeof(err)))
+		deploy_audit(state, "rollback-failed", NULL, err);
+	_exit(0);
+}
+
+static int write_pending(const char *state, const struct deployment *cur,
+			 time_t deadline, long pid)
+{
+	char p[4200], buf[256];
+
+	snprintf(buf, sizeof(buf), "id %u\nprevious %u\ndeadline %lld\n"
+		 "pid %ld\n", cur->id, cur->previous, (long long)deadline, pid);
+	if (path_of(p, sizeof(p), state, "pending"))
+		return -ENAMETOOLONG;
+	return write_atomic(p, buf, strlen(buf), 0600);
+}
+
+int deploy_arm_confirm(const char *state, unsigned int seconds)
+{
+	struct deployment cur;
+	char p[4200];
+	time_t deadline = time(NULL) + seconds;
+	int pipefd[2], ret, status;
+	pid_t pid;
+	long timer = 0;
+
+	ret = deploy_current(state, &cur);
+	if (ret)
+		return ret;
+	/* The pending file exists before the timer, which stops as soon as
+	 * it finds none. */
+	ret = write_pending(state, &cur, deadline, 0);
+	if (ret)
+		return ret;
+	if (pipe2(pipefd, O_CLOEXEC)) {
+		ret = -errno;
+		goto fail;
+	}
+	pid = fork();
+	if (pid < 0) {
+		ret = -errno;
+		close(pipefd[0]);
+		close(pipefd[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		pid_t gc;
+		int fd;
+
+		/* A new session, then a second fork: the timer outlives the
+		 * SSH session that ran apply and can never get a terminal. */
+		close(pipefd[0]);
+		setsid();
+		signal(SIGHUP, SIG_IGN);
+		gc = fork();
+		if (gc != 0) {
+			long v = gc;
+
+			if (write(pipefd[1], &v, sizeof(v)) < 0)
+				_exit(1);
+			_exit(gc < 0);
+		}
+		close(pipefd[1]);
+		if (chdir("/"))
+			_exit(1);
+		fd = open("/dev/null", O_RDWR);
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			dup2(fd, 2);
+			if (fd > 2)
+				close(fd);
+		}
+		confirm_timer(state, cur.id, deadline);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &timer, sizeof(timer)) != sizeof(timer))
+		timer = 0;
+	close(pipefd[0]);
+	waitpid(pid, &status, 0);
+	if (timer <= 0) {
+		ret = -ECHILD;
+		goto fail;
+	}
+	return write_pending(state, &cur, deadline, timer);
+fail:
+	if (!path_of(p, sizeof(p), state, "pending"))
+		unlink(p);
+	return ret;
+}
+
+int deploy_confirm(const char *state, struct pending *was)
+{
+	struct deployment cur;
+	char p[4200];
+	int ret = deploy_pending(state, was);
+
+	if (ret)
+		return ret;
+	if (path_of(p, sizeof(p), state, "pending"))
+		return -ENAMETOOLONG;
+	if (unlink(p))
+		return -errno;
+	if (!deploy_current(state, &cur))
+		deploy_audit(state, "confirm", &cur, NULL);
+	return 0;
+}
