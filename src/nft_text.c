@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "parse.h"
@@ -255,7 +256,11 @@ static void print_rule(FILE *out, const struct rs_rule *r)
 static void print_chain(FILE *out, const struct rs_chain *c, bool last)
 {
 	fprintf(out, "\tchain %s {\n", c->name);
-	if (c->base)
+	if (c->base && c->priority)
+		fprintf(out, "\t\ttype filter hook %s priority filter %c %d; "
+			"policy %s;\n", c->hook, c->priority < 0 ? '-' : '+',
+			abs(c->priority), c->policy_drop ? "drop" : "accept");
+	else if (c->base)
 		fprintf(out, "\t\ttype filter hook %s priority filter; "
 			"policy %s;\n", c->hook,
 			c->policy_drop ? "drop" : "accept");
