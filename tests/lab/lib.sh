@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # shellcheck shell=bash
+# The LAB_* variables set here are read by the scripts that source it.
+# shellcheck disable=SC2034
 #
 # The namespace lab: a gateway namespace running the ruleset sanso makes
 # for a zone file, one namespace per zone behind it, and real packets
@@ -10,7 +12,7 @@
 # which probes to send with the verdict policy_decide() gives them; the
 # lab checks that the kernel agrees.
 #
-# Layout, for the zone on plan line k (0-based):
+# Layout, for the plan's zone line number K (from 0):
 #
 #   gateway namespace ${LAB_PFX}-g          zone namespace ${LAB_PFX}-zK
 #     IFACE  169.254.K+1.1/24, fe80::1  ---  eth0  169.254.K+1.2/24, fe80::2
@@ -42,8 +44,11 @@
 #   lab_judge          compares (re-planning to spot a schedule boundary
 #                      crossed during the run); prints each mismatch and
 #                      sets LAB_PASS, LAB_FAIL, LAB_SKIP
-#   lab_down           removes everything; the trap calls it on any exit
-#   lab_run FILE       all of the above for one zone file
+#   lab_down           ends the lab's processes, deletes its namespaces
+#   lab_cleanup        lab_down and the run directory; the trap runs it on
+#                      any exit, and a test building a second lab in one
+#                      process calls it before lab_init again
+#   lab_run FILE       lab_plan to lab_judge for one zone file
 # Helpers: lab_ns ZONE (a zone's namespace; "gateway" gives the
 # gateway's), lab_exec ZONE CMD... (runs CMD there), lab_result ID.
 
@@ -94,14 +99,33 @@ lab_namespaces()
 		'substr($1, 1, length(p)) == p { print $1 }'
 }
 
+# Whether a process still runs (a zombie waiting for us does not).
+lab_running()
+{
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[ "${stat%% *}" != Z ]
+}
+
 lab_down()
 {
-	local pid ns
+	local pid ns i alive
 	for pid in "${LAB_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
+	# Up to two seconds for them to go on their own.
+	for i in $(seq 40); do
+		alive=0
+		for pid in "${LAB_PIDS[@]}"; do
+			lab_running "$pid" && alive=1
+		done
+		[ "$alive" -eq 1 ] || break
+		sleep 0.05
+	done
 	for pid in "${LAB_PIDS[@]}"; do
-		wait "$pid" 2>/dev/null
+		kill -9 "$pid" 2>/dev/null
+		{ wait "$pid"; } 2>/dev/null
 	done
 	LAB_PIDS=()
 	for ns in $(lab_namespaces); do
@@ -115,6 +139,9 @@ lab_down()
 
 lab_cleanup()
 {
+	# A second signal (a process group gets one more) must not cut the
+	# cleanup short; it is bounded on its own.
+	trap '' INT TERM HUP
 	lab_down
 	if [ -n "$LAB_DIR" ] && [ -z "${LAB_KEEP-}" ]; then
 		rm -rf "$LAB_DIR"
@@ -184,7 +211,7 @@ lab_sysctl()
 
 lab_build()
 {
-	local z ns k ifn net a tag zone addr
+	local z ns k ifn net tag zone addr
 	local gwb=$LAB_DIR/gw.batch
 
 	ip netns add "$LAB_GW" || return 1
@@ -229,7 +256,9 @@ lab_build()
 			echo "route add default via 169.254.$k.1 dev eth0"
 			echo "-6 route add default via fe80::1 dev eth0"
 			while read -r tag zone addr; do
-				[ "$tag" = addr ] && [ "$zone" = "$z" ] || continue
+				if [ "$tag" != addr ] || [ "$zone" != "$z" ]; then
+					continue
+				fi
 				case $addr in
 				*:*) echo "addr add $addr/128 dev eth0 nodad" ;;
 				*) echo "addr add $addr/32 dev eth0" ;;
@@ -330,11 +359,11 @@ lab_fqdn()
 # Starts labserve in a namespace on a list file; waits until it is ready.
 lab_listen()
 {
-	local ns=$1 list=$2 out=$2.out i
+	local ns=$1 list=$2 out=$2.out
 	ip netns exec "$ns" "$LAB_TOOLS/labserve" -l 600 <"$list" >"$out" \
 		2>"$out.err" &
 	LAB_PIDS+=("$!")
-	for i in $(seq 100); do
+	for _ in $(seq 100); do
 		grep -q '^ready' "$out" 2>/dev/null && return 0
 		if ! kill -0 "$!" 2>/dev/null; then
 			break
@@ -380,9 +409,12 @@ lab_probe()
 			>"$LAB_DIR/result.$ns" 2>"$LAB_DIR/result.$ns.err" &
 		pids+=("$!")
 	done
+	local keep=("${LAB_PIDS[@]}")
+	LAB_PIDS+=("${pids[@]}")
 	for k in "${pids[@]}"; do
 		wait "$k" || ok=1
 	done
+	LAB_PIDS=("${keep[@]}")
 	for z in "${LAB_ZONES[@]}"; do
 		ns=${LAB_ZNS[$z]-}
 		[ -n "$ns" ] || continue
@@ -405,7 +437,6 @@ lab_result()
 # fail or skip; prints every failure and sets the counters.
 lab_judge()
 {
-	local line
 	"$LAB_TOOLS/labplan" "$LAB_FILE" >"$LAB_DIR/plan.after" || return 1
 	awk -v after="$LAB_DIR/plan.after" -v results="$LAB_DIR/results" \
 	    -v noif="$(lab_noif_zones)" '
@@ -428,38 +459,41 @@ lab_judge()
 		what = sprintf("%s %s %s -> %s %s %s/%s (%s%s)", id, $5, $6,
 			       $7, $8, $4, $9, $10,
 			       $11 == "-" ? "" : " " $11)
+		r = (id in res) ? res[id] : "missing"
 		if (($5 in skipzone) || ($7 in skipzone)) {
-			print id, v, "-", "skip"
-			printf "SKIP %s: a zone without interfaces\n", what \
-				> "/dev/stderr"
+			print "J", id, v, "-", "skip"
+			print "M SKIP " what ": a zone without interfaces"
 			next
 		}
 		if (later[id] != v) {
-			print id, v, res[id], "skip"
-			printf "SKIP %s: policy changed during the run " \
-			       "(%s, then %s)\n", what, v, later[id] \
-				> "/dev/stderr"
+			print "J", id, v, r, "skip"
+			print "M SKIP " what ": the policy changed during " \
+			      "the run (" v ", then " later[id] ")"
 			next
 		}
-		r = (id in res) ? res[id] : "missing"
 		want = v == "accept" ? "open" : "closed"
 		if (r == want) {
-			print id, v, r, "pass"
+			print "J", id, v, r, "pass"
 			next
 		}
-		print id, v, r, "fail"
-		if (r == "open" || r == "closed")
-			printf "FAIL %s: policy says %s, the kernel %s it\n",
-			       what, v, r == "open" ? "let it through" :
-			       "dropped it" > "/dev/stderr"
+		print "J", id, v, r, "fail"
+		if (r == "open")
+			why = "the kernel let it through"
+		else if (r == "closed")
+			why = "the kernel dropped it"
 		else
-			printf "FAIL %s: policy says %s, probe result %s " \
-			       "(lab error)\n", what, v, r > "/dev/stderr"
-	}' "$LAB_DIR/plan" >"$LAB_DIR/judged" 2>"$LAB_DIR/judged.msg"
-	cat "$LAB_DIR/judged.msg"
+			why = "probe result " r " (lab error)"
+		print "M FAIL " what ": policy says " v ", " why
+	}' "$LAB_DIR/plan" >"$LAB_DIR/judged.all"
+	sed -n 's/^J //p' "$LAB_DIR/judged.all" >"$LAB_DIR/judged"
+	sed -n 's/^M //p' "$LAB_DIR/judged.all"
 	LAB_PASS=$(awk '$4 == "pass"' "$LAB_DIR/judged" | wc -l)
 	LAB_FAIL=$(awk '$4 == "fail"' "$LAB_DIR/judged" | wc -l)
 	LAB_SKIP=$(awk '$4 == "skip"' "$LAB_DIR/judged" | wc -l)
+	if [ $((LAB_PASS + LAB_FAIL)) -eq 0 ]; then
+		lab_log "no probe was judged"
+		return 1
+	fi
 }
 
 lab_noif_zones()

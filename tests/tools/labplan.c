@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,7 +104,7 @@ struct plan {
 	size_t n_za, cap_za;
 	struct fqaddr *fq;
 	size_t n_fq, cap_fq;
-	bool oom;
+	bool failed;		/* out of memory, or a bug here */
 };
 
 /* A service reduced to what the lab can send. */
@@ -119,24 +120,35 @@ static const struct conc pair_tcp[] = {
 	{ IPPROTO_UDP, 53 },
 };
 
-static void *grow(void *v, size_t *cap, size_t need, size_t size,
-		  bool *oom)
+/* Room for `need` elements: the array, moved or not, or NULL (the old
+ * one kept). */
+static void *grow(void *v, size_t *cap, size_t need, size_t size)
 {
-	size_t ncap = *cap ? *cap : 16;
-	void *nv;
+	size_t c = *cap ? *cap : 16;
 
 	if (need <= *cap)
 		return v;
-	while (ncap < need)
-		ncap *= 2;
-	nv = realloc(v, ncap * size);
-	if (!nv) {
-		*oom = true;
-		return NULL;
+	while (c < need) {
+		if (c > SIZE_MAX / 2)
+			return NULL;
+		c *= 2;
 	}
-	*cap = ncap;
-	return nv;
+	v = reallocarray(v, c, size);
+	if (v)
+		*cap = c;
+	return v;
 }
+
+/* Makes room for one more element of pl->NAME; false (and the plan
+ * marked failed) when there is none. */
+#define GROW(pl, name) ({						\
+	void *nv_ = grow((pl)->name, &(pl)->cap_##name,			\
+			 (pl)->n_##name + 1, sizeof(*(pl)->name));	\
+	if (nv_)							\
+		(pl)->name = nv_;					\
+	else								\
+		(pl)->failed = true;					\
+	nv_ != NULL; })
 
 /* ---- addresses ---- */
 
@@ -309,9 +321,7 @@ static void addr_note(struct plan *pl, int z, const struct prefix *a)
 	for (i = 0; i < pl->n_za; i++)
 		if (pl->za[i].zone == z && prefix_equal(&pl->za[i].a, a))
 			return;
-	pl->za = grow(pl->za, &pl->cap_za, pl->n_za + 1, sizeof(*pl->za),
-		      &pl->oom);
-	if (!pl->za)
+	if (!GROW(pl, za))
 		return;
 	pl->za[pl->n_za].zone = z;
 	pl->za[pl->n_za++].a = *a;
@@ -328,9 +338,7 @@ static bool fqdn_addr(struct plan *pl, int set, int z, int fam,
 	for (i = 0; i < pl->n_fq; i++)
 		if (pl->fq[i].set == set && prefix_equal(&pl->fq[i].a, out))
 			return true;
-	pl->fq = grow(pl->fq, &pl->cap_fq, pl->n_fq + 1, sizeof(*pl->fq),
-		      &pl->oom);
-	if (!pl->fq)
+	if (!GROW(pl, fq))
 		return false;
 	pl->fq[pl->n_fq].set = set;
 	pl->fq[pl->n_fq].zone = z;
@@ -430,15 +438,13 @@ static void probe_add(struct plan *pl, enum kind k, int flow, uint8_t proto,
 		     dec.verdict != POL_DROP)) {
 			fprintf(stderr, "labplan: a probe left its zones "
 				"(verdict %d)\n", dec.verdict);
-			pl->oom = true;
+			pl->failed = true;
 			return;
 		}
 	} else {
 		dec.verdict = ssh_verdict(pl->m, sz, src);
 	}
-	pl->pr = grow(pl->pr, &pl->cap_pr, pl->n_pr + 1, sizeof(*pl->pr),
-		      &pl->oom);
-	if (!pl->pr)
+	if (!GROW(pl, pr))
 		return;
 	pr = &pl->pr[pl->n_pr];
 	memset(pr, 0, sizeof(*pr));
@@ -661,12 +667,12 @@ static void ssh_probes(struct plan *pl)
 	for (i = 0; i < m->gateway.n_ssh_from; i++) {
 		const struct endpoint *ep = &m->gateway.ssh_from[i];
 		int ez = ep_zone(m, ep);
-		const struct prefix *p = ep->kind == EP_HOST ?
-					 &m->hosts[ep->ref].addr : &ep->cidr;
+		const struct prefix *p;
 
 		if (ep->ref < 0 || ez < 0 ||
 		    (ep->kind != EP_HOST && ep->kind != EP_CIDR))
 			continue;
+		p = ep->kind == EP_HOST ? &m->hosts[ep->ref].addr : &ep->cidr;
 		if (pick_in(pl, p, ez, &s))
 			probe_add(pl, K_SSH, -1, IPPROTO_TCP, ez, &s, GATEWAY,
 				  NULL, 22);
@@ -784,16 +790,6 @@ static const char *verdict_name(enum pol_verdict v)
 	}
 }
 
-static void print_list(const char *const *v, size_t n)
-{
-	size_t i;
-
-	if (!n)
-		fputs(" -", stdout);
-	for (i = 0; i < n; i++)
-		printf("%s%s", i ? "," : " ", v[i]);
-}
-
 static int print_plan(struct plan *pl)
 {
 	const struct model *m = pl->m;
@@ -840,19 +836,18 @@ static int print_plan(struct plan *pl)
 		order[pl->rank[i]] = (int)i;
 	for (i = 0; i < m->n_zones; i++) {
 		const struct zone *z = &m->zones[order[i]];
-		const char *names[64];
-		char nets[64][PREFIX_STRLEN];
-		const char *netp[64];
 
-		for (j = 0; j < z->n_ifaces && j < 64; j++)
-			names[j] = z->ifaces[j].name;
 		printf("zone %s %s", z->name, tier_name(z->tier));
-		print_list(names, j);
-		for (j = 0; j < z->n_nets && j < 64; j++) {
-			prefix_format(&z->nets[j].p, nets[j], sizeof(nets[j]));
-			netp[j] = nets[j];
+		for (j = 0; j < z->n_ifaces; j++)
+			printf("%s%s", j ? "," : " ", z->ifaces[j].name);
+		if (!z->n_ifaces)
+			fputs(" -", stdout);
+		for (j = 0; j < z->n_nets; j++) {
+			prefix_format(&z->nets[j].p, buf, sizeof(buf));
+			printf("%s%s", j ? "," : " ", buf);
 		}
-		print_list(netp, j);
+		if (!z->n_nets)
+			fputs(" -", stdout);
 		putchar('\n');
 	}
 
@@ -953,7 +948,7 @@ static int plan_build(struct plan *pl)
 	}
 	pair_probes(pl);
 	ssh_probes(pl);
-	return pl->oom ? -ENOMEM : 0;
+	return pl->failed ? -ENOMEM : 0;
 }
 
 static void usage(FILE *out)
