@@ -25,6 +25,14 @@ static const struct {
 	  "restore the previous deployment" },
 	{ "status", cmd_status, "[--state-dir DIR] [--format text|json]",
 	  "show the deployment, a pending confirm and drift" },
+	{ "diff", cmd_diff, "OLD NEW [--at DATE] [--format text|markdown|json]",
+	  "semantic difference of two zone files for change review" },
+	{ "explain", cmd_explain,
+	  "FILE --from ADDR --to ADDR --service PROTO/PORT [--at TIME] "
+	  "[--format text|json]",
+	  "which flow, or the default drop, decides a packet, and why" },
+	{ "graph", cmd_graph, "FILE",
+	  "Graphviz DOT of zones, hosts and flows" },
 };
 
 void cmd_err(const char *cmd, const char *fmt, ...)

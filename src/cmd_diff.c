@@ -1,0 +1,742 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * sanso diff OLD NEW: the semantic difference for change review, as
+ * text, as a Markdown report to attach to the change request, or as
+ * JSON (schema "sanso-diff/1", see sanso(8)).
+ *
+ * Exit status: 0 the change opens nothing into or out of mynumber and
+ * NEW passes check; 1 it opens something, or NEW has errors, or a file
+ * cannot be compared (structural errors, another site); 2 usage; 3 a
+ * file cannot be read.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <string.h>
+
+#include "check.h"
+#include "cmd.h"
+#include "diff.h"
+#include "model.h"
+#include "parse.h"
+#include "policy.h"
+#include "sched.h"
+
+
+/* What the verdict line calls a mynumber zone. */
+#define MYNUMBER_JA "マイナンバー利用事務系"
+
+struct side {
+	const char *path;
+	struct model *m;
+	struct policy *p;
+	struct diags d;
+	int32_t today;
+};
+
+struct report {
+	struct side *o, *n;
+	const struct diff *d;
+	bool opens, review;
+	char at[16];
+};
+
+static void help(FILE *out)
+{
+	cmd_usage(out, "diff");
+	fprintf(out, "\n"
+		"  --at DATE        judge waivers as of DATE (YYYY-MM-DD or\n"
+		"                   YYYY-MM-DDTHH:MM, local time; default "
+		"now)\n"
+		"  --format FORMAT  text (default), markdown or json\n"
+		"  -h, --help       this help\n"
+		"\nExit status 1 when the change opens a path into or out of "
+		"a\nmynumber zone or NEW fails check, 0 otherwise.\n");
+}
+
+/* A structural error (E0xx) leaves nothing sound to compare; invariant
+ * errors (Tn) are findings about a model that is still well formed. */
+static bool structural(const struct diags *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].sev == DIAG_ERROR && d->v[i].code[0] == 'E')
+			return true;
+	return d->errors && d->dropped;
+}
+
+static int side_load(struct side *s, const char *at)
+{
+	time_t when;
+
+	s->m = model_load(s->path, &s->d);
+	if (!s->m) {
+		cmd_err("diff", "%s: %s", s->path, strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	if (cmd_when(s->m, at, &when, &s->today)) {
+		cmd_err("diff", "bad --at \"%s\" (YYYY-MM-DD or "
+			"YYYY-MM-DDTHH:MM)", at);
+		return EXIT_USAGE;
+	}
+	check_model(s->m, s->today, &s->d);
+	if (!s->d.errors)
+		goto build;
+	diags_print_text(&s->d, stderr);
+	if (structural(&s->d)) {
+		diags_print_summary(&s->d, stderr);
+		cmd_err("diff", "%s has errors; cannot compare it", s->path);
+		return EXIT_FINDINGS;
+	}
+	cmd_err("diff", "%s fails check (%u error%s); compared all the same",
+		s->path, s->d.errors, s->d.errors == 1 ? "" : "s");
+build:
+	s->p = policy_build(s->m);
+	if (!s->p) {
+		cmd_err("diff", "%s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	return EXIT_OK;
+}
+
+static void side_free(struct side *s)
+{
+	policy_free(s->p);
+	model_free(s->m);
+	diags_free(&s->d);
+}
+
+static void sha_hex(const struct model *m, char *buf)
+{
+	for (int i = 0; i < 32; i++)
+		sprintf(buf + 2 * i, "%02x", m->sha256[i]);
+}
+
+static void codes_text(unsigned int t, char *buf, size_t n, const char *sep)
+{
+	size_t k = 0;
+
+	buf[0] = '\0';
+	for (int i = 1; i <= 10 && k < n; i++)
+		if (t & (1u << i))
+			k += (size_t)snprintf(buf + k, n - k, "%sT%d",
+					      k ? sep : "", i);
+}
+
+/* "flow renkei-to-juki", "prefix 10.20.0.0/16 of zone lgwan"... */
+static void subject(const struct diff_change *c, char *buf, size_t n)
+{
+	switch (c->obj) {
+	case DIFF_PREFIX:
+		snprintf(buf, n, "prefix %s of zone %s", c->name, c->parent);
+		break;
+	case DIFF_FQDN_NAME:
+		snprintf(buf, n, "fqdn name %s of set %s", c->name, c->parent);
+		break;
+	case DIFF_FQDN_SET:
+		snprintf(buf, n, "fqdn set %s", c->name);
+		break;
+	case DIFF_WAIVER:
+		snprintf(buf, n, "waiver on flow %s", c->name);
+		break;
+	case DIFF_GATEWAY:
+		snprintf(buf, n, "gateway");
+		break;
+	default:
+		snprintf(buf, n, "%s %s", diff_obj_name(c->obj), c->name);
+	}
+}
+
+static const struct loc *change_loc(const struct diff_change *c)
+{
+	return c->new_loc.line > 0 ? &c->new_loc : &c->old_loc;
+}
+
+/* At most this many values of a list are printed in text and Markdown
+ * (a holiday calendar runs to hundreds); JSON has them all. */
+#define SHOW_MAX 12
+
+static void text_values(FILE *out, const struct strv *v, const char *sign,
+			const char *sep)
+{
+	for (size_t i = 0; i < v->n && i < SHOW_MAX; i++)
+		fprintf(out, "%s%s%s", i ? sep : "", sign, v->v[i]);
+	if (v->n > SHOW_MAX)
+		fprintf(out, "%s(%zu more)", sep, v->n - SHOW_MAX);
+}
+
+static void text_field(FILE *out, const struct diff_change *c,
+		       const struct diff_field *f)
+{
+	fprintf(out, "      %s: ", f->name);
+	if (f->list && c->op != DIFF_ADDED && c->op != DIFF_REMOVED) {
+		text_values(out, &f->added, "+", " ");
+		if (f->added.n && f->removed.n)
+			fputc(' ', out);
+		text_values(out, &f->removed, "-", " ");
+	} else if (f->list) {
+		text_values(out, c->op == DIFF_ADDED ? &f->new : &f->old, "",
+			    ", ");
+	} else if (c->op == DIFF_ADDED || c->op == DIFF_REMOVED ||
+		   c->op == DIFF_EXPIRED) {
+		const struct strv *v = c->op == DIFF_REMOVED ? &f->old :
+				       &f->new;
+
+		fputs(v->n ? v->v[0] : "(none)", out);
+	} else {
+		fprintf(out, "%s -> %s", f->old.n ? f->old.v[0] : "(none)",
+			f->new.n ? f->new.v[0] : "(none)");
+	}
+	fputc('\n', out);
+}
+
+static void verdict_text(const struct report *r, char *buf, size_t n)
+{
+	const struct diff *d = r->d;
+
+	if (r->opens)
+		snprintf(buf, n, "Opens access to " MYNUMBER_JA
+			 " (mynumber): REVIEW REQUIRED");
+	else if (r->n->d.errors)
+		snprintf(buf, n, "NEW fails sanso check (%u error%s): "
+			 "REVIEW REQUIRED", r->n->d.errors,
+			 r->n->d.errors == 1 ? "" : "s");
+	else if (diff_empty(d))
+		snprintf(buf, n, "No change");
+	else
+		snprintf(buf, n, "No change to mynumber reachability");
+}
+
+static void print_text(const struct report *r, FILE *out)
+{
+	const struct diff *d = r->d;
+	char buf[256];
+
+	verdict_text(r, buf, sizeof(buf));
+	fprintf(out, "%s -> %s (site %s, as of %s)\n%s\n", r->o->path,
+		r->n->path, r->n->m->site, r->at, buf);
+	if (r->opens && r->n->d.errors)
+		fprintf(out, "NEW fails sanso check (%u error%s)\n",
+			r->n->d.errors, r->n->d.errors == 1 ? "" : "s");
+
+	if (d->n_openings || d->openings_dropped) {
+		fprintf(out, "\nOpened to or from mynumber:\n");
+		for (size_t i = 0; i < d->n_openings; i++) {
+			const struct diff_opening *o = &d->openings[i];
+
+			fprintf(out, "  %s -> %s %s by flow %s", o->from,
+				o->to, o->service, o->flow);
+			if (o->schedule)
+				fprintf(out, " (schedule %s)", o->schedule);
+			fputc('\n', out);
+		}
+		if (d->openings_dropped)
+			fprintf(out, "  (%zu more)\n", d->openings_dropped);
+	}
+	if (d->t8_added.n) {
+		fprintf(out, "\nNew T8 paths out of mynumber:\n");
+		for (size_t i = 0; i < d->t8_added.n; i++)
+			fprintf(out, "  %s\n", d->t8_added.v[i]);
+	}
+	if (d->t8_removed.n) {
+		fprintf(out, "\nT8 paths out of mynumber gone:\n");
+		for (size_t i = 0; i < d->t8_removed.n; i++)
+			fprintf(out, "  %s\n", d->t8_removed.v[i]);
+	}
+	if (d->t8_cut)
+		fprintf(out, "\nT8 path search cut short: paths out of "
+			"mynumber may be missing\n");
+
+	if (d->n_changes)
+		fprintf(out, "\nChanges:\n");
+	for (size_t i = 0; i < d->n_changes; i++) {
+		const struct diff_change *c = &d->changes[i];
+		const struct loc *l = change_loc(c);
+		char codes[64];
+
+		subject(c, buf, sizeof(buf));
+		fprintf(out, "  %s %s", buf, diff_op_name(c->op));
+		if (c->op == DIFF_RENAMED)
+			fprintf(out, " from %s", c->old_name);
+		if (l->line > 0)
+			fprintf(out, " (%s:%d)", l->file, l->line);
+		codes_text(c->touches, codes, sizeof(codes), " ");
+		if (codes[0])
+			fprintf(out, " [%s]", codes);
+		fputc('\n', out);
+		for (size_t j = 0; j < c->n_fields; j++)
+			text_field(out, c, &c->fields[j]);
+	}
+
+	if (d->n_perms)
+		fprintf(out, "\nReachability by tier pair:\n");
+	for (size_t i = 0; i < d->n_perms; i++) {
+		const struct diff_perm *p = &d->perms[i];
+		static const char sign[] = { [PERM_ADDED] = '+',
+					     [PERM_REMOVED] = '-',
+					     [PERM_WIDENED] = '>',
+					     [PERM_NARROWED] = '<',
+					     [PERM_CHANGED] = '~' };
+
+		if (!i || p->from_tier != d->perms[i - 1].from_tier ||
+		    p->to_tier != d->perms[i - 1].to_tier)
+			fprintf(out, "  %s -> %s\n", tier_name(p->from_tier),
+				tier_name(p->to_tier));
+		fprintf(out, "    %c %s %s -> %s %s%s%s\n", sign[p->op],
+			p->flow, p->from_zone, p->to, p->service,
+			p->op >= PERM_WIDENED ? " " : "",
+			p->op >= PERM_WIDENED ? diff_perm_op_name(p->op) : "");
+	}
+}
+
+/* ---- Markdown ---- */
+
+/* A table cell: pipes escaped, line breaks flattened. */
+static void md_cell(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '|' || *s == '\\' || *s == '*' || *s == '_' ||
+		    *s == '`' || *s == '<' || *s == '>' || *s == '[' ||
+		    *s == ']')
+			fputc('\\', out);
+		fputc(*s == '\n' || *s == '\r' ? ' ' : *s, out);
+	}
+}
+
+/* Names and values as code: backticks inside turn into quotes. */
+static void md_code(FILE *out, const char *s)
+{
+	fputc('`', out);
+	for (; s && *s; s++)
+		fputc(*s == '`' ? '\'' : *s == '\n' || *s == '|' ? ' ' : *s,
+		      out);
+	fputc('`', out);
+}
+
+static void md_values(FILE *out, const struct strv *v, const char *sign)
+{
+	for (size_t i = 0; i < v->n && i < SHOW_MAX; i++) {
+		fprintf(out, "%s%s", i ? " " : "", sign);
+		md_code(out, v->v[i]);
+	}
+	if (v->n > SHOW_MAX)
+		fprintf(out, " (%zu more)", v->n - SHOW_MAX);
+}
+
+static void md_field(FILE *out, const struct diff_change *c,
+		     const struct diff_field *f)
+{
+	fprintf(out, "%s: ", f->name);
+	if (f->list && c->op != DIFF_ADDED && c->op != DIFF_REMOVED) {
+		md_values(out, &f->added, "+");
+		if (f->added.n && f->removed.n)
+			fputc(' ', out);
+		md_values(out, &f->removed, "-");
+	} else if (f->list) {
+		md_values(out, c->op == DIFF_ADDED ? &f->new : &f->old, "");
+	} else if (!strcmp(f->name, "reason") ||
+		   !strcmp(f->name, "approved_by")) {
+		/* Free text: a cell, not code. */
+		if (c->op != DIFF_ADDED && c->op != DIFF_EXPIRED) {
+			md_cell(out, f->old.n ? f->old.v[0] : "(none)");
+			if (c->op == DIFF_REMOVED)
+				return;
+			fputs(" → ", out);
+		}
+		md_cell(out, f->new.n ? f->new.v[0] : "(none)");
+	} else {
+		if (c->op != DIFF_ADDED && c->op != DIFF_EXPIRED) {
+			if (f->old.n)
+				md_code(out, f->old.v[0]);
+			else
+				fputs("(none)", out);
+			if (c->op == DIFF_REMOVED)
+				return;
+			fputs(" → ", out);
+		}
+		if (f->new.n)
+			md_code(out, f->new.v[0]);
+		else
+			fputs("(none)", out);
+	}
+}
+
+static void print_markdown(const struct report *r, FILE *out)
+{
+	const struct diff *d = r->d;
+	char buf[256], sha[65];
+
+	verdict_text(r, buf, sizeof(buf));
+	fprintf(out, "## sanso diff: %s\n\n", r->n->m->site);
+	if (r->opens || r->n->d.errors)
+		fprintf(out, "**%s**\n\n", buf);
+	else
+		fprintf(out, "%s.\n\n", buf);
+	if (r->opens && r->n->d.errors)
+		fprintf(out, "**NEW fails sanso check (%u error%s)**\n\n",
+			r->n->d.errors, r->n->d.errors == 1 ? "" : "s");
+	fprintf(out, "| | file | sha256 |\n|---|---|---|\n");
+	sha_hex(r->o->m, sha);
+	fputs("| old | ", out);
+	md_code(out, r->o->path);
+	fprintf(out, " | `%.16s` |\n", sha);
+	sha_hex(r->n->m, sha);
+	fputs("| new | ", out);
+	md_code(out, r->n->path);
+	fprintf(out, " | `%.16s` |\n\nWaivers judged as of %s.\n", sha, r->at);
+
+	if (r->n->d.errors) {
+		fprintf(out, "\n### sanso check of NEW\n\n");
+		for (size_t i = 0; i < r->n->d.n; i++) {
+			const struct diag *g = &r->n->d.v[i];
+
+			if (g->sev != DIAG_ERROR)
+				continue;
+			fprintf(out, "- line %d: error[%s]: ", g->loc.line,
+				g->code);
+			md_cell(out, g->msg);
+			fputc('\n', out);
+		}
+	}
+	if (d->n_openings || d->openings_dropped) {
+		fprintf(out, "\n### Opened to or from " MYNUMBER_JA "\n\n"
+			"| flow | from | to | service | schedule |\n"
+			"|---|---|---|---|---|\n");
+		for (size_t i = 0; i < d->n_openings; i++) {
+			const struct diff_opening *o = &d->openings[i];
+
+			fputs("| ", out);
+			md_code(out, o->flow);
+			fputs(" | ", out);
+			md_cell(out, o->from);
+			fputs(" | ", out);
+			md_cell(out, o->to);
+			fputs(" | ", out);
+			md_code(out, o->service);
+			fputs(" | ", out);
+			md_cell(out, o->schedule ? o->schedule : "always");
+			fputs(" |\n", out);
+		}
+		if (d->openings_dropped)
+			fprintf(out, "\n(%zu more not shown)\n",
+				d->openings_dropped);
+	}
+	if (d->t8_added.n || d->t8_removed.n || d->t8_cut) {
+		fprintf(out, "\n### T8 paths out of " MYNUMBER_JA "\n\n");
+		for (size_t i = 0; i < d->t8_added.n; i++) {
+			fputs("- new: ", out);
+			md_cell(out, d->t8_added.v[i]);
+			fputc('\n', out);
+		}
+		for (size_t i = 0; i < d->t8_removed.n; i++) {
+			fputs("- gone: ", out);
+			md_cell(out, d->t8_removed.v[i]);
+			fputc('\n', out);
+		}
+		if (d->t8_cut)
+			fputs("- the path search was cut short: paths may "
+			      "be missing\n", out);
+	}
+
+	if (d->n_changes)
+		fprintf(out, "\n### Changes\n\n"
+			"| object | name | change | details | invariants "
+			"| line |\n|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < d->n_changes; i++) {
+		const struct diff_change *c = &d->changes[i];
+		const struct loc *l = change_loc(c);
+		char codes[64];
+
+		fprintf(out, "| %s | ", diff_obj_name(c->obj));
+		md_code(out, c->name);
+		if (c->parent) {
+			fputs(c->obj == DIFF_PREFIX ? " in zone " : " in set ",
+			      out);
+			md_code(out, c->parent);
+		}
+		fprintf(out, " | %s | ", diff_op_name(c->op));
+		if (c->op == DIFF_RENAMED) {
+			fputs("from ", out);
+			md_code(out, c->old_name);
+		}
+		for (size_t j = 0; j < c->n_fields; j++) {
+			if (j)
+				fputs("<br>", out);
+			md_field(out, c, &c->fields[j]);
+		}
+		codes_text(c->touches, codes, sizeof(codes), ", ");
+		fprintf(out, " | %s | ", codes);
+		if (l->line > 0)
+			fprintf(out, "%s%d", l == &c->old_loc ? "old " : "",
+				l->line);
+		fputs(" |\n", out);
+	}
+
+	if (d->n_perms)
+		fprintf(out, "\n### Reachability by tier pair\n\n"
+			"| tiers | change | flow | from zone | to | service |\n"
+			"|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < d->n_perms; i++) {
+		const struct diff_perm *p = &d->perms[i];
+
+		fprintf(out, "| %s → %s | %s | ", tier_name(p->from_tier),
+			tier_name(p->to_tier), diff_perm_op_name(p->op));
+		md_code(out, p->flow);
+		fputs(" | ", out);
+		md_code(out, p->from_zone);
+		fputs(" | ", out);
+		md_code(out, p->to);
+		fputs(" | ", out);
+		md_code(out, p->service);
+		fputs(" |\n", out);
+	}
+	if (diff_empty(d))
+		fprintf(out, "\nThe files differ only in layout, comments, "
+			"order or descriptions.\n");
+}
+
+/* ---- JSON ---- */
+
+static void json_strv(FILE *out, const struct strv *v)
+{
+	fputc('[', out);
+	for (size_t i = 0; i < v->n; i++) {
+		if (i)
+			fputc(',', out);
+		json_str(out, v->v[i]);
+	}
+	fputc(']', out);
+}
+
+static void json_line(FILE *out, const struct loc *l)
+{
+	if (l->line > 0)
+		fprintf(out, "%d", l->line);
+	else
+		fputs("null", out);
+}
+
+static void json_side(FILE *out, const struct side *s)
+{
+	char sha[65];
+
+	sha_hex(s->m, sha);
+	fputs("{\"file\":", out);
+	json_str(out, s->path);
+	fputs(",\"site\":", out);
+	json_str(out, s->m->site);
+	fprintf(out, ",\"sha256\":\"%s\",\"errors\":%u,\"warnings\":%u}",
+		sha, s->d.errors, s->d.warnings);
+}
+
+static void print_json(const struct report *r, FILE *out)
+{
+	const struct diff *d = r->d;
+
+	fputs("{\"format\":\"sanso-diff/1\",\n\"old\":", out);
+	json_side(out, r->o);
+	fputs(",\n\"new\":", out);
+	json_side(out, r->n);
+	fputs(",\n\"at\":", out);
+	json_str(out, r->at);
+	fprintf(out, ",\n\"changed\":%s,\"opens_mynumber\":%s,"
+		"\"review_required\":%s,\n\"changes\":[",
+		diff_empty(d) ? "false" : "true", r->opens ? "true" : "false",
+		r->review ? "true" : "false");
+	for (size_t i = 0; i < d->n_changes; i++) {
+		const struct diff_change *c = &d->changes[i];
+
+		fputs(i ? ",\n {" : "\n {", out);
+		fputs("\"object\":", out);
+		json_str(out, diff_obj_name(c->obj));
+		fputs(",\"change\":", out);
+		json_str(out, diff_op_name(c->op));
+		fputs(",\"name\":", out);
+		json_str(out, c->name);
+		fputs(",\"parent\":", out);
+		json_str(out, c->parent);
+		fputs(",\"old_name\":", out);
+		json_str(out, c->old_name);
+		fputs(",\"invariants\":[", out);
+		for (int k = 1, first = 1; k <= 10; k++) {
+			if (!(c->touches & (1u << k)))
+				continue;
+			fprintf(out, "%s\"T%d\"", first ? "" : ",", k);
+			first = 0;
+		}
+		fputs("],\"old_line\":", out);
+		json_line(out, &c->old_loc);
+		fputs(",\"new_line\":", out);
+		json_line(out, &c->new_loc);
+		fputs(",\"fields\":[", out);
+		for (size_t j = 0; j < c->n_fields; j++) {
+			const struct diff_field *f = &c->fields[j];
+
+			fputs(j ? ",{\"field\":" : "{\"field\":", out);
+			json_str(out, f->name);
+			fputs(",\"old\":", out);
+			if (f->list)
+				json_strv(out, &f->old);
+			else
+				json_str(out, f->old.n ? f->old.v[0] : NULL);
+			fputs(",\"new\":", out);
+			if (f->list)
+				json_strv(out, &f->new);
+			else
+				json_str(out, f->new.n ? f->new.v[0] : NULL);
+			if (f->list) {
+				fputs(",\"added\":", out);
+				json_strv(out, &f->added);
+				fputs(",\"removed\":", out);
+				json_strv(out, &f->removed);
+			}
+			fputc('}', out);
+		}
+		fputs("]}", out);
+	}
+	fputs(d->n_changes ? "\n],\n\"reachability\":[" :
+	      "],\n\"reachability\":[", out);
+	for (size_t i = 0; i < d->n_perms; i++) {
+		const struct diff_perm *p = &d->perms[i];
+
+		fputs(i ? ",\n {" : "\n {", out);
+		fputs("\"from_tier\":", out);
+		json_str(out, tier_name(p->from_tier));
+		fputs(",\"to_tier\":", out);
+		json_str(out, tier_name(p->to_tier));
+		fputs(",\"change\":", out);
+		json_str(out, diff_perm_op_name(p->op));
+		fputs(",\"flow\":", out);
+		json_str(out, p->flow);
+		fputs(",\"from_zone\":", out);
+		json_str(out, p->from_zone);
+		fputs(",\"to\":", out);
+		json_str(out, p->to);
+		fputs(",\"service\":", out);
+		json_str(out, p->service);
+		fputc('}', out);
+	}
+	fputs(d->n_perms ? "\n],\n\"mynumber_openings\":[" :
+	      "],\n\"mynumber_openings\":[", out);
+	for (size_t i = 0; i < d->n_openings; i++) {
+		const struct diff_opening *o = &d->openings[i];
+
+		fputs(i ? ",\n {" : "\n {", out);
+		fputs("\"flow\":", out);
+		json_str(out, o->flow);
+		fputs(",\"from\":", out);
+		json_str(out, o->from);
+		fputs(",\"to\":", out);
+		json_str(out, o->to);
+		fputs(",\"from_zone\":", out);
+		json_str(out, o->from_zone);
+		fputs(",\"to_zone\":", out);
+		json_str(out, o->to_zone);
+		fputs(",\"service\":", out);
+		json_str(out, o->service);
+		fputs(",\"schedule\":", out);
+		json_str(out, o->schedule);
+		fputc('}', out);
+	}
+	fprintf(out, "%s],\n\"mynumber_openings_dropped\":%zu,\n"
+		"\"t8_paths_added\":", d->n_openings ? "\n" : "",
+		d->openings_dropped);
+	json_strv(out, &d->t8_added);
+	fputs(",\n\"t8_paths_removed\":", out);
+	json_strv(out, &d->t8_removed);
+	fprintf(out, ",\n\"t8_incomplete\":%s,\n\"diagnostics\":{\"old\":",
+		d->t8_cut ? "true" : "false");
+	diags_print_json(&r->o->d, out);
+	fputs(",\"new\":", out);
+	diags_print_json(&r->n->d, out);
+	fputs("}}\n", out);
+}
+
+int cmd_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "at", required_argument, NULL, 'a' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	const char *at = NULL, *format = "text";
+	struct side o = { 0 }, n = { 0 };
+	struct diff *d = NULL;
+	struct report r = { .o = &o, .n = &n };
+	int c, ret, y, mo, dd;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			at = optarg;
+			break;
+		case 'f':
+			format = optarg;
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		default:
+			help(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (strcmp(format, "text") && strcmp(format, "markdown") &&
+	    strcmp(format, "json")) {
+		cmd_err("diff", "unknown format \"%s\" (text, markdown or "
+			"json)", format);
+		return EXIT_USAGE;
+	}
+	if (optind != argc - 2) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	o.path = argv[optind];
+	n.path = argv[optind + 1];
+
+	ret = side_load(&o, at);
+	if (ret == EXIT_OK || ret == EXIT_FINDINGS) {
+		int r2 = side_load(&n, at);
+
+		if (ret == EXIT_OK || r2 == EXIT_USAGE || r2 == EXIT_SYSTEM)
+			ret = r2;
+	}
+	if (ret)
+		goto out;
+	ret = EXIT_FINDINGS;
+	if (strcmp(o.m->site ? o.m->site : "", n.m->site ? n.m->site : "") ||
+	    o.m->version != n.m->version) {
+		cmd_err("diff", "%s is site \"%s\" version %d, %s is site "
+			"\"%s\" version %d: not two versions of one zone file",
+			o.path, o.m->site ? o.m->site : "?", o.m->version,
+			n.path, n.m->site ? n.m->site : "?", n.m->version);
+		goto out;
+	}
+	if (diff_models(o.m, o.p, n.m, n.p, n.today, &d)) {
+		cmd_err("diff", "%s", strerror(ENOMEM));
+		ret = EXIT_SYSTEM;
+		goto out;
+	}
+	civil_from_days(n.today, &y, &mo, &dd);
+	snprintf(r.at, sizeof(r.at), "%04d-%02d-%02d", y, mo, dd);
+	r.d = d;
+	r.opens = diff_opens_mynumber(d);
+	r.review = r.opens || n.d.errors;
+	if (!strcmp(format, "json"))
+		print_json(&r, stdout);
+	else if (!strcmp(format, "markdown"))
+		print_markdown(&r, stdout);
+	else
+		print_text(&r, stdout);
+	if (fflush(stdout)) {
+		cmd_err("diff", "write: %s", strerror(errno));
+		ret = EXIT_SYSTEM;
+		goto out;
+	}
+	ret = r.review ? EXIT_FINDINGS : EXIT_OK;
+out:
+	diff_free(d);
+	side_free(&o);
+	side_free(&n);
+	return ret;
+}
