@@ -63,6 +63,13 @@ int deploy_commit(const struct ruleset *rs, bool dry_run, char *err,
 int deploy_record(const char *state, struct deployment *d, const char *zone,
 		  size_t zone_len);
 
+/* Rebuilds the ruleset of a recorded deployment from its saved zone file
+ * as of its own compile time, so it is the table that was loaded; holiday
+ * files are read where the original pointed. The ruleset owns the model
+ * and policy it was built from. */
+int deploy_rebuild(const char *state, const struct deployment *d,
+		   struct ruleset **out, char *err, size_t errlen);
+
 /* Restores the deployment before the current one (or removes the table
  * when there was none). `why` goes to the audit log. */
 int deploy_rollback(const char *state, const char *why, char *err,

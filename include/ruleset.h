@@ -160,6 +160,11 @@ struct ruleset *ruleset_build(const struct policy *p, const char *table,
 			      time_t at);
 void ruleset_free(struct ruleset *rs);
 
+/* The table loaded when nothing better can be (apply --fail-closed): the
+ * forward chain drops everything, the input chain accepts only loopback
+ * and replies, the output chain accepts. rs->m is NULL. */
+struct ruleset *ruleset_fail_closed(const char *table);
+
 /* Prints the `nft -f` script: deterministic bytes. */
 int ruleset_print(const struct ruleset *rs, FILE *out);
 

@@ -23,6 +23,10 @@ static void help(FILE *out)
 		"  --state-dir DIR    deployment records (default "
 		DEPLOY_STATE_DIR ")\n"
 		"  --at DATE          compile as of DATE (schedule horizon)\n"
+		"  --deployed         load the current deployment again (at "
+		"boot; no FILE)\n"
+		"  --fail-closed      load a table that forwards nothing (no "
+		"FILE)\n"
 		"  -h, --help         this help\n");
 }
 
@@ -56,6 +60,54 @@ static char *slurp(const char *path, size_t *len)
 	return buf;
 }
 
+/* --deployed (at boot: the current deployment again, exactly) and
+ * --fail-closed (when even that cannot load). Neither makes a new
+ * deployment: status then tells the truth about what is live. */
+static int apply_special(int what, const char *table, const char *state,
+			 bool dry)
+{
+	struct deployment d;
+	struct ruleset *rs = NULL;
+	char err[1024] = "";
+	int c, ret = EXIT_SYSTEM;
+
+	if (what == 'D') {
+		c = deploy_current(state, &d);
+		if (c) {
+			cmd_err("apply", "--deployed: %s", c == -ENOENT ?
+				"nothing is deployed" : strerror(-c));
+			return c == -ENOENT ? EXIT_FINDINGS : EXIT_SYSTEM;
+		}
+		c = deploy_rebuild(state, &d, &rs, err, sizeof(err));
+	} else {
+		rs = ruleset_fail_closed(table);
+		c = rs ? 0 : -errno;
+	}
+	if (c) {
+		cmd_err("apply", "%s", err[0] ? err : strerror(-c));
+		goto out;
+	}
+	c = deploy_commit(rs, dry, err, sizeof(err));
+	if (c) {
+		cmd_err("apply", "the kernel refused the ruleset; nothing "
+			"changed: %s", err[0] ? err : strerror(-c));
+		goto out;
+	}
+	if (!dry)
+		deploy_audit(state, what == 'D' ? "apply-deployed" :
+			     "fail-closed", what == 'D' ? &d : NULL, NULL);
+	if (what == 'D')
+		printf("%s deployment %u again: table inet %s\n",
+		       dry ? "checked" : "loaded", d.id, d.table);
+	else
+		printf("%s the fail-closed table inet %s\n",
+		       dry ? "checked" : "loaded", table);
+	ret = EXIT_OK;
+out:
+	ruleset_free(rs);
+	return ret;
+}
+
 int cmd_apply(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -64,10 +116,13 @@ int cmd_apply(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "at", required_argument, NULL, 'a' },
+		{ "deployed", no_argument, NULL, 'D' },
+		{ "fail-closed", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *table = RS_DEFAULT_TABLE, *state = DEPLOY_STATE_DIR;
+	int special = 0;
 	const char *at = NULL;
 	struct deployment d = { 0 };
 	struct pending pd;
@@ -104,6 +159,10 @@ int cmd_apply(int argc, char **argv)
 		case 'a':
 			at = optarg;
 			break;
+		case 'D':
+		case 'F':
+			special = c;
+			break;
 		case 'h':
 			help(stdout);
 			return EXIT_OK;
@@ -112,7 +171,9 @@ int cmd_apply(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind != argc - 1) {
+	if (special && optind == argc)
+		return apply_special(special, table, state, dry);
+	if (special || optind != argc - 1) {
 		help(stderr);
 		return EXIT_USAGE;
 	}

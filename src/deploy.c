@@ -426,9 +426,7 @@ int deploy_record(const char *state, struct deployment *d, const char *zone,
 	return ret ? ret : set_current(state, d->id);
 }
 
-/* Rebuilds the ruleset of a recorded deployment from its saved zone
- * file; holiday files are read where the original pointed. */
-static int rebuild(const char *state, const struct deployment *d,
+int deploy_rebuild(const char *state, const struct deployment *d,
 		   struct ruleset **out, char *err, size_t errlen)
 {
 	char p[4200], dir[4096];
@@ -524,7 +522,7 @@ int deploy_rollback(const char *state, const char *why, char *err,
 			 strerror(-ret));
 		return ret;
 	}
-	ret = rebuild(state, &prev, &rs, err, errlen);
+	ret = deploy_rebuild(state, &prev, &rs, err, errlen);
 	if (ret)
 		return ret;
 	if (strcmp(prev.table, cur.table) &&

@@ -17,7 +17,7 @@ static const struct {
 	  "print the nftables ruleset as an nft -f script" },
 	{ "apply", cmd_apply,
 	  "FILE [--confirm SECONDS] [--table NAME] [--dry-run] "
-	  "[--state-dir DIR]",
+	  "[--state-dir DIR] | --deployed | --fail-closed",
 	  "load the ruleset into the kernel in one atomic transaction" },
 	{ "confirm", cmd_confirm, "[--state-dir DIR]",
 	  "keep an apply made with --confirm" },

@@ -954,6 +954,43 @@ static char *header(const struct model *m, const char *table, time_t from,
 		m->variant), m->timezone, hex, a, z, table);
 }
 
+struct ruleset *ruleset_fail_closed(const char *table)
+{
+	struct ruleset *rs = calloc(1, sizeof(*rs));
+	struct rs_chain *fwd, *in, *out;
+	struct rs_rule *r;
+	uint8_t lo[16] = "lo";
+
+	if (!rs)
+		return NULL;
+	rs->family = strdup("inet");
+	rs->table = strdup(table ? table : RS_DEFAULT_TABLE);
+	rs->header = xasprintf("# sanso %s: fail-closed table: nothing is "
+			       "forwarded, the gateway answers only what it "
+			       "started itself.\n", SANSO_VERSION);
+	fwd = chain_new(rs, strdup("forward"));
+	in = chain_new(rs, strdup("input"));
+	out = chain_new(rs, strdup("output"));
+	if (!rs->family || !rs->table || !rs->header || !fwd || !in || !out)
+		goto fail;
+	fwd->base = in->base = out->base = true;
+	fwd->hook = "forward";
+	in->hook = "input";
+	out->hook = "output";
+	fwd->policy_drop = in->policy_drop = true;
+	if (!(r = rule_new(in)) || add_cmp(r, RF_IIFNAME, lo))
+		goto fail;
+	r->verdict = RV_ACCEPT;
+	if (!(r = rule_new(in)) || add_ct_state(r, 0x6))
+		goto fail;
+	r->verdict = RV_ACCEPT;
+	return rs;
+fail:
+	ruleset_free(rs);
+	errno = ENOMEM;
+	return NULL;
+}
+
 struct ruleset *ruleset_build(const struct policy *p, const char *table,
 			      time_t at)
 {

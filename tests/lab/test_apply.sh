@@ -160,5 +160,24 @@ rc=$?
 [ $rc -eq 1 ] && grep -q '"live":"missing"' "$tmp/out" && ok "status: missing table is drift" ||
 	{ bad "status missed a missing table (exit $rc)"; cat "$tmp/out"; }
 
+# 10. At boot: the current deployment again, exactly; fail-closed when
+# that cannot load.
+in_ns "$SANSO" apply --deployed --state-dir "$S" >"$tmp/out" 2>&1
+listing >"$tmp/now"
+cmp -s "$tmp/now" "$tmp/city.list" && in_ns "$SANSO" status --state-dir "$S" >/dev/null 2>&1 &&
+	ok "apply --deployed restores the deployment exactly" ||
+	{ bad "apply --deployed"; cat "$tmp/out"; }
+in_ns "$SANSO" apply --fail-closed --state-dir "$S" >"$tmp/out" 2>&1
+listing >"$tmp/now"
+if grep -q 'policy drop' "$tmp/now" && ! grep -q 'vmap' "$tmp/now" &&
+   [ "$(grep -c accept "$tmp/now")" -eq 3 ]; then
+	ok "apply --fail-closed: forward drops everything, input only lo and replies"
+else
+	bad "apply --fail-closed"; cat "$tmp/now"
+fi
+in_ns "$SANSO" apply --deployed --state-dir "$tmp/empty" >/dev/null 2>&1
+[ $? -eq 1 ] && ok "apply --deployed with nothing deployed: exit 1" ||
+	bad "apply --deployed with nothing deployed"
+
 echo "apply: $pass passed, $fail failed"
 [ $fail -eq 0 ]
