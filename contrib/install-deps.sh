@@ -10,4 +10,4 @@ apt-get install -y --no-install-recommends \
 	libyaml-dev libnftnl-dev libmnl-dev libcmocka-dev libpsl-dev \
 	publicsuffix libssl-dev tzdata \
 	nftables iproute2 conntrack netcat-openbsd iputils-ping \
-	dnsmasq-base dnsutils mandoc graphviz patch
+	dnsmasq-base dnsutils mandoc graphviz patch rsyslog

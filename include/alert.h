@@ -6,7 +6,8 @@
  *
  * Producers fill a struct alert and call alerter_emit(); it never blocks
  * on a sink and never drops an alert silently (a failing sink spools to
- * disk and retries; counters say what happened).
+ * disk and retries; counters say what happened). One alerter is used by
+ * one thread.
  */
 #ifndef SANSO_ALERT_H
 #define SANSO_ALERT_H
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "diag.h"
 #include "model.h"
 #include "parse.h"
 
@@ -55,44 +57,146 @@ struct alert {
  * medium. */
 const char *alert_severity(const struct alert *a);
 
+/* The longest line the alerter writes, newline excluded. */
+#define ALERT_LINE_MAX 4096
+
+/*
+ * The JSON record without "seq" and "prev" (the chain adds them, after
+ * "message"): {"time":...,"message":"..."}. `tz` NULL means UTC. src,
+ * sport, dst and dport are null unless has_addrs; sport is null and dport
+ * is the ICMP type for icmp and icmpv6; proto is null when 0, a name for
+ * the common protocols, else the number as a string. Invalid UTF-8 in the
+ * message becomes U+FFFD. Returns the length, or -ENOSPC.
+ */
+int alert_format(const struct alert *a, const char *site, const char *host,
+		 const char *tz, char *buf, size_t n);
+
 struct alerter;
 
+/*
+ * Everything is copied. state_dir, dedup_max, queue_max, exec_timeout_ms
+ * and log_socket are taken by alerter_new() only; alerter_reconfigure()
+ * takes the rest. state_dir holds audit.key (the HMAC key), chain/ (the
+ * records of each chain's end) and spool/ (one file per sink, named by
+ * its kind and a hash of its settings); with --user it must stay
+ * writable by that user.
+ */
 struct alerter_conf {
 	const char *site;
-	const char *host;	/* gateway hostname */
-	const char *timezone;	/* the zone file's: for "time" */
+	const char *host;	/* gateway hostname; NULL: gethostname() */
+	const char *timezone;	/* the zone file's: for "time" (NULL: UTC) */
 	const struct sink *sinks;	/* from the model; borrowed */
 	size_t n_sinks;
-	uint32_t dedup_seconds;
-	const char *state_dir;	/* HMAC key, spool, chain state */
-	size_t dedup_max;	/* bound of the dedup table (0: default) */
+	uint32_t dedup_seconds;	/* 0: no folding */
+	const char *state_dir;	/* required */
+	size_t dedup_max;	/* bound of the dedup table (0: 4096) */
+	uint32_t summary_seconds;	/* "N suppressed" period (0: 300) */
+	size_t queue_max;	/* in-memory queue per sink (0: 256 lines) */
+	uint32_t exec_timeout_ms;	/* exec sink child (0: 10000) */
+	const char *log_socket;	/* syslog local socket (NULL: /dev/log) */
 };
 
-/* NULL with errno. The configuration is copied. */
+/* NULL with errno. Loads (or creates) the key in state_dir, opens the
+ * sinks and picks up their spools. A sink that cannot be opened now is
+ * not an error: it spools and retries. Exec children are reaped with
+ * waitpid() on their pid: the caller must not reap children it did not
+ * start (no waitpid(-1), no SIGCHLD set to SIG_IGN). */
 struct alerter *alerter_new(const struct alerter_conf *conf);
 /* Takes one alert (copied). Dedup: identical (type, src, dst, proto,
- * dport) within dedup_seconds fold into one with a count. */
+ * dport) within dedup_seconds fold into one with a count: the first is
+ * emitted at once, the others are counted, and when the window closes
+ * one more record carries their number in "count" (with the time, ports
+ * and message of the last of them). Returns 0, or -EINVAL for a bad
+ * alert; delivery problems are never an error here. */
 int alerter_emit(struct alerter *al, const struct alert *a);
-/* Periodic work: emits folded alerts whose window closed, the
- * "N suppressed" summary, retries spooled deliveries. */
+/*
+ * Periodic work: emits folded alerts whose window closed, the
+ * "N suppressed" summary, reaps exec children, reconnects, retries
+ * spooled deliveries. `now` is on the clock of the alerts' times (the
+ * capture's clock under --replay); call it at least once a second, and
+ * whenever alerter_fd() is readable.
+ */
 void alerter_tick(struct alerter *al, time_t now);
-/* SIGHUP: reopen the JSON lines file (logrotate) and take new sinks. */
+/* A descriptor (an epoll instance) that becomes readable when a sink has
+ * work for alerter_tick(): an exec child exited, a connection became
+ * writable, a retry is due. Owned by the alerter. */
+int alerter_fd(const struct alerter *al);
+/* SIGHUP: reopen the JSON lines files (logrotate) and take new sinks; a
+ * sink that is kept keeps its queue and spool. Returns 0 or -errno (then
+ * the old configuration stays). */
 int alerter_reconfigure(struct alerter *al, const struct alerter_conf *conf);
-/* SIGTERM: flush everything pending, then free. NULL is fine. */
+/* SIGTERM: emits the pending folded alerts and the "suppressed"
+ * summary, delivers what it can within 3 s, spools the rest, then frees.
+ * NULL is fine. */
 void alerter_free(struct alerter *al);
 
 struct alerter_stats {
-	uint64_t emitted, folded, delivered, spooled, failed;
+	uint64_t emitted;	/* records made (after dedup) */
+	uint64_t folded;	/* events folded into a later record */
+	uint64_t delivered;	/* records delivered, summed over sinks */
+	uint64_t spooled;	/* records written to a disk spool */
+	uint64_t failed;	/* records lost (each also on stderr) */
+	uint64_t evicted;	/* dedup entries closed early: table full */
+	uint64_t pending;	/* records waiting, in memory or spooled */
 };
 void alerter_stats(const struct alerter *al, struct alerter_stats *st);
 
 /*
- * The audit chain (SPEC §8), also used for deployment records: appends
- * one JSON object (given without seq/prev, as "{...}") to `path`, adding
- * "seq" and "prev" = HMAC-SHA-256 of the previous line under the key in
- * `state_dir` (created 0600 on first use). Returns 0 or -errno.
+ * The audit chain (SPEC §8), also used for deployment records. Every
+ * line ends in "seq":N,"prev":"HEX": seq counts the file's lines from 1,
+ * prev is the hex HMAC-SHA-256, under the key in state_dir/audit.key, of
+ * the previous line's bytes (without its newline); line 1's prev is the
+ * HMAC of the empty string. state_dir/chain/ remembers the last line
+ * written to each file, so that removing the last lines is detected too.
+ */
+#define AUDIT_KEY_LEN	32
+#define AUDIT_MAC_LEN	32
+
+/*
+ * Appends one JSON object (given without seq/prev, as "{...}", one line)
+ * to `path` (created 0640), adding "seq" and "prev", under an exclusive
+ * lock, and fsyncs it. The key is created on first use. Returns 0 or
+ * -errno (-EINVAL: not one JSON object on one line).
  */
 int audit_append(const char *state_dir, const char *path,
 		 const char *json_obj);
+
+/* Reads state_dir/audit.key; with `create`, makes it first if absent
+ * (32 bytes from getrandom(), 0600). -ENOENT when absent, -EPERM when it
+ * is not a regular file of the caller or root with mode 0600 or
+ * stricter, -EINVAL when it is not 32 bytes. */
+int audit_key_load(const char *state_dir, bool create,
+		   uint8_t key[AUDIT_KEY_LEN]);
+
+/* The state of a chain: the last line's seq and HMAC (seq 0 and the
+ * HMAC of "" before the first line). */
+struct audit_chain {
+	uint64_t seq;
+	uint8_t mac[AUDIT_MAC_LEN];
+};
+
+void audit_chain_init(const uint8_t key[AUDIT_KEY_LEN], struct audit_chain *c);
+/* Appends "seq" and "prev" to the object obj[0..len) into out (no
+ * newline) and advances c. Returns the length or -ENOSPC / -EINVAL. */
+int audit_chain_line(const uint8_t key[AUDIT_KEY_LEN], struct audit_chain *c,
+		     const char *obj, size_t len, char *out, size_t n);
+
+/* What audit_verify() found, besides the findings in `d`. */
+struct audit_verdict {
+	uint64_t lines;		/* lines read */
+	uint64_t first_seq, last_seq;
+	bool tampered;		/* a finding: the chain is broken */
+	bool head_checked;	/* the end matched the writer's record */
+};
+
+/*
+ * Recomputes the chain of `path` under the key in state_dir and puts
+ * every broken link into `d` (error, loc = the file and line number; code
+ * altered, missing, order, trunc, format, start, tail, key). Returns 0
+ * (read to the end; see v->tampered) or -errno (cannot read the file or
+ * the key).
+ */
+int audit_verify(const char *state_dir, const char *path, struct diags *d,
+		 struct audit_verdict *v);
 
 #endif

@@ -30,6 +30,7 @@ int cmd_status(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_verify_log(int argc, char **argv);
 
 /* --state-dir and --help, for commands that take nothing else. Returns the
  * exit status to stop with, or -1 to go on. */

@@ -20,6 +20,7 @@
 
 #include <libnftnl/set.h>
 
+#include "alert.h"
 #include "check.h"
 #include "deploy.h"
 #include "diag.h"
@@ -241,29 +242,28 @@ static void user_name(char *buf, size_t n)
 		snprintf(buf, n, "%s", pw ? pw->pw_name : "?");
 }
 
+/* One JSON line per apply, confirm and rollback, in the HMAC chain of
+ * SPEC §8 so that a deleted or edited record shows (sanso verify-log). */
 int deploy_audit(const char *state, const char *action,
 		 const struct deployment *d, const char *detail)
 {
-	char p[4200], when[40];
+	char p[4200], when[40], *obj = NULL;
+	struct timespec ts;
 	struct tm tm;
-	time_t now = time(NULL);
+	size_t len = 0;
 	FILE *f;
-	int fd;
+	int ret;
 
 	if (path_of(p, sizeof(p), state, "audit.log"))
 		return -ENAMETOOLONG;
-	fd = open(p, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
-	if (fd < 0)
+	f = open_memstream(&obj, &len);
+	if (!f)
 		return -errno;
-	f = fdopen(fd, "a");
-	if (!f) {
-		close(fd);
-		return -errno;
-	}
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(f, "{\"time\":\"%s\",\"action\":", when);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	fprintf(f, "{\"time\":\"%s.%03ldZ\",\"action\":", when,
+		ts.tv_nsec / 1000000);
 	json_str(f, action);
 	fprintf(f, ",\"deployment\":%u,\"previous\":%u,\"user\":",
 		d ? d->id : 0, d ? d->previous : 0);
@@ -278,8 +278,14 @@ int deploy_audit(const char *state, const char *action,
 	json_str(f, d ? d->ruleset_sha256 : NULL);
 	fputs(",\"detail\":", f);
 	json_str(f, detail);
-	fputs("}\n", f);
-	return fclose(f) ? -errno : 0;
+	fputs("}", f);
+	if (fclose(f)) {
+		free(obj);
+		return -errno;
+	}
+	ret = audit_append(state, p, obj);
+	free(obj);
+	return ret;
 }
 
 /* ---- committing ---- */

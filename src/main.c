@@ -33,6 +33,8 @@ static const struct {
 	  "which flow, or the default drop, decides a packet, and why" },
 	{ "graph", cmd_graph, "FILE",
 	  "Graphviz DOT of zones, hosts and flows" },
+	{ "verify-log", cmd_verify_log, "FILE... [--state-dir DIR]",
+	  "verify the HMAC chain of alert and audit logs" },
 };
 
 void cmd_err(const char *cmd, const char *fmt, ...)

@@ -1,0 +1,861 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The alerter: dedup, the JSON record, the chain of the lines that syslog
+ * and exec receive, and the sinks behind it (src/sink.c).
+ *
+ * Dedup folds identical (type, src, dst, proto, dport) alerts: the first
+ * goes out at once; the others within dedup_seconds of it are counted,
+ * and when the window closes one more record carries their count. The
+ * table is preallocated and bounded; when it is full the oldest entry is
+ * closed early (its count goes out then) and counted as evicted.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "sched.h"
+#include "sink.h"
+
+#define DEDUP_DEFAULT	4096
+#define SUMMARY_DEFAULT	300
+#define EXEC_TIMEOUT_MS	10000
+#define FLUSH_MS	3000
+/* The chain's suffix: ,"seq":N,"prev":"<64 hex>"} */
+#define CHAIN_ROOM	128
+#define NAME_MAX_	128
+
+static const char *const type_names[ALERT_TYPE_COUNT] = {
+	[ALERT_CROSS_ZONE] = "cross_zone",
+	[ALERT_OFF_HOURS] = "off_hours",
+	[ALERT_BLOCKED] = "blocked",
+	[ALERT_DRIFT] = "drift",
+	[ALERT_FQDN_STALE] = "fqdn_stale",
+	[ALERT_FQDN_CAP] = "fqdn_cap",
+	[ALERT_OVERRUN] = "overrun",
+	[ALERT_CONFIG_ERROR] = "config_error",
+	[ALERT_MAINTENANCE_CLOSED] = "maintenance_closed",
+	[ALERT_SUPPRESSED] = "suppressed",
+};
+
+const char *alert_type_name(enum alert_type t)
+{
+	return (unsigned int)t < ALERT_TYPE_COUNT ? type_names[t] : "unknown";
+}
+
+const char *alert_severity(const struct alert *a)
+{
+	if (a->src_tier == TIER_MYNUMBER || a->dst_tier == TIER_MYNUMBER)
+		return "critical";
+	if (a->src_tier == TIER_LGWAN || a->dst_tier == TIER_LGWAN)
+		return "high";
+	return "medium";
+}
+
+/* ---- the record ---- */
+
+struct jw {
+	char *b;
+	size_t n, len;
+	bool over;
+};
+
+static void jw_mem(struct jw *w, const char *s, size_t len)
+{
+	if (w->over || len >= w->n - w->len) {
+		w->over = true;
+		return;
+	}
+	memcpy(w->b + w->len, s, len);
+	w->len += len;
+	w->b[w->len] = '\0';
+}
+
+static void jw_raw(struct jw *w, const char *s)
+{
+	jw_mem(w, s, strlen(s));
+}
+
+static void jw_u64(struct jw *w, uint64_t v)
+{
+	char b[24];
+
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	jw_raw(w, b);
+}
+
+/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	uint32_t cp;
+	size_t len;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2, cp = p[0] & 0x1f;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3, cp = p[0] & 0x0f;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* A JSON string; NULL and "" become null. */
+static void jw_str(struct jw *w, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
+
+	if (!s || !*s) {
+		jw_raw(w, "null");
+		return;
+	}
+	n = strlen(s);
+	jw_raw(w, "\"");
+	while (*p) {
+		size_t left = n - (size_t)(p - (const unsigned char *)s);
+		size_t k = utf8_len(p, left);
+		char esc[8];
+
+		if (k == 0) {
+			jw_raw(w, "\\ufffd");
+			p++;
+			continue;
+		}
+		if (k > 1) {
+			jw_mem(w, (const char *)p, k);
+			p += k;
+			continue;
+		}
+		switch (*p) {
+		case '"':
+			jw_raw(w, "\\\"");
+			break;
+		case '\\':
+			jw_raw(w, "\\\\");
+			break;
+		case '\n':
+			jw_raw(w, "\\n");
+			break;
+		case '\r':
+			jw_raw(w, "\\r");
+			break;
+		case '\t':
+			jw_raw(w, "\\t");
+			break;
+		default:
+			if (*p < 0x20 || *p == 0x7f) {
+				snprintf(esc, sizeof(esc), "\\u%04x", *p);
+				jw_raw(w, esc);
+			} else {
+				jw_mem(w, (const char *)p, 1);
+			}
+		}
+		p++;
+	}
+	jw_raw(w, "\"");
+}
+
+/* A fixed-size field that might lack its NUL. */
+static void jw_field(struct jw *w, const char *f, size_t size)
+{
+	char b[256];
+	size_t n = strnlen(f, size);
+
+	if (n >= sizeof(b))
+		n = sizeof(b) - 1;
+	memcpy(b, f, n);
+	b[n] = '\0';
+	jw_str(w, b);
+}
+
+static bool has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 33 || proto == 132 ||
+	       proto == 136;
+}
+
+static bool is_icmp(uint8_t proto)
+{
+	return proto == 1 || proto == 58;
+}
+
+static void jw_proto(struct jw *w, uint8_t proto)
+{
+	static const struct {
+		uint8_t num;
+		const char *name;
+	} extra[] = {
+		{ 33, "dccp" }, { 47, "gre" }, { 50, "esp" }, { 51, "ah" },
+		{ 136, "udplite" },
+	};
+	const char *name = proto ? proto_name(proto) : NULL;
+	char b[8];
+
+	if (!proto) {
+		jw_raw(w, "null");
+		return;
+	}
+	for (size_t i = 0; !name && i < sizeof(extra) / sizeof(extra[0]); i++)
+		if (extra[i].num == proto)
+			name = extra[i].name;
+	if (!name) {
+		snprintf(b, sizeof(b), "%u", proto);
+		name = b;
+	}
+	jw_str(w, name);
+}
+
+int alert_format(const struct alert *a, const char *site, const char *host,
+		 const char *tz, char *buf, size_t n)
+{
+	struct jw w = { .b = buf, .n = n };
+	char t[48], addr[PREFIX_STRLEN];
+	long ms = a->time.tv_nsec / 1000000;
+
+	if (!n)
+		return -ENOSPC;
+	buf[0] = '\0';
+	tz_format_rfc3339(tz ? tz : "UTC", a->time.tv_sec,
+			  ms >= 0 && ms < 1000 ? (int)ms : 0, t, sizeof(t));
+	jw_raw(&w, "{\"time\":");
+	jw_str(&w, t);
+	jw_raw(&w, ",\"site\":");
+	jw_str(&w, site);
+	jw_raw(&w, ",\"host\":");
+	jw_str(&w, host);
+	jw_raw(&w, ",\"type\":");
+	jw_str(&w, alert_type_name(a->type));
+	jw_raw(&w, ",\"severity\":");
+	jw_str(&w, alert_severity(a));
+	jw_raw(&w, ",\"src_zone\":");
+	jw_field(&w, a->src_zone, sizeof(a->src_zone));
+	jw_raw(&w, ",\"dst_zone\":");
+	jw_field(&w, a->dst_zone, sizeof(a->dst_zone));
+	jw_raw(&w, ",\"proto\":");
+	jw_proto(&w, a->proto);
+	jw_raw(&w, ",\"src\":");
+	if (a->has_addrs) {
+		prefix_format(&a->src, addr, sizeof(addr));
+		jw_str(&w, addr);
+	} else {
+		jw_raw(&w, "null");
+	}
+	jw_raw(&w, ",\"sport\":");
+	if (a->has_addrs && has_ports(a->proto))
+		jw_u64(&w, a->sport);
+	else
+		jw_raw(&w, "null");
+	jw_raw(&w, ",\"dst\":");
+	if (a->has_addrs) {
+		prefix_format(&a->dst, addr, sizeof(addr));
+		jw_str(&w, addr);
+	} else {
+		jw_raw(&w, "null");
+	}
+	jw_raw(&w, ",\"dport\":");
+	if (a->has_addrs && (has_ports(a->proto) || is_icmp(a->proto)))
+		jw_u64(&w, a->dport);
+	else
+		jw_raw(&w, "null");
+	jw_raw(&w, ",\"flow\":");
+	jw_field(&w, a->flow, sizeof(a->flow));
+	jw_raw(&w, ",\"count\":");
+	jw_u64(&w, a->count ? a->count : 1);
+	jw_raw(&w, ",\"message\":");
+	jw_field(&w, a->message, sizeof(a->message));
+	jw_raw(&w, "}");
+	return w.over ? -ENOSPC : (int)w.len;
+}
+
+/* ---- dedup ---- */
+
+#define KEY_LEN 40
+
+struct dd_entry {
+	uint8_t key[KEY_LEN];
+	time_t first;		/* the window opened */
+	uint64_t folded;	/* events counted since */
+	struct alert last;	/* the last of them */
+	int32_t hnext;		/* bucket chain, or the free list */
+	int32_t older, newer;	/* age list */
+};
+
+struct alerter {
+	char site[NAME_MAX_], host[NAME_MAX_], tz[64];
+	char *state_dir, *log_socket;
+	uint32_t dedup_seconds, summary_seconds;
+	uint8_t key[AUDIT_KEY_LEN];
+	struct sink_env env;
+	struct alerter_stats st;
+
+	struct sink_state **sinks;
+	size_t n_sinks;
+	struct audit_chain stream;
+	int stream_fd;
+
+	struct dd_entry *dd;
+	size_t dd_cap, dd_n;
+	int32_t *buckets;
+	size_t n_buckets;	/* a power of two */
+	int32_t free_list, oldest, newest;
+	uint64_t seed;
+
+	time_t next_summary;
+	uint64_t sum_folded, sum_evicted;
+	time_t clock;		/* the latest time seen, on the alerts' clock */
+
+	int epfd, tfd;
+	uint64_t armed;
+
+	char body[ALERT_LINE_MAX + 1];
+	char line[ALERT_LINE_MAX + 1];
+};
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+static void dd_key(const struct alert *a, uint8_t k[KEY_LEN])
+{
+	memset(k, 0, KEY_LEN);
+	k[0] = (uint8_t)a->type;
+	k[1] = a->proto;
+	k[2] = a->has_addrs;
+	if (a->has_addrs) {
+		k[3] = a->src.family;
+		k[4] = a->dst.family;
+		memcpy(k + 8, a->src.addr, 16);
+		memcpy(k + 24, a->dst.addr, 16);
+	}
+	k[5] = (uint8_t)(a->dport >> 8);
+	k[6] = (uint8_t)a->dport;
+}
+
+/* Seeded at random: the addresses in the key come from the network, and
+ * a predictable hash would let a sender pile them into one bucket. */
+static size_t dd_hash(const struct alerter *al, const uint8_t k[KEY_LEN])
+{
+	uint64_t h = al->seed;
+
+	for (size_t i = 0; i < KEY_LEN; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, k + i, 8);
+		h = mix(h ^ w);
+	}
+	return (size_t)h & (al->n_buckets - 1);
+}
+
+static int32_t dd_find(const struct alerter *al, const uint8_t k[KEY_LEN],
+		       size_t b)
+{
+	for (int32_t i = al->buckets[b]; i >= 0; i = al->dd[i].hnext)
+		if (!memcmp(al->dd[i].key, k, KEY_LEN))
+			return i;
+	return -1;
+}
+
+static void dd_unlink(struct alerter *al, int32_t i)
+{
+	struct dd_entry *e = &al->dd[i];
+	size_t b = dd_hash(al, e->key);
+	int32_t *pp = &al->buckets[b];
+
+	while (*pp != i)
+		pp = &al->dd[*pp].hnext;
+	*pp = e->hnext;
+	if (e->older >= 0)
+		al->dd[e->older].newer = e->newer;
+	else
+		al->oldest = e->newer;
+	if (e->newer >= 0)
+		al->dd[e->newer].older = e->older;
+	else
+		al->newest = e->older;
+	e->hnext = al->free_list;
+	al->free_list = i;
+	al->dd_n--;
+}
+
+static int32_t dd_insert(struct alerter *al, const uint8_t k[KEY_LEN],
+			 size_t b, time_t first)
+{
+	int32_t i = al->free_list;
+	struct dd_entry *e = &al->dd[i];
+
+	al->free_list = e->hnext;
+	memcpy(e->key, k, KEY_LEN);
+	e->first = first;
+	e->folded = 0;
+	e->hnext = al->buckets[b];
+	al->buckets[b] = i;
+	e->newer = -1;
+	e->older = al->newest;
+	if (al->newest >= 0)
+		al->dd[al->newest].newer = i;
+	else
+		al->oldest = i;
+	al->newest = i;
+	al->dd_n++;
+	return i;
+}
+
+static void produce(struct alerter *al, const struct alert *a);
+
+/* The window of entry i is over: report what it folded, forget it. */
+static void dd_close(struct alerter *al, int32_t i)
+{
+	struct dd_entry *e = &al->dd[i];
+
+	if (e->folded) {
+		struct alert out = e->last;
+
+		out.count = e->folded;
+		e->folded = 0;
+		produce(al, &out);
+	}
+	dd_unlink(al, i);
+}
+
+static int dd_init(struct alerter *al, size_t cap)
+{
+	al->dd_cap = cap;
+	al->n_buckets = 1;
+	while (al->n_buckets < 2 * cap)
+		al->n_buckets <<= 1;
+	al->dd = calloc(cap, sizeof(*al->dd));
+	al->buckets = malloc(al->n_buckets * sizeof(*al->buckets));
+	if (!al->dd || !al->buckets)
+		return -ENOMEM;
+	for (size_t i = 0; i < al->n_buckets; i++)
+		al->buckets[i] = -1;
+	for (size_t i = 0; i < cap; i++)
+		al->dd[i].hnext = i + 1 < cap ? (int32_t)(i + 1) : -1;
+	al->free_list = 0;
+	al->oldest = al->newest = -1;
+	if (getrandom(&al->seed, sizeof(al->seed), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(al->seed))
+		al->seed = mix((uint64_t)time(NULL) ^ (uint64_t)getpid() << 32);
+	return 0;
+}
+
+/* ---- the pipeline ---- */
+
+static bool has_chained(struct sink_state **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sink_wants_chained(v[i]))
+			return true;
+	return false;
+}
+
+static void produce(struct alerter *al, const struct alert *a)
+{
+	int n, len = -1;
+
+	n = alert_format(a, al->site, al->host, al->tz, al->body,
+			 sizeof(al->body) - CHAIN_ROOM);
+	if (n < 0) {
+		/* Cannot happen with the bounded fields of struct alert. */
+		al->st.failed++;
+		return;
+	}
+	al->st.emitted++;
+	if (has_chained(al->sinks, al->n_sinks)) {
+		len = audit_stream_line(al->stream_fd, al->key, &al->stream,
+					al->body, (size_t)n, al->line,
+					sizeof(al->line));
+	}
+	for (size_t i = 0; i < al->n_sinks; i++) {
+		if (!sink_wants_chained(al->sinks[i]))
+			sink_submit(al->sinks[i], al->body, (size_t)n);
+		else if (len >= 0)
+			sink_submit(al->sinks[i], al->line, (size_t)len);
+		else
+			al->st.failed++;
+	}
+}
+
+static void arm_timer(struct alerter *al)
+{
+	struct itimerspec its = { 0 };
+	uint64_t next = 0;
+
+	for (size_t i = 0; i < al->n_sinks; i++) {
+		uint64_t t = sink_next_ms(al->sinks[i]);
+
+		if (t && (!next || t < next))
+			next = t;
+	}
+	if (next == al->armed || al->tfd < 0)
+		return;
+	al->armed = next;
+	its.it_value.tv_sec = (time_t)(next / 1000);
+	its.it_value.tv_nsec = (long)(next % 1000) * 1000000;
+	if (next && !its.it_value.tv_sec && !its.it_value.tv_nsec)
+		its.it_value.tv_nsec = 1;
+	timerfd_settime(al->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+int alerter_emit(struct alerter *al, const struct alert *a)
+{
+	uint8_t k[KEY_LEN];
+	struct alert c;
+	int32_t i;
+	size_t b;
+
+	if (!al || !a || (unsigned int)a->type >= ALERT_TYPE_COUNT)
+		return -EINVAL;
+	c = *a;
+	if (!c.time.tv_sec && !c.time.tv_nsec)
+		clock_gettime(CLOCK_REALTIME, &c.time);
+	if (!c.count)
+		c.count = 1;
+	if (c.time.tv_sec > al->clock)
+		al->clock = c.time.tv_sec;
+	if (!al->dedup_seconds || c.type == ALERT_SUPPRESSED) {
+		produce(al, &c);
+		goto out;
+	}
+	dd_key(&c, k);
+	b = dd_hash(al, k);
+	i = dd_find(al, k, b);
+	if (i >= 0) {
+		struct dd_entry *e = &al->dd[i];
+
+		if (c.time.tv_sec - e->first < (time_t)al->dedup_seconds) {
+			e->folded += c.count;
+			e->last = c;
+			al->st.folded += c.count;
+			al->sum_folded += c.count;
+			return 0;
+		}
+		dd_close(al, i);
+	}
+	if (al->dd_n == al->dd_cap) {
+		dd_close(al, al->oldest);
+		al->st.evicted++;
+		al->sum_evicted++;
+	}
+	dd_insert(al, k, b, c.time.tv_sec);
+	produce(al, &c);
+out:
+	arm_timer(al);
+	return 0;
+}
+
+static void summary(struct alerter *al, time_t now)
+{
+	struct alert s = {
+		.type = ALERT_SUPPRESSED,
+		.time = { .tv_sec = now },
+		.src_tier = -1,
+		.dst_tier = -1,
+		.count = al->sum_folded,
+	};
+
+	snprintf(s.message, sizeof(s.message), "%" PRIu64 " alert%s folded "
+		 "by dedup in the last %u s; %" PRIu64 " dedup entr%s closed "
+		 "early (table full)", al->sum_folded,
+		 al->sum_folded == 1 ? "" : "s", al->summary_seconds,
+		 al->sum_evicted, al->sum_evicted == 1 ? "y" : "ies");
+	al->sum_folded = al->sum_evicted = 0;
+	produce(al, &s);
+}
+
+void alerter_tick(struct alerter *al, time_t now)
+{
+	uint64_t exp;
+
+	if (!al)
+		return;
+	if (al->tfd >= 0 && read(al->tfd, &exp, sizeof(exp)) < 0)
+		exp = 0;	/* not due: nothing to drain */
+	al->armed = 0;
+	if (now > al->clock)
+		al->clock = now;
+	for (int32_t i = al->oldest; i >= 0;) {
+		int32_t newer = al->dd[i].newer;
+
+		if (now - al->dd[i].first >= (time_t)al->dedup_seconds)
+			dd_close(al, i);
+		i = newer;
+	}
+	if (!al->next_summary) {
+		al->next_summary = now + al->summary_seconds;
+	} else if (now >= al->next_summary) {
+		if (al->sum_folded || al->sum_evicted)
+			summary(al, now);
+		al->next_summary = now + al->summary_seconds;
+	}
+	for (size_t i = 0; i < al->n_sinks; i++)
+		sink_service(al->sinks[i], mono_ms());
+	arm_timer(al);
+}
+
+int alerter_fd(const struct alerter *al)
+{
+	return al ? al->epfd : -1;
+}
+
+void alerter_stats(const struct alerter *al, struct alerter_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (!al)
+		return;
+	*st = al->st;
+	st->pending = 0;
+	for (size_t i = 0; i < al->n_sinks; i++)
+		st->pending += sink_pending(al->sinks[i]);
+}
+
+/* ---- setup ---- */
+
+static void set_names(struct alerter *al, const struct alerter_conf *conf)
+{
+	const char *tz = conf->timezone;
+
+	snprintf(al->site, sizeof(al->site), "%s", conf->site ? conf->site :
+		 "");
+	if (conf->host) {
+		snprintf(al->host, sizeof(al->host), "%s", conf->host);
+	} else if (gethostname(al->host, sizeof(al->host) - 1)) {
+		al->host[0] = '\0';
+	}
+	/* The syslog HOSTNAME is printable ASCII without spaces. */
+	for (char *p = al->host; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			*p = '-';
+	if (!tz || tz_check(tz))
+		tz = "UTC";
+	snprintf(al->tz, sizeof(al->tz), "%s", tz);
+	al->dedup_seconds = conf->dedup_seconds;
+	al->summary_seconds = conf->summary_seconds ? conf->summary_seconds :
+			      SUMMARY_DEFAULT;
+}
+
+/*
+ * The sinks for `conf`: those of `old` with the same settings are moved
+ * over (their queue and spool with them; NULL left behind), the others
+ * made. The same sink twice is kept once: two writers of one file would
+ * break its chain.
+ */
+static int make_sinks(struct alerter *al, const struct alerter_conf *conf,
+		      struct sink_state **old, size_t n_old,
+		      struct sink_state ***out, size_t *n_out)
+{
+	struct sink_state **v = calloc(conf->n_sinks + 1, sizeof(*v));
+	ssize_t *from = calloc(conf->n_sinks + 1, sizeof(*from));
+	size_t n = 0;
+	int r = 0;
+
+	if (!v || !from) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < conf->n_sinks; i++) {
+		char id[32];
+		bool dup = false;
+
+		sink_conf_id(&conf->sinks[i], id, sizeof(id));
+		for (size_t j = 0; j < n; j++)
+			dup |= !strcmp(sink_id(v[j]), id);
+		if (dup)
+			continue;
+		from[n] = -1;
+		for (size_t j = 0; j < n_old; j++) {
+			if (old[j] && !strcmp(sink_id(old[j]), id)) {
+				v[n] = old[j];
+				old[j] = NULL;
+				from[n] = (ssize_t)j;
+				sink_reopen(v[n]);
+				break;
+			}
+		}
+		if (!v[n])
+			v[n] = sink_state_new(&conf->sinks[i], &al->env);
+		if (!v[n]) {
+			r = -errno;
+			break;
+		}
+		n++;
+	}
+out:
+	if (r) {
+		for (size_t i = 0; i < n; i++) {
+			if (from[i] >= 0)
+				old[from[i]] = v[i];
+			else
+				sink_state_free(v[i]);
+		}
+		free(v);
+	} else {
+		*out = v;
+		*n_out = n;
+	}
+	free(from);
+	return r;
+}
+
+struct alerter *alerter_new(const struct alerter_conf *conf)
+{
+	struct alerter *al;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int r;
+
+	if (!conf || !conf->state_dir) {
+		errno = EINVAL;
+		return NULL;
+	}
+	al = calloc(1, sizeof(*al));
+	if (!al) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	al->epfd = al->tfd = al->stream_fd = -1;
+	set_names(al, conf);
+	al->state_dir = strdup(conf->state_dir);
+	al->log_socket = strdup(conf->log_socket ? conf->log_socket :
+				"/dev/log");
+	if (!al->state_dir || !al->log_socket) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = audit_key_load(al->state_dir, true, al->key);
+	if (r)
+		goto fail;
+	r = dd_init(al, conf->dedup_max ? conf->dedup_max : DEDUP_DEFAULT);
+	if (r)
+		goto fail;
+	al->epfd = epoll_create1(EPOLL_CLOEXEC);
+	al->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (al->epfd < 0 || al->tfd < 0 ||
+	    epoll_ctl(al->epfd, EPOLL_CTL_ADD, al->tfd, &ev)) {
+		r = -errno;
+		goto fail;
+	}
+	al->stream_fd = audit_stream_open(al->state_dir, "stream", al->key,
+					  &al->stream);
+	if (al->stream_fd < 0) {
+		r = al->stream_fd;
+		goto fail;
+	}
+	al->env = (struct sink_env){
+		.state_dir = al->state_dir,
+		.key = al->key,
+		.host = al->host,
+		.log_socket = al->log_socket,
+		.queue_max = conf->queue_max,
+		.exec_timeout_ms = conf->exec_timeout_ms ?
+				   conf->exec_timeout_ms : EXEC_TIMEOUT_MS,
+		.epfd = al->epfd,
+		.st = &al->st,
+	};
+	r = make_sinks(al, conf, NULL, 0, &al->sinks, &al->n_sinks);
+	if (r)
+		goto fail;
+	arm_timer(al);
+	return al;
+fail:
+	alerter_free(al);
+	errno = -r;
+	return NULL;
+}
+
+int alerter_reconfigure(struct alerter *al, const struct alerter_conf *conf)
+{
+	struct sink_state **v;
+	size_t n;
+	int r;
+
+	if (!al || !conf)
+		return -EINVAL;
+	/* The names first: a reopened syslog sink already uses them. */
+	set_names(al, conf);
+	r = make_sinks(al, conf, al->sinks, al->n_sinks, &v, &n);
+	if (r)
+		return r;
+	for (size_t i = 0; i < al->n_sinks; i++)
+		sink_state_free(al->sinks[i]);
+	free(al->sinks);
+	al->sinks = v;
+	al->n_sinks = n;
+	arm_timer(al);
+	return 0;
+}
+
+static bool all_settled(const struct alerter *al)
+{
+	for (size_t i = 0; i < al->n_sinks; i++)
+		if (sink_pending(al->sinks[i]) && sink_busy(al->sinks[i]))
+			return false;
+	return true;
+}
+
+void alerter_free(struct alerter *al)
+{
+	uint64_t deadline;
+
+	if (!al)
+		return;
+	if (al->dd) {
+		while (al->oldest >= 0)
+			dd_close(al, al->oldest);
+		if (al->sum_folded || al->sum_evicted)
+			summary(al, al->clock ? al->clock : time(NULL));
+	}
+	/* Give connections being made and exec children a moment; a
+	 * sink that is down is not waited for: it spools. */
+	deadline = mono_ms() + FLUSH_MS;
+	while (al->n_sinks && mono_ms() < deadline) {
+		struct epoll_event ev;
+
+		for (size_t i = 0; i < al->n_sinks; i++)
+			sink_service(al->sinks[i], mono_ms());
+		if (all_settled(al))
+			break;
+		if (epoll_wait(al->epfd, &ev, 1, 20) < 0 && errno != EINTR)
+			break;
+	}
+	for (size_t i = 0; i < al->n_sinks; i++)
+		sink_state_free(al->sinks[i]);
+	free(al->sinks);
+	if (al->stream_fd >= 0)
+		close(al->stream_fd);
+	if (al->tfd >= 0)
+		close(al->tfd);
+	if (al->epfd >= 0)
+		close(al->epfd);
+	free(al->dd);
+	free(al->buckets);
+	free(al->state_dir);
+	free(al->log_socket);
+	explicit_bzero(al->key, sizeof(al->key));
+	free(al);
+}
