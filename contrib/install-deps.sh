@@ -6,7 +6,7 @@ set -e
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends \
-	build-essential pkg-config clang \
+	build-essential pkg-config clang libclang-rt-dev \
 	libyaml-dev libnftnl-dev libmnl-dev libcmocka-dev libpsl-dev \
 	publicsuffix libssl-dev tzdata \
 	nftables iproute2 conntrack netcat-openbsd iputils-ping \
