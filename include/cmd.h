@@ -31,6 +31,9 @@ int cmd_diff(int argc, char **argv);
 int cmd_explain(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_verify_log(int argc, char **argv);
+int cmd_monitor(int argc, char **argv);
+int cmd_dnsguard(int argc, char **argv);
+int cmd_resolve(int argc, char **argv);
 
 /* --state-dir and --help, for commands that take nothing else. Returns the
  * exit status to stop with, or -1 to go on. */

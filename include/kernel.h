@@ -57,6 +57,10 @@ int kbatch_add_rule(struct kbatch *b, struct nftnl_rule *r);
  * messages added (0 when `s` holds no element).
  */
 int kbatch_add_elems(struct kbatch *b, struct nftnl_set *s);
+/* The same, deleting the elements; a missing one fails the batch. Kernels
+ * before 6.12 keep an existing element's timeout on add, so a re-arm there
+ * is add, delete, add in one batch. */
+int kbatch_del_elems(struct kbatch *b, struct nftnl_set *s);
 
 /*
  * Atomic replace: "add table" (with no flags, so it cannot fail whether

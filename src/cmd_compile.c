@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "dnsguard.h"
 #include "cmd.h"
 #include "model.h"
 #include "policy.h"
@@ -21,6 +22,8 @@ static void help(FILE *out)
 		"  --table NAME       table name (default \"sanso\"; family "
 		"inet)\n"
 		"  --at DATE          compile as of DATE (schedule horizon)\n"
+		"  --dnsmasq          print dnsmasq nftset= lines for the FQDN "
+		"sets instead\n"
 		"  -h, --help         this help\n");
 }
 
@@ -30,6 +33,7 @@ int cmd_compile(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "table", required_argument, NULL, 't' },
 		{ "at", required_argument, NULL, 'a' },
+		{ "dnsmasq", no_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -38,6 +42,7 @@ int cmd_compile(int argc, char **argv)
 	struct ruleset *rs = NULL;
 	char *tmp = NULL;
 	FILE *out = stdout;
+	bool dnsmasq = false;
 	int c, ret;
 
 	optind = 1;
@@ -51,6 +56,9 @@ int cmd_compile(int argc, char **argv)
 			break;
 		case 'a':
 			at = optarg;
+			break;
+		case 'd':
+			dnsmasq = true;
 			break;
 		case 'h':
 			help(stdout);
@@ -72,8 +80,9 @@ int cmd_compile(int argc, char **argv)
 	if (ret)
 		goto out;
 	ret = EXIT_SYSTEM;
-	rs = ruleset_build(l.policy, table, l.when);
-	if (!rs) {
+	if (!dnsmasq)
+		rs = ruleset_build(l.policy, table, l.when);
+	if (!dnsmasq && !rs) {
 		cmd_err("compile", "%s", strerror(errno));
 		goto out;
 	}
@@ -93,7 +102,8 @@ int cmd_compile(int argc, char **argv)
 			goto out;
 		}
 	}
-	if (ruleset_print(rs, out) || fflush(out)) {
+	if ((dnsmasq ? dnsmasq_print(l.m, table, out) :
+	     ruleset_print(rs, out)) || fflush(out)) {
 		cmd_err("compile", "write: %s", strerror(errno));
 		goto out;
 	}

@@ -312,7 +312,10 @@ int kbatch_add_set(struct kbatch *b, struct nftnl_set *s)
 	return msg_done(b, nlh);
 }
 
-int kbatch_add_elems(struct kbatch *b, struct nftnl_set *s)
+/* Elements go in as many messages as their size needs (an attribute holds
+ * at most 64 KiB): NEWSETELEM to add, DELSETELEM to delete. */
+static int batch_elems(struct kbatch *b, struct nftnl_set *s, uint16_t type,
+		       uint16_t flags)
 {
 	struct nftnl_set_elems_iter *it = NULL;
 	size_t len = b->len, n = b->n;
@@ -330,7 +333,7 @@ int kbatch_add_elems(struct kbatch *b, struct nftnl_set *s)
 	family = nftnl_set_get_u32(s, NFTNL_SET_FAMILY);
 	note_table(b, family, nftnl_set_get_str(s, NFTNL_SET_TABLE));
 	do {
-		nlh = msg_start(b, NFT_MSG_NEWSETELEM, family, NLM_F_CREATE);
+		nlh = msg_start(b, type, family, flags);
 		if (!nlh) {
 			ret = -errno;
 			break;
@@ -346,6 +349,16 @@ int kbatch_add_elems(struct kbatch *b, struct nftnl_set *s)
 out:
 	nftnl_set_elems_iter_destroy(it);
 	return ret ? ret : count;
+}
+
+int kbatch_add_elems(struct kbatch *b, struct nftnl_set *s)
+{
+	return batch_elems(b, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+}
+
+int kbatch_del_elems(struct kbatch *b, struct nftnl_set *s)
+{
+	return batch_elems(b, s, NFT_MSG_DELSETELEM, 0);
 }
 
 int kbatch_add_rule(struct kbatch *b, struct nftnl_rule *r)

@@ -13,7 +13,7 @@ static const struct {
 } commands[] = {
 	{ "check", cmd_check, "FILE [--at DATE] [--format text|json]",
 	  "validate a zone file against the three-tier invariants" },
-	{ "compile", cmd_compile, "FILE [-o OUT] [--table NAME] [--at DATE]",
+	{ "compile", cmd_compile, "FILE [-o OUT] [--table NAME] [--at DATE] [--dnsmasq]",
 	  "print the nftables ruleset as an nft -f script" },
 	{ "apply", cmd_apply,
 	  "FILE [--confirm SECONDS] [--table NAME] [--dry-run] "
@@ -33,6 +33,18 @@ static const struct {
 	  "which flow, or the default drop, decides a packet, and why" },
 	{ "graph", cmd_graph, "FILE",
 	  "Graphviz DOT of zones, hosts and flows" },
+	{ "monitor", cmd_monitor,
+	  "FILE [--user NAME] [--state-dir DIR] [--table NAME] "
+	  "[--drift-interval SECONDS] [--jsonl FILE] [--replay FILE.pcap] "
+	  "[--record FILE.pcap] [--once]",
+	  "watch conntrack and the drop log for violations" },
+	{ "resolve", cmd_resolve,
+	  "FILE [--once] [--state-dir DIR] [--table NAME] [--jsonl FILE] [-v]",
+	  "prefill and refresh the FQDN sets from their exact names" },
+	{ "dnsguard", cmd_dnsguard,
+	  "FILE [--state-dir DIR] [--table NAME] [--listen ADDR[:PORT]]... "
+	  "[--jsonl FILE] [-v]",
+	  "answer DNS for the FQDN sets and keep their kernel sets in step" },
 	{ "verify-log", cmd_verify_log, "FILE... [--state-dir DIR]",
 	  "verify the HMAC chain of alert and audit logs" },
 };

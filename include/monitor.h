@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The violation monitor's judgement (src/monitor.c), SPEC section 7:
+ * conntrack events, the ruleset's drop log and the clock in, alerts out.
+ *
+ * It holds no socket. The command (src/cmd_monitor.c) or a replay feeds
+ * it datagrams of netlink messages; what it needs from the kernel (the
+ * conntrack table, the live and the deployed ruleset's digests, FQDN
+ * set membership) it asks through struct monitor_ops, so that all of it
+ * runs without root in tests. Every verdict comes from policy_decide().
+ *
+ * Time is the events' own (a conntrack entry's start time when the
+ * kernel gives one, else when the message was read or captured), so a
+ * replay judges as the live monitor did and gives the same alerts.
+ */
+#ifndef SANSO_MONITOR_H
+#define SANSO_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "alert.h"
+#include "ctnetlink.h"
+#include "nflog.h"
+#include "policy.h"
+
+struct replay;
+
+typedef bool (*monitor_match_fn)(void *arg, const struct ct_event *ev);
+
+struct monitor_ops {
+	void *ctx;
+	/* Removes every conntrack entry that `match` selects; returns how
+	 * many, or -errno. NULL: nothing is removed (replay). */
+	int (*ct_sweep)(void *ctx, monitor_match_fn match, void *arg);
+	/* The deployed ruleset: its table (family inet) and digest.
+	 * 0, -ENOENT when nothing is deployed, -errno. */
+	int (*deployed)(void *ctx, char *table, size_t n, char hex[65]);
+	/* The live table's digest: 0, -ENOENT when it does not exist.
+	 * NULL: no drift checks (replay). */
+	int (*live_digest)(void *ctx, const char *table, char hex[65]);
+	/* Whether an address is in an FQDN set now. NULL: assume it is (a
+	 * replay cannot know), so traffic an FQDN rule could permit raises
+	 * nothing. */
+	pol_fqdn_fn in_fqdn;
+};
+
+typedef void (*monitor_emit_fn)(void *ctx, const struct alert *a);
+typedef void (*monitor_tick_fn)(void *ctx, time_t now);
+
+struct monitor_setup {
+	const struct policy *policy;	/* borrowed, with its model */
+	monitor_emit_fn emit;		/* every alert goes here */
+	monitor_tick_fn tick;		/* alerter_tick(), once a second */
+	void *ctx;			/* for emit and tick */
+	struct monitor_ops ops;
+	const char *table;	/* watched when nothing is deployed */
+	unsigned int drift_interval;	/* seconds; 0: never */
+};
+
+struct monitor_stats {
+	uint64_t messages;	/* netlink messages read */
+	uint64_t ct_new, ct_update, ct_destroy, ct_dump;
+	uint64_t judged;	/* new and dumped entries decided */
+	uint64_t local;		/* the gateway's own, link scope */
+	uint64_t related;	/* expected connections (conntrack helpers) */
+	uint64_t nflog;		/* logged packets */
+	uint64_t nflog_flow;	/* accepted packets of `log: true` flows */
+	uint64_t nflog_link;	/* link-scope drops (ND, DHCP...) skipped */
+	uint64_t nflog_gaps;	/* logged packets lost (sequence gaps) */
+	uint64_t malformed;	/* messages that did not parse */
+	uint64_t lost;		/* buffer overruns the reader saw */
+	uint64_t swept;		/* conntrack entries removed */
+	uint64_t alerts[ALERT_TYPE_COUNT];
+};
+
+struct monitor;
+
+/* NULL with errno. */
+struct monitor *monitor_new(const struct monitor_setup *conf);
+/* Emits nothing: call monitor_flush() first to keep pending summaries. */
+void monitor_free(struct monitor *mon);
+
+/* A reloaded zone file (SIGHUP). The old policy may be freed once this
+ * returned 0; on -ENOMEM the monitor keeps the old one. */
+int monitor_set_policy(struct monitor *mon, const struct policy *policy);
+const struct policy *monitor_policy(const struct monitor *mon);
+
+/* monitor_feed() result bits. */
+#define MONITOR_FEED_DONE	0x1	/* an NLMSG_DONE ended a dump */
+#define MONITOR_FEED_ERROR	0x2	/* an NLMSG_ERROR with an error */
+
+/* One datagram of netlink messages of protocol `proto` (NETLINK_NETFILTER:
+ * conntrack and nflog; NETLINK_ROUTE: the gateway's addresses) read or
+ * captured at `ts`. */
+int monitor_feed(struct monitor *mon, int proto, const void *buf, size_t len,
+		 const struct timespec *ts);
+
+/* The handlers monitor_feed() calls, for tests. */
+void monitor_ct_event(struct monitor *mon, const struct ct_event *ev,
+		      const struct timespec *ts);
+void monitor_nflog(struct monitor *mon, const struct nflog_pkt *p,
+		   const struct timespec *ts);
+/* The gateway's own addresses: never judged as cross-zone traffic. */
+void monitor_local_addr(struct monitor *mon, const struct prefix *a,
+			bool add);
+
+/* The reader lost `n` buffers' worth of messages (ENOBUFS): an
+ * `overrun` alert; `what` names the socket and what is done about it. */
+void monitor_overrun(struct monitor *mon, const struct timespec *ts,
+		     uint64_t n, const char *what);
+/* A SIGHUP reload failed: a `config_error` alert. */
+void monitor_config_error(struct monitor *mon, const struct timespec *ts,
+			  const char *message);
+
+/* Once a second (and at the start): schedule changes (maintenance
+ * windows ending), drift, aggregated drops whose window closed, the
+ * alerter's own tick. */
+void monitor_tick(struct monitor *mon, const struct timespec *now);
+/* Emits every pending aggregate (before exit). */
+void monitor_flush(struct monitor *mon, const struct timespec *now);
+
+void monitor_stats(const struct monitor *mon, struct monitor_stats *st);
+/* Every conntrack event and logged packet read. */
+uint64_t monitor_events(const struct monitor_stats *st);
+
+/* Feeds a whole capture, ticking at each new second of capture time,
+ * and flushes at its end. Returns the number of records, or -errno
+ * (the records before a malformed one were fed). */
+long monitor_replay(struct monitor *mon, struct replay *r);
+
+#endif

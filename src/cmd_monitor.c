@@ -1,0 +1,927 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * sanso monitor: the sockets, the poll loop, signals and privileges
+ * around the judgement in src/monitor.c, and the kernel side of its
+ * struct monitor_ops (conntrack sweeps, drift digests, FQDN sets).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
+#include <linux/netfilter.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/set.h>
+
+#include "alert.h"
+#include "cmd.h"
+#include "ctnetlink.h"
+#include "deploy.h"
+#include "kernel.h"
+#include "kernel_dump.h"
+#include "monitor.h"
+#include "nflog.h"
+#include "replay.h"
+#include "sched.h"
+
+#define CMD "monitor"
+#define EVENT_RCVBUF	(16 << 20)	/* conntrack and nflog */
+#define ROUTE_RCVBUF	(1 << 20)
+#define RECV_BUF	(256 * 1024)
+/* Datagrams read from one socket before the others get a turn. */
+#define DRAIN_MAX	512
+#define ONCE_MAX	10	/* seconds --once may take */
+
+struct fqdn_cache {
+	struct prefix *v;
+	size_t n, cap;
+	time_t loaded;		/* 0: never */
+};
+
+struct mon_cmd {
+	const char *path;
+	const char *state_dir;
+	const char *table;	/* --table, when nothing is deployed */
+	const char *jsonl;
+	char host[256];
+	struct loaded cur;
+	struct alerter *al;
+	struct monitor *mon;
+	struct sink jsonl_sink;
+
+	struct mnl_socket *ev, *dump, *cmd, *nflog, *rt;
+	uint16_t log_group;
+	bool dumping, redump, rt_dumping;
+	uint32_t seq;
+	struct pcap_writer *rec;
+	struct fqdn_cache *fqdn;
+	size_t n_fqdn;
+	bool warned_deploy, warned_digest;
+};
+
+static void help(FILE *out)
+{
+	cmd_usage(out, CMD);
+	fprintf(out, "\n"
+		"  --user NAME          run as NAME once the sockets are\n"
+		"                       open, keeping CAP_NET_ADMIN only\n"
+		"  --state-dir DIR      deployments, alert key, spool\n"
+		"                       (default " DEPLOY_STATE_DIR ")\n"
+		"  --table NAME         table watched for drift when nothing\n"
+		"                       is deployed (default \"sanso\")\n"
+		"  --drift-interval S   compare the live table with the\n"
+		"                       deployed one every S seconds\n"
+		"                       (default 60; 0: never)\n"
+		"  --jsonl FILE         alerts to this JSON lines file, not\n"
+		"                       the zone file's monitor.alerts\n"
+		"  --replay FILE.pcap   read netlink messages from a capture\n"
+		"                       (nlmon, tcpdump), not the kernel\n"
+		"  --record FILE.pcap   also write what is read to a capture\n"
+		"  --once               judge the conntrack table and what is\n"
+		"                       pending, then exit\n"
+		"  -h, --help           this help\n");
+}
+
+/* ---- the alerter ---- */
+
+static void alerter_conf_of(struct mon_cmd *c, struct alerter_conf *ac)
+{
+	const struct model *m = c->cur.m;
+
+	memset(ac, 0, sizeof(*ac));
+	ac->site = m->site ? m->site : "";
+	ac->host = c->host;
+	ac->timezone = m->timezone && !tz_check(m->timezone) ? m->timezone
+							     : "UTC";
+	if (c->jsonl) {
+		ac->sinks = &c->jsonl_sink;
+		ac->n_sinks = 1;
+	} else {
+		ac->sinks = m->monitor.sinks;
+		ac->n_sinks = m->monitor.n_sinks;
+	}
+	ac->dedup_seconds = m->monitor.dedup_seconds;
+	ac->state_dir = c->state_dir;
+}
+
+static void emit_cb(void *ctx, const struct alert *a)
+{
+	struct mon_cmd *c = ctx;
+
+	alerter_emit(c->al, a);
+}
+
+static void tick_cb(void *ctx, time_t now)
+{
+	struct mon_cmd *c = ctx;
+
+	alerter_tick(c->al, now);
+}
+
+/* ---- the kernel side of the monitor ---- */
+
+static const char *watched_table(struct mon_cmd *c, char *buf, size_t n)
+{
+	struct deployment d;
+
+	if (!deploy_current(c->state_dir, &d) && d.table[0])
+		snprintf(buf, n, "%s", d.table);
+	else
+		snprintf(buf, n, "%s", c->table);
+	return buf;
+}
+
+static int op_deployed(void *ctx, char *table, size_t n, char hex[65])
+{
+	struct mon_cmd *c = ctx;
+	struct deployment d;
+	int r = deploy_current(c->state_dir, &d);
+
+	if (r && r != -ENOENT && !c->warned_deploy) {
+		c->warned_deploy = true;
+		fprintf(stderr, "sanso: " CMD ": drift: cannot read the "
+			"deployment in %s: %s\n", c->state_dir, strerror(-r));
+	}
+	if (r)
+		return r;
+	snprintf(table, n, "%s", d.table[0] ? d.table : c->table);
+	snprintf(hex, 65, "%s", d.ruleset_sha256);
+	return 0;
+}
+
+static int op_live_digest(void *ctx, const char *table, char hex[65])
+{
+	struct mon_cmd *c = ctx;
+	int r = kernel_table_digest(NFPROTO_INET, table, hex);
+
+	if (r < 0 && r != -ENOENT && !c->warned_digest) {
+		c->warned_digest = true;
+		fprintf(stderr, "sanso: " CMD ": drift: cannot read table inet "
+			"%s: %s\n", table, strerror(-r));
+	}
+	return r;
+}
+
+struct sweep_list {
+	monitor_match_fn match;
+	void *arg;
+	struct ct_event *v;
+	size_t n, cap;
+};
+
+static int sweep_collect(const struct ct_event *ev, void *arg)
+{
+	struct sweep_list *l = arg;
+
+	if (!l->match(l->arg, ev))
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 64;
+		struct ct_event *nv = reallocarray(l->v, cap, sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		l->v = nv;
+		l->cap = cap;
+	}
+	l->v[l->n++] = *ev;
+	return 0;
+}
+
+/* A dump first, then the deletes: a socket cannot take requests in the
+ * middle of a dump. */
+static int op_ct_sweep(void *ctx, monitor_match_fn match, void *arg)
+{
+	struct mon_cmd *c = ctx;
+	struct sweep_list l = { match, arg, NULL, 0, 0 };
+	size_t i;
+	int err, n = 0;
+
+	err = ctnl_dump_sync(c->cmd, sweep_collect, &l);
+	for (i = 0; !err && i < l.n; i++) {
+		int r = ctnl_delete(c->cmd, &l.v[i]);
+
+		if (!r)
+			n++;
+		else if (r != -ENOENT)
+			err = r;
+	}
+	free(l.v);
+	return err ? err : n;
+}
+
+static int elem_cb(struct nftnl_set_elem *e, void *arg)
+{
+	struct fqdn_cache *fc = arg;
+	const void *key;
+	uint32_t len = 0;
+
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
+	    (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & 1))
+		return 0;	/* an interval end */
+	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+	if (!key || (len != 4 && len != 16))
+		return 0;
+	if (fc->n == fc->cap) {
+		size_t cap = fc->cap ? 2 * fc->cap : 64;
+		struct prefix *nv = reallocarray(fc->v, cap, sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		fc->v = nv;
+		fc->cap = cap;
+	}
+	memset(&fc->v[fc->n], 0, sizeof(fc->v[0]));
+	fc->v[fc->n].family = len == 4 ? AF_INET : AF_INET6;
+	fc->v[fc->n].len = (uint8_t)(len * 8);
+	memcpy(fc->v[fc->n].addr, key, len);
+	fc->n++;
+	return 0;
+}
+
+static int pfx_cmp(const void *a, const void *b)
+{
+	return prefix_cmp(a, b);
+}
+
+static void fqdn_refresh(struct mon_cmd *c, int set, time_t now)
+{
+	const struct model *m = c->cur.m;
+	struct fqdn_cache *fc = &c->fqdn[set];
+	char table[72], name[128];
+
+	watched_table(c, table, sizeof(table));
+	fc->n = 0;
+	fc->loaded = now;
+	snprintf(name, sizeof(name), "fqdn-%s-v4", m->fqdn_sets[set].name);
+	kernel_list_set_elements(NFPROTO_INET, table, name, elem_cb, fc);
+	snprintf(name, sizeof(name), "fqdn-%s-v6", m->fqdn_sets[set].name);
+	kernel_list_set_elements(NFPROTO_INET, table, name, elem_cb, fc);
+	if (fc->n > 1)
+		qsort(fc->v, fc->n, sizeof(*fc->v), pfx_cmp);
+}
+
+/* The kernel's own sets decide; a miss reads the set again (at most
+ * once a second), since the DNS guard adds addresses all the time. */
+static bool op_in_fqdn(void *ctx, int set, const struct prefix *addr)
+{
+	struct mon_cmd *c = ctx;
+	struct fqdn_cache *fc;
+	time_t now;
+
+	if (set < 0 || (size_t)set >= c->n_fqdn)
+		return false;
+	fc = &c->fqdn[set];
+	if (fc->n && bsearch(addr, fc->v, fc->n, sizeof(*fc->v), pfx_cmp))
+		return true;
+	now = time(NULL);
+	if (fc->loaded == now)
+		return false;
+	fqdn_refresh(c, set, now);
+	return fc->n && bsearch(addr, fc->v, fc->n, sizeof(*fc->v), pfx_cmp);
+}
+
+static void fqdn_free(struct mon_cmd *c)
+{
+	for (size_t i = 0; i < c->n_fqdn; i++)
+		free(c->fqdn[i].v);
+	free(c->fqdn);
+	c->fqdn = NULL;
+	c->n_fqdn = 0;
+}
+
+static int fqdn_alloc(struct mon_cmd *c)
+{
+	size_t n = c->cur.m->n_fqdn_sets;
+
+	fqdn_free(c);
+	c->fqdn = calloc(n ? n : 1, sizeof(*c->fqdn));
+	if (!c->fqdn)
+		return -ENOMEM;
+	c->n_fqdn = n;
+	return 0;
+}
+
+/* ---- sockets ---- */
+
+static void set_nonblock(struct mnl_socket *nl)
+{
+	int fd = mnl_socket_get_fd(nl), fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* The gateway's addresses, so that its own connections are not judged
+ * as forwarded traffic; changes arrive on the same socket. */
+static int rt_dump(struct mon_cmd *c)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++c->seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_UNSPEC;
+	if (mnl_socket_sendto(c->rt, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	c->rt_dumping = true;
+	return 0;
+}
+
+static int rt_open(struct mon_cmd *c)
+{
+	c->rt = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!c->rt)
+		return -errno;
+	if (mnl_socket_bind(c->rt, RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR,
+			    MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
+	nlsock_rcvbuf(c->rt, ROUTE_RCVBUF);
+	return rt_dump(c);
+}
+
+static int dump_start(struct mon_cmd *c)
+{
+	int r;
+
+	if (c->dumping) {
+		c->redump = true;
+		return 0;
+	}
+	r = ctnl_dump_request(c->dump, ++c->seq);
+	if (!r)
+		c->dumping = true;
+	return r;
+}
+
+static int nflog_bind(struct mon_cmd *c, uint16_t group)
+{
+	int got = 0;
+	struct mnl_socket *nl = nflog_open(group, EVENT_RCVBUF, &got);
+
+	if (!nl)
+		return -errno;
+	if (c->nflog)
+		mnl_socket_close(c->nflog);
+	c->nflog = nl;
+	c->log_group = group;
+	fprintf(stderr, "sanso: " CMD ": nflog group %u, receive buffer %d "
+		"bytes\n", group, got);
+	return 0;
+}
+
+static void timestamps_on(void)
+{
+	int fd = open("/proc/sys/net/netfilter/nf_conntrack_timestamp",
+		      O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, "1\n", 2) != 2)
+		fprintf(stderr, "sanso: " CMD ": cannot turn on "
+			"nf_conntrack_timestamp (%s): connections found at "
+			"start are judged as of now\n", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * Reads what one socket has (up to DRAIN_MAX datagrams). Returns the
+ * monitor_feed() bits seen, and counts ENOBUFS in *lost.
+ */
+static int drain(struct mon_cmd *c, struct mnl_socket *nl, int proto,
+		 uint64_t *lost, int *err)
+{
+	static char buf[RECV_BUF];
+	struct timespec now;
+	int bits = 0, i;
+
+	*err = 0;
+	for (i = 0; i < DRAIN_MAX; i++) {
+		ssize_t n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf), 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == ENOBUFS) {
+				(*lost)++;
+				continue;
+			}
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				*err = -errno;
+			break;
+		}
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (c->rec)
+			pcapw_write(c->rec, (uint16_t)proto, buf, (size_t)n,
+				    &now);
+		bits |= monitor_feed(c->mon, proto, buf, (size_t)n, &now);
+	}
+	return bits;
+}
+
+/* ---- privileges ---- */
+
+static int drop_privileges(const char *user)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct d[2];
+	struct passwd *pw;
+	gid_t gid;
+	int cap;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw)
+		return errno ? -errno : -ENOENT;
+	gid = pw->pw_gid;
+	/* Nothing but CAP_NET_ADMIN may ever come back, even by exec. */
+	for (cap = 0; cap <= 63; cap++)
+		if (cap != CAP_NET_ADMIN && prctl(PR_CAPBSET_DROP, cap) < 0 &&
+		    errno == EINVAL)
+			break;
+	if (prctl(PR_SET_KEEPCAPS, 1) < 0 || setgroups(1, &gid) < 0 ||
+	    setresgid(gid, gid, gid) < 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
+		return -errno;
+	memset(d, 0, sizeof(d));
+	d[CAP_TO_INDEX(CAP_NET_ADMIN)].effective = CAP_TO_MASK(CAP_NET_ADMIN);
+	d[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted = CAP_TO_MASK(CAP_NET_ADMIN);
+	if (syscall(SYS_capset, &h, d) < 0)
+		return -errno;
+	if (prctl(PR_SET_KEEPCAPS, 0) < 0 ||
+	    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	if (pw->pw_uid != 0 && setresuid(0, 0, 0) == 0)
+		return -EPERM;	/* the drop did not hold */
+	return 0;
+}
+
+/* ---- SIGHUP ---- */
+
+static void reload(struct mon_cmd *c)
+{
+	struct alerter_conf ac;
+	struct loaded nl;
+	struct timespec now;
+	char msg[256];
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	tz_cache_flush();
+	fprintf(stderr, "sanso: " CMD ": SIGHUP: reloading %s\n", c->path);
+	r = cmd_load(CMD, c->path, NULL, &nl);
+	if (r) {
+		const struct diag *first = NULL;
+
+		for (size_t i = 0; i < nl.d.n && !first; i++)
+			if (nl.d.v[i].sev == DIAG_ERROR)
+				first = &nl.d.v[i];
+		if (first)
+			snprintf(msg, sizeof(msg), "reload rejected, the "
+				 "previous policy stays: %u error%s, first "
+				 "%s:%d:%d: %s: %s", nl.d.errors,
+				 nl.d.errors == 1 ? "" : "s", c->path,
+				 first->loc.line, first->loc.col, first->code,
+				 first->msg);
+		else if (nl.d.errors)
+			snprintf(msg, sizeof(msg), "reload of %s rejected: %u "
+				 "error%s (the previous policy stays)", c->path,
+				 nl.d.errors, nl.d.errors == 1 ? "" : "s");
+		else
+			snprintf(msg, sizeof(msg), "reload of %s failed (the "
+				 "previous policy stays)", c->path);
+		loaded_free(&nl);
+		monitor_config_error(c->mon, &now, msg);
+		return;
+	}
+	if (monitor_set_policy(c->mon, nl.policy)) {
+		loaded_free(&nl);
+		monitor_config_error(c->mon, &now, "reload: out of memory "
+				     "(the previous policy stays)");
+		return;
+	}
+	loaded_free(&c->cur);
+	c->cur = nl;
+	fqdn_alloc(c);
+	alerter_conf_of(c, &ac);
+	if (alerter_reconfigure(c->al, &ac))
+		fprintf(stderr, "sanso: " CMD ": alert sinks: %s\n",
+			strerror(errno));
+	if (c->cur.m->gateway.log_group != c->log_group &&
+	    (r = nflog_bind(c, c->cur.m->gateway.log_group)))
+		cmd_err(CMD, "nflog group %u: %s (still on group %u)",
+			c->cur.m->gateway.log_group, strerror(-r),
+			c->log_group);
+	fprintf(stderr, "sanso: " CMD ": policy of %s in force\n", c->path);
+}
+
+/* ---- the two ways to run ---- */
+
+static int run_replay(struct mon_cmd *c, const char *file)
+{
+	struct monitor_stats st;
+	struct timespec t0, t1;
+	struct replay *r;
+	uint64_t events, alerts = 0;
+	double secs;
+	long n;
+	size_t i;
+
+	r = replay_open(file);
+	if (!r) {
+		cmd_err(CMD, "%s: %s", file, errno == EPROTO ?
+			"not a netlink capture (link type 253)" :
+			errno == EINVAL ? "not a pcap file" : strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = monitor_replay(c->mon, r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	replay_close(r);
+	monitor_stats(c->mon, &st);
+	events = monitor_events(&st);
+	for (i = 0; i < ALERT_TYPE_COUNT; i++)
+		alerts += st.alerts[i];
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (n < 0) {
+		cmd_err(CMD, "%s: truncated or malformed capture", file);
+		return EXIT_SYSTEM;
+	}
+	printf("replay: %ld records, %" PRIu64 " events (%" PRIu64
+	       " conntrack, %" PRIu64 " nflog), %" PRIu64 " judged, %"
+	       PRIu64 " alerts, %" PRIu64 " malformed in %.6f s: %.0f "
+	       "events/s\n", n, events, events - st.nflog, st.nflog,
+	       st.judged, alerts, st.malformed, secs,
+	       secs > 0 ? (double)events / secs : 0.0);
+	return EXIT_OK;
+}
+
+static int open_live(struct mon_cmd *c)
+{
+	int got = 0, r;
+
+	timestamps_on();
+	/* Subscribe first, then dump: a connection opened in between is
+	 * seen twice rather than never; reported ones are remembered. */
+	c->ev = ctnl_open_events(EVENT_RCVBUF, &got);
+	if (!c->ev) {
+		cmd_err(CMD, "conntrack events: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	fprintf(stderr, "sanso: " CMD ": conntrack receive buffer %d bytes "
+		"(asked %d)\n", got, EVENT_RCVBUF);
+	if (got < EVENT_RCVBUF)
+		fprintf(stderr, "sanso: " CMD ": warning: receive buffer "
+			"smaller than asked (not root?): events may be lost "
+			"under load\n");
+	c->dump = ctnl_open_cmd();
+	c->cmd = ctnl_open_cmd();
+	if (!c->dump || !c->cmd) {
+		cmd_err(CMD, "conntrack: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	set_nonblock(c->dump);
+	r = nflog_bind(c, c->cur.m->gateway.log_group);
+	if (r) {
+		cmd_err(CMD, "nflog group %u: %s", c->cur.m->gateway.log_group,
+			r == -EBUSY ? "another program has bound it" :
+			strerror(-r));
+		return EXIT_SYSTEM;
+	}
+	r = rt_open(c);
+	if (r) {
+		cmd_err(CMD, "rtnetlink: %s", strerror(-r));
+		return EXIT_SYSTEM;
+	}
+	r = dump_start(c);
+	if (r) {
+		cmd_err(CMD, "conntrack dump: %s", strerror(-r));
+		return EXIT_SYSTEM;
+	}
+	return EXIT_OK;
+}
+
+static int run_live(struct mon_cmd *c, const char *user, bool once)
+{
+	struct pollfd pfd[6];
+	struct timespec now;
+	sigset_t mask;
+	time_t last = 0, started = time(NULL);
+	bool stop = false;
+	int sfd, ret;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		cmd_err(CMD, "signals: %s", strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	ret = open_live(c);
+	if (ret)
+		goto out;
+	if (user) {
+		int r = drop_privileges(user);
+
+		if (r) {
+			cmd_err(CMD, "--user %s: %s", user, strerror(-r));
+			ret = EXIT_SYSTEM;
+			goto out;
+		}
+		fprintf(stderr, "sanso: " CMD ": running as %s with "
+			"CAP_NET_ADMIN only\n", user);
+	}
+	fprintf(stderr, "sanso: " CMD ": watching (site %s)\n",
+		c->cur.m->site ? c->cur.m->site : "");
+
+	while (!stop) {
+		uint64_t lost = 0;
+		int n, bits, err, timeout;
+		bool busy = false;
+
+		clock_gettime(CLOCK_REALTIME, &now);
+		timeout = 1000 - (int)(now.tv_nsec / 1000000);
+		if (once && !c->dumping && !c->rt_dumping)
+			timeout = 0;
+		pfd[0] = (struct pollfd){ sfd, POLLIN, 0 };
+		pfd[1] = (struct pollfd){ mnl_socket_get_fd(c->ev), POLLIN, 0 };
+		pfd[2] = (struct pollfd){ mnl_socket_get_fd(c->dump), POLLIN,
+					  0 };
+		pfd[3] = (struct pollfd){ mnl_socket_get_fd(c->nflog), POLLIN,
+					  0 };
+		pfd[4] = (struct pollfd){ mnl_socket_get_fd(c->rt), POLLIN, 0 };
+		pfd[5] = (struct pollfd){ alerter_fd(c->al), POLLIN, 0 };
+		n = poll(pfd, 6, timeout);
+		if (n < 0 && errno != EINTR) {
+			cmd_err(CMD, "poll: %s", strerror(errno));
+			ret = EXIT_SYSTEM;
+			break;
+		}
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (n > 0 && (pfd[0].revents & POLLIN)) {
+			struct signalfd_siginfo si;
+
+			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+				if (si.ssi_signo == SIGHUP)
+					reload(c);
+				else
+					stop = true;
+			}
+		}
+		if (n > 0 && (pfd[1].revents & (POLLIN | POLLERR))) {
+			busy = true;
+			drain(c, c->ev, NETLINK_NETFILTER, &lost, &err);
+			if (lost) {
+				char msg[160];
+
+				snprintf(msg, sizeof(msg), "conntrack: %" PRIu64
+					 " receive buffer overrun%s, events "
+					 "lost; reading the conntrack table "
+					 "again", lost, lost == 1 ? "" : "s");
+				monitor_overrun(c->mon, &now, lost, msg);
+				dump_start(c);
+				lost = 0;
+			}
+		}
+		if (n > 0 && (pfd[2].revents & (POLLIN | POLLERR))) {
+			busy = true;
+			bits = drain(c, c->dump, NETLINK_NETFILTER, &lost,
+				     &err);
+			if (bits & (MONITOR_FEED_DONE | MONITOR_FEED_ERROR) ||
+			    err) {
+				c->dumping = false;
+				if (c->redump) {
+					c->redump = false;
+					dump_start(c);
+				} else if (lost || err) {
+					dump_start(c);
+				}
+			}
+			lost = 0;
+		}
+		if (n > 0 && (pfd[3].revents & (POLLIN | POLLERR))) {
+			busy = true;
+			drain(c, c->nflog, NETLINK_NETFILTER, &lost, &err);
+			if (lost) {
+				char msg[128];
+
+				snprintf(msg, sizeof(msg), "nflog: %" PRIu64
+					 " receive buffer overrun%s, logged "
+					 "packets lost", lost,
+					 lost == 1 ? "" : "s");
+				monitor_overrun(c->mon, &now, lost, msg);
+				lost = 0;
+			}
+		}
+		if (n > 0 && (pfd[4].revents & (POLLIN | POLLERR))) {
+			busy = true;
+			bits = drain(c, c->rt, NETLINK_ROUTE, &lost, &err);
+			if (bits & (MONITOR_FEED_DONE | MONITOR_FEED_ERROR))
+				c->rt_dumping = false;
+			/* Address changes lost: read them all again. */
+			if (lost && !c->rt_dumping)
+				rt_dump(c);
+			lost = 0;
+		}
+		if (now.tv_sec != last) {
+			last = now.tv_sec;
+			monitor_tick(c->mon, &now);
+		} else if (n > 0 && (pfd[5].revents & POLLIN)) {
+			alerter_tick(c->al, now.tv_sec);
+		}
+		/* --once: when the dumps are read and nothing is pending,
+		 * or after ONCE_MAX seconds of a busy gateway. */
+		if (once && ((!busy && !c->dumping && !c->rt_dumping) ||
+			     now.tv_sec - started > ONCE_MAX))
+			stop = true;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (once)
+		monitor_tick(c->mon, &now);
+	monitor_flush(c->mon, &now);
+out:
+	close(sfd);
+	return ret;
+}
+
+int cmd_monitor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "table", required_argument, NULL, 't' },
+		{ "drift-interval", required_argument, NULL, 'd' },
+		{ "jsonl", required_argument, NULL, 'j' },
+		{ "replay", required_argument, NULL, 'r' },
+		{ "record", required_argument, NULL, 'R' },
+		{ "once", no_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct mon_cmd c = { .state_dir = DEPLOY_STATE_DIR,
+			     .table = RS_DEFAULT_TABLE };
+	const char *user = NULL, *replay = NULL, *record = NULL;
+	unsigned long drift = 60;
+	struct monitor_setup ms;
+	struct alerter_conf ac;
+	struct monitor_stats st;
+	bool once = false;
+	char *end;
+	int opt, ret;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'u':
+			user = optarg;
+			break;
+		case 's':
+			c.state_dir = optarg;
+			break;
+		case 't':
+			c.table = optarg;
+			break;
+		case 'd':
+			errno = 0;
+			drift = strtoul(optarg, &end, 10);
+			if (errno || *end || !*optarg || drift > 86400 ||
+			    optarg[0] == '-') {
+				cmd_err(CMD, "bad --drift-interval \"%s\" "
+					"(seconds, 0 to 86400)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j':
+			c.jsonl = optarg;
+			break;
+		case 'r':
+			replay = optarg;
+			break;
+		case 'R':
+			record = optarg;
+			break;
+		case 'o':
+			once = true;
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		default:
+			help(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!table_name_ok(c.table)) {
+		cmd_err(CMD, "bad table name \"%s\"", c.table);
+		return EXIT_USAGE;
+	}
+	if (replay && (user || record)) {
+		cmd_err(CMD, "--replay reads a file: --user and --record do "
+			"not apply");
+		return EXIT_USAGE;
+	}
+	c.path = argv[optind];
+	if (gethostname(c.host, sizeof(c.host) - 1) < 0)
+		snprintf(c.host, sizeof(c.host), "localhost");
+	c.jsonl_sink.kind = SINK_JSONL;
+	c.jsonl_sink.path = (char *)c.jsonl;
+	signal(SIGPIPE, SIG_IGN);
+
+	ret = cmd_load(CMD, c.path, NULL, &c.cur);
+	if (ret)
+		goto out;
+	ret = EXIT_SYSTEM;
+	if (fqdn_alloc(&c)) {
+		cmd_err(CMD, "%s", strerror(ENOMEM));
+		goto out;
+	}
+	alerter_conf_of(&c, &ac);
+	c.al = alerter_new(&ac);
+	if (!c.al) {
+		cmd_err(CMD, "alerts: %s", strerror(errno));
+		goto out;
+	}
+	memset(&ms, 0, sizeof(ms));
+	ms.policy = c.cur.policy;
+	ms.emit = emit_cb;
+	ms.tick = tick_cb;
+	ms.ctx = &c;
+	ms.table = c.table;
+	if (!replay) {
+		ms.drift_interval = (unsigned int)drift;
+		ms.ops.ctx = &c;
+		ms.ops.ct_sweep = op_ct_sweep;
+		ms.ops.deployed = op_deployed;
+		ms.ops.live_digest = op_live_digest;
+		ms.ops.in_fqdn = op_in_fqdn;
+	}
+	c.mon = monitor_new(&ms);
+	if (!c.mon) {
+		cmd_err(CMD, "%s", strerror(errno));
+		goto out;
+	}
+	if (replay) {
+		ret = run_replay(&c, replay);
+		goto out;
+	}
+	if (record) {
+		c.rec = pcapw_open(record);
+		if (!c.rec) {
+			cmd_err(CMD, "%s: %s", record, strerror(errno));
+			goto out;
+		}
+	}
+	ret = run_live(&c, user, once);
+	monitor_stats(c.mon, &st);
+	fprintf(stderr, "sanso: " CMD ": %" PRIu64 " events, %" PRIu64
+		" judged, %" PRIu64 " overruns, %" PRIu64 " nflog gaps\n",
+		monitor_events(&st), st.judged, st.lost, st.nflog_gaps);
+out:
+	/* Flushes every pending alert before exit (SIGTERM). */
+	alerter_free(c.al);
+	monitor_free(c.mon);
+	if (pcapw_close(c.rec))
+		cmd_err(CMD, "%s: %s", record, strerror(errno));
+	if (c.ev)
+		mnl_socket_close(c.ev);
+	if (c.dump)
+		mnl_socket_close(c.dump);
+	if (c.cmd)
+		mnl_socket_close(c.cmd);
+	if (c.nflog)
+		mnl_socket_close(c.nflog);
+	if (c.rt)
+		mnl_socket_close(c.rt);
+	fqdn_free(&c);
+	loaded_free(&c.cur);
+	return ret;
+}
