@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
@@ -35,6 +36,7 @@
 #include "cmd.h"
 #include "ctnetlink.h"
 #include "deploy.h"
+#include "dnsguard.h"
 #include "kernel.h"
 #include "kernel_dump.h"
 #include "monitor.h"
@@ -75,12 +77,16 @@ struct mon_cmd {
 	struct fqdn_cache *fqdn;
 	size_t n_fqdn;
 	bool warned_deploy, warned_digest;
+	struct dnsguard *guard;	/* the DNS guard, in this same loop */
+	bool no_guard;		/* --no-dnsguard: it runs on its own */
 };
 
 static void help(FILE *out)
 {
 	cmd_usage(out, CMD);
 	fprintf(out, "\n"
+		"  --no-dnsguard        do not run the DNS guard (it runs as\n"
+		"                       'sanso dnsguard' of its own)\n"
 		"  --user NAME          run as NAME once the sockets are\n"
 		"                       open, keeping CAP_NET_ADMIN only\n"
 		"  --state-dir DIR      deployments, alert key, spool\n"
@@ -478,6 +484,58 @@ static int drop_privileges(const char *user)
 	return 0;
 }
 
+/* ---- the DNS guard (SPEC §6), served from the monitor's loop ---- */
+
+static void guard_log(void *arg, int prio, const char *msg)
+{
+	(void)arg;
+	if (prio <= LOG_WARNING)
+		fprintf(stderr, "sanso: " CMD ": dns: %s\n", msg);
+}
+
+static void guard_alert(void *arg, const struct alert *a)
+{
+	struct mon_cmd *c = arg;
+
+	alerter_emit(c->al, a);
+}
+
+/* Started before privileges are dropped (it binds port 53). A guard that
+ * cannot start is reported, and the monitor watches on without it: the
+ * FQDN sets then keep what they have until it expires. */
+static void guard_start(struct mon_cmd *c)
+{
+	struct dnsguard_conf conf;
+	struct timespec now;
+	char err[256] = "", table[80], msg[400];
+
+	if (c->no_guard || !c->cur.m->n_fqdn_sets)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (!c->cur.m->gateway.n_dns_upstream) {
+		monitor_config_error(c->mon, &now, "the zone file has FQDN "
+				     "sets but no gateway.dns.upstream: the "
+				     "DNS guard is not running");
+		return;
+	}
+	memset(&conf, 0, sizeof(conf));
+	conf.table = watched_table(c, table, sizeof(table));
+	conf.state_dir = c->state_dir;
+	conf.hooks.log = guard_log;
+	conf.hooks.alert = guard_alert;
+	conf.hooks.arg = c;
+	c->guard = dnsguard_new(c->cur.m, &conf, err, sizeof(err));
+	if (!c->guard) {
+		snprintf(msg, sizeof(msg), "the DNS guard did not start: %s",
+			 err[0] ? err : strerror(errno));
+		monitor_config_error(c->mon, &now, msg);
+		return;
+	}
+	fprintf(stderr, "sanso: " CMD ": DNS guard answering for %zu FQDN "
+		"set%s\n", c->cur.m->n_fqdn_sets,
+		c->cur.m->n_fqdn_sets == 1 ? "" : "s");
+}
+
 /* ---- SIGHUP ---- */
 
 static void reload(struct mon_cmd *c)
@@ -525,6 +583,8 @@ static void reload(struct mon_cmd *c)
 	loaded_free(&c->cur);
 	c->cur = nl;
 	fqdn_alloc(c);
+	if (c->guard && dnsguard_reload(c->guard, c->cur.m, msg, sizeof(msg)))
+		monitor_config_error(c->mon, &now, msg);
 	alerter_conf_of(c, &ac);
 	if (alerter_reconfigure(c->al, &ac))
 		fprintf(stderr, "sanso: " CMD ": alert sinks: %s\n",
@@ -626,7 +686,7 @@ static int open_live(struct mon_cmd *c)
 
 static int run_live(struct mon_cmd *c, const char *user, bool once)
 {
-	struct pollfd pfd[6];
+	struct pollfd pfd[7];
 	struct timespec now;
 	sigset_t mask;
 	time_t last = 0, started = time(NULL);
@@ -645,6 +705,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 	ret = open_live(c);
 	if (ret)
 		goto out;
+	guard_start(c);
 	if (user) {
 		int r = drop_privileges(user);
 
@@ -676,7 +737,11 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 					  0 };
 		pfd[4] = (struct pollfd){ mnl_socket_get_fd(c->rt), POLLIN, 0 };
 		pfd[5] = (struct pollfd){ alerter_fd(c->al), POLLIN, 0 };
-		n = poll(pfd, 6, timeout);
+		pfd[6] = (struct pollfd){ c->guard ? dnsguard_fd(c->guard) : -1,
+					  POLLIN, 0 };
+		if (c->guard && dnsguard_timeout(c->guard) < timeout)
+			timeout = dnsguard_timeout(c->guard);
+		n = poll(pfd, 7, timeout);
 		if (n < 0 && errno != EINTR) {
 			cmd_err(CMD, "poll: %s", strerror(errno));
 			ret = EXIT_SYSTEM;
@@ -748,6 +813,11 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 				rt_dump(c);
 			lost = 0;
 		}
+		/* Cheap when idle; answers queries and runs the guard's
+		 * timers without ever waiting on the network. */
+		if (c->guard && dnsguard_process(c->guard))
+			fprintf(stderr, "sanso: " CMD ": dns: %s\n",
+				strerror(errno));
 		if (now.tv_sec != last) {
 			last = now.tv_sec;
 			monitor_tick(c->mon, &now);
@@ -765,6 +835,8 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 		monitor_tick(c->mon, &now);
 	monitor_flush(c->mon, &now);
 out:
+	dnsguard_free(c->guard);
+	c->guard = NULL;
 	close(sfd);
 	return ret;
 }
@@ -780,6 +852,7 @@ int cmd_monitor(int argc, char **argv)
 		{ "replay", required_argument, NULL, 'r' },
 		{ "record", required_argument, NULL, 'R' },
 		{ "once", no_argument, NULL, 'o' },
+		{ "no-dnsguard", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -827,6 +900,9 @@ int cmd_monitor(int argc, char **argv)
 			break;
 		case 'o':
 			once = true;
+			break;
+		case 'G':
+			c.no_guard = true;
 			break;
 		case 'h':
 			help(stdout);

@@ -36,8 +36,8 @@ static const struct {
 	{ "monitor", cmd_monitor,
 	  "FILE [--user NAME] [--state-dir DIR] [--table NAME] "
 	  "[--drift-interval SECONDS] [--jsonl FILE] [--replay FILE.pcap] "
-	  "[--record FILE.pcap] [--once]",
-	  "watch conntrack and the drop log for violations" },
+	  "[--record FILE.pcap] [--once] [--no-dnsguard]",
+	  "watch conntrack and the drop log for violations; run the DNS guard" },
 	{ "resolve", cmd_resolve,
 	  "FILE [--once] [--state-dir DIR] [--table NAME] [--jsonl FILE] [-v]",
 	  "prefill and refresh the FQDN sets from their exact names" },

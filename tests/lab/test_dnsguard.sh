@@ -397,7 +397,28 @@ check "resolve: AAAA in the set" yes "$(in_set 2001:db8:100::10)"
 check "resolve: no rebinding element" no "$(in_set 10.99.0.5)"
 check "resolve: opens" open "$(probe 203.0.113.13)"
 
+# The monitor runs the same guard in its own loop.
+ip netns exec "$GW" nft flush set inet sanso fqdn-updates-v4
+ip netns exec "$GW" "$SANSO" monitor "$ZONE" --state-dir "$STATE" \
+	--jsonl "$LAB_DIR/monitor.jsonl" 2>>"$LAB_DIR/monitor.log" &
+MONITOR_PID=$!
+LAB_PIDS+=("$MONITOR_PID")
+for _ in $(seq 50); do
+	[ -n "$(q status nonexistent.example.test)" ] && break
+	sleep 0.1
+done
+check "monitor: its guard answers a listed name" "203.0.113.11 203.0.113.12" \
+	"$(q answer multi.example.test)"
+check "monitor: its guard added the answer" yes "$(in_set 203.0.113.11)"
+check "monitor: its guard refuses an unlisted name" REFUSED \
+	"$(q status www.not-listed.test)"
+kill -TERM "$MONITOR_PID" 2>/dev/null
+wait "$MONITOR_PID" 2>/dev/null
+check "monitor: exits 0 on SIGTERM" 0 "$?"
+
 if [ "$fail" -ne 0 ]; then
+	echo "--- monitor log"
+	tail -n 20 "$LAB_DIR/monitor.log"
 	echo "--- guard log"
 	tail -n 40 "$LAB_DIR/guard.log"
 	echo "--- resolve"
