@@ -78,6 +78,11 @@ int datetime_parse(const char *s, int32_t *days, int *secs);
 /* "mon".."sun" -> 0..6. */
 int weekday_parse(const char *s);
 
+/* An address and port: "192.0.2.53", "192.0.2.53:5353", "2001:db8::53",
+ * "[2001:db8::53]:5353"; def_port when none is given. */
+int hostport_parse(const char *s, uint16_t def_port, struct prefix *addr,
+		   uint16_t *port);
+
 /* [a-z][a-z0-9-]{0,30} */
 bool name_valid(const char *s);
 

@@ -52,6 +52,11 @@ struct rs_field_info {
 
 extern const struct rs_field_info rs_fields[RF_COUNT];
 
+/* Whether lo..hi (n bytes, network order) is exactly one prefix, and its
+ * length: how both emitters spell an address range. */
+bool rs_range_prefix(const uint8_t *lo, const uint8_t *hi, size_t n,
+		     unsigned int *len);
+
 #define RS_MAX_KEY	4	/* fields in a concatenation */
 #define RS_MAX_KEYLEN	64	/* bytes of a key, unpadded */
 

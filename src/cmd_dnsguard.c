@@ -138,40 +138,8 @@ void guard_cli_close(struct guard_cli *c)
 
 static int parse_listen(const char *s, struct hostport *hp)
 {
-	char buf[80];
-	const char *host = s, *port = NULL;
-	char *end;
-	long v = 53;
-
 	memset(hp, 0, sizeof(*hp));
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || (rb[1] && rb[1] != ':'))
-			return -EINVAL;
-		memcpy(buf, s + 1, (size_t)(rb - s - 1));
-		buf[rb - s - 1] = '\0';
-		host = buf;
-		port = rb[1] ? rb + 2 : NULL;
-	} else if (strchr(s, '.') && strchr(s, ':')) {
-		const char *colon = strchr(s, ':');
-
-		memcpy(buf, s, (size_t)(colon - s));
-		buf[colon - s] = '\0';
-		host = buf;
-		port = colon + 1;
-	}
-	if (port) {
-		errno = 0;
-		v = strtol(port, &end, 10);
-		if (!*port || *end || errno || v < 1 || v > 65535 ||
-		    *port == '+' || *port == '-')
-			return -EINVAL;
-	}
-	hp->port = (uint16_t)v;
-	return addr_parse(host, &hp->addr);
+	return hostport_parse(s, 53, &hp->addr, &hp->port);
 }
 
 /* SIGHUP: the zone file again; kept only if it loads and the guard

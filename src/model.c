@@ -1281,43 +1281,6 @@ static void load_flow(struct loader *L, const struct ynode *val, size_t idx)
 
 /* ---- gateway and monitor ---- */
 
-static int hostport_parse(const char *s, struct hostport *hp)
-{
-	char buf[80];
-	const char *host = s, *port = NULL;
-	char *end;
-	long v = 53;
-
-	if (strlen(s) >= sizeof(buf))
-		return -EINVAL;
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || (rb[1] && rb[1] != ':'))
-			return -EINVAL;
-		memcpy(buf, s + 1, (size_t)(rb - s - 1));
-		buf[rb - s - 1] = '\0';
-		host = buf;
-		port = rb[1] ? rb + 2 : NULL;
-	} else if (strchr(s, '.') && strchr(s, ':')) {
-		const char *c = strchr(s, ':');
-
-		memcpy(buf, s, (size_t)(c - s));
-		buf[c - s] = '\0';
-		host = buf;
-		port = c + 1;
-	}
-	if (port) {
-		if (!*port || *port == '0' || *port == '+' || *port == '-')
-			return -EINVAL;
-		v = strtol(port, &end, 10);
-		if (*end || v < 1 || v > 65535)
-			return -EINVAL;
-	}
-	hp->port = (uint16_t)v;
-	return addr_parse(host, &hp->addr);
-}
-
 static void load_hostports(struct loader *L, const struct ynode *v,
 			   const char *what, struct hostport **out, size_t *n)
 {
@@ -1330,7 +1293,7 @@ static void load_hostports(struct loader *L, const struct ynode *v,
 
 		if (!s)
 			continue;
-		if (hostport_parse(s, &(*out)[*n])) {
+		if (hostport_parse(s, 53, &(*out)[*n].addr, &(*out)[*n].port)) {
 			err(L, e, "E008", NULL, "malformed address \"%s\" "
 			    "(ADDRESS, ADDRESS:PORT or [IPV6]:PORT)", q(L, s));
 			continue;

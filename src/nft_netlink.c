@@ -639,29 +639,6 @@ static int deps(struct lower *l, enum rs_field f)
 			      &l->l4proto);
 }
 
-static bool prefix_len(const uint8_t *lo, const uint8_t *hi, size_t n,
-		       unsigned int *plen)
-{
-	unsigned int bits = 0;
-	size_t i = 0;
-
-	for (; i < n && lo[i] == hi[i]; i++)
-		bits += 8;
-	if (i < n) {
-		uint8_t x = lo[i] ^ hi[i];
-
-		if ((x & (x + 1)) || (lo[i] & x) || (hi[i] & x) != x)
-			return false;
-		for (uint8_t m = 0x80; m && !(x & m); m >>= 1)
-			bits++;
-		for (i++; i < n; i++)
-			if (lo[i] != 0 || hi[i] != 0xff)
-				return false;
-	}
-	*plen = bits;
-	return true;
-}
-
 /* field == value, field != value, a range or a prefix. */
 static int lower_match(struct lower *l, const struct rs_expr *x)
 {
@@ -689,7 +666,7 @@ static int lower_match(struct lower *l, const struct rs_expr *x)
 			l->l4proto = lo[0];
 		return rc;
 	}
-	if (is_addr(f) && prefix_len(lo, hi, n, &plen)) {
+	if (is_addr(f) && rs_range_prefix(lo, hi, n, &plen)) {
 		uint8_t mask[16] = { 0 };
 
 		if (plen && plen % 8 == 0) {

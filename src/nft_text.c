@@ -14,43 +14,19 @@
 #include "parse.h"
 #include "ruleset.h"
 
-static bool is_prefix(const uint8_t *lo, const uint8_t *hi, size_t n,
-		      int *len)
-{
-	size_t i = 0;
-	int bits = 0;
-
-	for (; i < n && lo[i] == hi[i]; i++)
-		bits += 8;
-	if (i < n) {
-		uint8_t x = lo[i] ^ hi[i];
-
-		/* x must be 0...01...1 with lo having zeros there. */
-		if ((x & (x + 1)) || (lo[i] & x) || (hi[i] & x) != x)
-			return false;
-		for (uint8_t b = 0x80; b && !(x & b); b >>= 1)
-			bits++;
-		for (i++; i < n; i++)
-			if (lo[i] != 0 || hi[i] != 0xff)
-				return false;
-	}
-	*len = bits;
-	return true;
-}
-
 static void print_addr(FILE *out, int fam, const uint8_t *lo,
 		       const uint8_t *hi)
 {
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	size_t n = fam == 4 ? 4 : 16;
-	int len;
+	unsigned int len;
 
 	inet_ntop(fam == 4 ? AF_INET : AF_INET6, lo, a, sizeof(a));
-	if (is_prefix(lo, hi, n, &len)) {
-		if (len == (int)n * 8)
+	if (rs_range_prefix(lo, hi, n, &len)) {
+		if (len == n * 8)
 			fprintf(out, "%s", a);
 		else
-			fprintf(out, "%s/%d", a, len);
+			fprintf(out, "%s/%u", a, len);
 		return;
 	}
 	inet_ntop(fam == 4 ? AF_INET : AF_INET6, hi, b, sizeof(b));

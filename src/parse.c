@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -759,4 +760,43 @@ bool fqdn_match(const char *pattern, const char *name)
 		if (ascii_lower(name[off + i]) != pattern[i])
 			return false;
 	return true;
+}
+
+int hostport_parse(const char *s, uint16_t def_port, struct prefix *addr,
+		   uint16_t *port)
+{
+	char buf[80];
+	const char *host = s, *ps = NULL;
+	char *end;
+	long v = def_port;
+
+	if (strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || (rb[1] && rb[1] != ':'))
+			return -EINVAL;
+		memcpy(buf, s + 1, (size_t)(rb - s - 1));
+		buf[rb - s - 1] = '\0';
+		host = buf;
+		ps = rb[1] ? rb + 2 : NULL;
+	} else if (strchr(s, '.') && strchr(s, ':')) {
+		const char *c = strchr(s, ':');
+
+		memcpy(buf, s, (size_t)(c - s));
+		buf[c - s] = '\0';
+		host = buf;
+		ps = c + 1;
+	}
+	if (ps) {
+		/* One spelling only, as for every number of a zone file. */
+		if (*ps < '1' || *ps > '9')
+			return -EINVAL;
+		v = strtol(ps, &end, 10);
+		if (*end || v < 1 || v > 65535)
+			return -EINVAL;
+	}
+	*port = (uint16_t)v;
+	return addr_parse(host, addr);
 }

@@ -99,6 +99,31 @@ static void key_time(struct key *k, uint64_t lo_s, uint64_t hi_s)
 	key_bytes(k, lo, hi, 8);
 }
 
+bool rs_range_prefix(const uint8_t *lo, const uint8_t *hi, size_t n,
+		     unsigned int *len)
+{
+	unsigned int bits = 0;
+	size_t i = 0;
+
+	for (; i < n && lo[i] == hi[i]; i++)
+		bits += 8;
+	if (i < n) {
+		uint8_t x = lo[i] ^ hi[i];
+
+		/* x must be 0...01...1, with lo all zeros and hi all ones
+		 * under it. */
+		if ((x & (x + 1)) || (lo[i] & x) || (hi[i] & x) != x)
+			return false;
+		for (uint8_t m = 0x80; m && !(x & m); m >>= 1)
+			bits++;
+		for (i++; i < n; i++)
+			if (lo[i] != 0 || hi[i] != 0xff)
+				return false;
+	}
+	*len = bits;
+	return true;
+}
+
 /* ---- building blocks ---- */
 
 static char *xasprintf(const char *fmt, ...)

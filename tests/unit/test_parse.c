@@ -967,6 +967,36 @@ static void test_fqdn_match(void **state)
 	assert_false(fqdn_match("example.jp", NULL));
 }
 
+static void test_hostport(void **state)
+{
+	struct prefix a;
+	char buf[PREFIX_STRLEN];
+	uint16_t port;
+	static const char *const bad[] = {
+		"", "x:1", "1.2.3.4:0", "1.2.3.4:", "1.2.3.4:65536",
+		"1.2.3.4:053", "1.2.3.4:+53", "[2001:db8::1", "[2001:db8::1]x",
+		"[2001:db8::1]:", "10.0.0.0/8", "host.example:53",
+	};
+
+	(void)state;
+	assert_int_equal(hostport_parse("192.0.2.53", 53, &a, &port), 0);
+	prefix_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "192.0.2.53");
+	assert_int_equal(port, 53);
+	assert_int_equal(hostport_parse("192.0.2.53:5353", 53, &a, &port), 0);
+	assert_int_equal(port, 5353);
+	assert_int_equal(hostport_parse("2001:db8::53", 99, &a, &port), 0);
+	prefix_format(&a, buf, sizeof(buf));
+	assert_string_equal(buf, "2001:db8::53");
+	assert_int_equal(port, 99);
+	assert_int_equal(hostport_parse("[2001:db8::53]:65535", 53, &a,
+					&port), 0);
+	assert_int_equal(port, 65535);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(hostport_parse(bad[i], 53, &a, &port),
+				 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -996,6 +1026,7 @@ int main(void)
 		cmocka_unit_test(test_fqdn_bad),
 		cmocka_unit_test(test_fqdn_why),
 		cmocka_unit_test(test_fqdn_match),
+		cmocka_unit_test(test_hostport),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
