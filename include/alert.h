@@ -32,6 +32,7 @@ enum alert_type {
 	ALERT_CONFIG_ERROR,
 	ALERT_MAINTENANCE_CLOSED,
 	ALERT_SUPPRESSED,	/* the periodic "N suppressed" summary */
+	ALERT_LOGGED,		/* a new connection of a `log: true` flow */
 	ALERT_TYPE_COUNT
 };
 

@@ -42,6 +42,7 @@ static const char *const type_names[ALERT_TYPE_COUNT] = {
 	[ALERT_CONFIG_ERROR] = "config_error",
 	[ALERT_MAINTENANCE_CLOSED] = "maintenance_closed",
 	[ALERT_SUPPRESSED] = "suppressed",
+	[ALERT_LOGGED] = "logged",
 };
 
 const char *alert_type_name(enum alert_type t)

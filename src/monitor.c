@@ -456,9 +456,29 @@ void monitor_nflog(struct monitor *mon, const struct nflog_pkt *p,
 		return;
 	s += 6;
 	if (!strncmp(s, "flow:", 5)) {
-		/* An accepted packet of a `log: true` flow: a record for
-		 * the log, not a violation. */
+		/* A new connection of a `log: true` flow (maintenance, T7):
+		 * permitted, but the record is what the flag asks for. */
 		mon->st.nflog_flow++;
+		if (!p->has_ip)
+			return;
+		sz = prefix_zone(mon, "*", 1, &p->src);
+		dz = prefix_zone(mon, "*", 1, &p->dst);
+		alert_init(&a, ALERT_LOGGED, &when);
+		set_zones(mon, &a, sz, dz);
+		a.proto = p->proto;
+		a.has_addrs = true;
+		a.src = p->src;
+		a.dst = p->dst;
+		a.sport = p->has_ports ? p->sport : 0;
+		a.dport = p->has_ports ? p->dport : p->has_icmp ?
+			  p->icmp_type : 0;
+		snprintf(a.flow, sizeof(a.flow), "%.31s", s + 5);
+		service_text(p->proto, a.dport, p->has_ports || p->has_icmp,
+			     svc, sizeof(svc));
+		set_message(&a, "%s -> %s %s: connection permitted by flow "
+			    "\"%s\" (log: true)", zone_name(mon, sz),
+			    zone_name(mon, dz), svc, a.flow);
+		emit(mon, &a);
 		return;
 	}
 	gt = strchr(s, '>');

@@ -505,13 +505,18 @@ static void test_blocked(void **state)
 	assert_string_equal(x->fk.alerts[4].src_zone, "inet");
 	assert_string_equal(x->fk.alerts[4].dst_zone, "");
 	assert_non_null(strstr(x->fk.alerts[4].message, "gateway"));
-	/* An accepted packet of a logged flow, another program's prefix. */
+	/* A new connection of a logged flow: a `logged` record naming the
+	 * flow, not a violation; another program's prefix: nothing. */
 	p = drop("sanso:flow:vendor-maintenance", "203.0.113.10", "10.10.1.5",
 		 22, 7, t.tv_sec);
 	monitor_nflog(x->mon, &p, &t);
+	assert_int_equal(x->fk.n, 6);
+	assert_int_equal(x->fk.alerts[5].type, ALERT_LOGGED);
+	assert_string_equal(x->fk.alerts[5].flow, "vendor-maintenance");
+	assert_string_equal(x->fk.alerts[5].dst_zone, "mynumber");
 	p = drop("other", "203.0.113.10", "10.10.1.5", 22, 8, t.tv_sec);
 	monitor_nflog(x->mon, &p, &t);
-	assert_int_equal(x->fk.n, 5);
+	assert_int_equal(x->fk.n, 6);
 	fx_free(x);
 }
 
@@ -523,7 +528,7 @@ static void test_nflog_gaps(void **state)
 	struct monitor_stats st;
 
 	(void)state;
-	p = drop("sanso:flow:x", "10.10.1.5", "10.40.0.10", 443, 10, t.tv_sec);
+	p = drop("other", "10.10.1.5", "10.40.0.10", 443, 10, t.tv_sec);
 	monitor_nflog(x->mon, &p, &t);
 	p.seq = 11;
 	monitor_nflog(x->mon, &p, &t);
