@@ -32,6 +32,7 @@ struct deployment {
 	char zone_sha256[65];
 	char ruleset_sha256[65];	/* digest of the live table after it */
 	char site[64];
+	char timezone[64];	/* the zone file's: records and status use it */
 };
 
 struct pending {

@@ -223,6 +223,7 @@ int cmd_apply(int argc, char **argv)
 	d.at = l.when;
 	snprintf(d.table, sizeof(d.table), "%s", table);
 	snprintf(d.site, sizeof(d.site), "%s", l.m->site ? l.m->site : "");
+	snprintf(d.timezone, sizeof(d.timezone), "%s", l.m->timezone);
 	if (!realpath(argv[optind], abspath))
 		snprintf(abspath, sizeof(abspath), "%s", argv[optind]);
 	snprintf(d.zone_file, sizeof(d.zone_file), "%s", abspath);

@@ -5,6 +5,7 @@
  * struct monitor_ops (conntrack sweeps, drift digests, FQDN sets).
  */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
@@ -22,6 +23,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 
 #include <linux/capability.h>
@@ -448,7 +450,44 @@ static int drain(struct mon_cmd *c, struct mnl_socket *nl, int proto,
 
 /* ---- privileges ---- */
 
-static int drop_privileges(const char *user)
+/* What the monitor goes on writing after the drop (the alert chain, the
+ * spool, the DNS guard's state) is handed to the user; the rest of the
+ * state directory (deployments, the audit log, the key) stays root's, and
+ * the directory itself only becomes traversable. */
+static void hand_over_state(const char *state, uid_t uid, gid_t gid)
+{
+	static const char *const mine[] = { "chain", "spool", "fqdn.lock",
+					    "fqdn.state" };
+	char p[4200];
+
+	if (chmod(state, 0711))
+		return;
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
+		struct dirent *e;
+		DIR *d;
+		int fd;
+
+		snprintf(p, sizeof(p), "%s/%s", state, mine[i]);
+		fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (fchown(fd, uid, gid))
+			fprintf(stderr, "sanso: " CMD ": %s: %s\n", p,
+				strerror(errno));
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			continue;
+		}
+		while ((e = readdir(d)))
+			if (e->d_name[0] != '.')
+				fchownat(dirfd(d), e->d_name, uid, gid,
+					 AT_SYMLINK_NOFOLLOW);
+		closedir(d);
+	}
+}
+
+static int drop_privileges(const char *user, const char *state)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
@@ -461,6 +500,7 @@ static int drop_privileges(const char *user)
 	if (!pw)
 		return errno ? -errno : -ENOENT;
 	gid = pw->pw_gid;
+	hand_over_state(state, pw->pw_uid, gid);
 	/* Nothing but CAP_NET_ADMIN may ever come back, even by exec. */
 	for (cap = 0; cap <= 63; cap++)
 		if (cap != CAP_NET_ADMIN && prctl(PR_CAPBSET_DROP, cap) < 0 &&
@@ -571,6 +611,12 @@ static void reload(struct mon_cmd *c)
 			snprintf(msg, sizeof(msg), "reload of %s failed (the "
 				 "previous policy stays)", c->path);
 		loaded_free(&nl);
+		/* The old policy stays, but SIGHUP is also logrotate's
+		 * signal: the alert files are reopened all the same. */
+		alerter_conf_of(c, &ac);
+		if (alerter_reconfigure(c->al, &ac))
+			fprintf(stderr, "sanso: " CMD ": alert sinks: %s\n",
+				strerror(errno));
 		monitor_config_error(c->mon, &now, msg);
 		return;
 	}
@@ -707,7 +753,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 		goto out;
 	guard_start(c);
 	if (user) {
-		int r = drop_privileges(user);
+		int r = drop_privileges(user, c->state_dir);
 
 		if (r) {
 			cmd_err(CMD, "--user %s: %s", user, strerror(-r));
@@ -719,6 +765,10 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 	}
 	fprintf(stderr, "sanso: " CMD ": watching (site %s)\n",
 		c->cur.m->site ? c->cur.m->site : "");
+	if (!c->jsonl && !c->cur.m->monitor.n_sinks)
+		fprintf(stderr, "sanso: " CMD ": warning: the zone file has no "
+			"monitor.alerts and no --jsonl was given: alerts are "
+			"counted but go nowhere\n");
 
 	while (!stop) {
 		uint64_t lost = 0;

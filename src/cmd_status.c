@@ -44,9 +44,10 @@ static size_t fqdn_stats(const struct deployment *d, struct fqdn_stat *v,
 	return n;
 }
 
-static void when(time_t t, char *buf, size_t n)
+static void when(const struct deployment *d, char *buf, size_t n)
 {
-	tz_format_rfc3339("UTC", t, 0, buf, n);
+	tz_format_rfc3339(d->timezone[0] ? d->timezone : "UTC", d->time, 0,
+			  buf, n);
 }
 
 int cmd_status(int argc, char **argv)
@@ -122,7 +123,7 @@ int cmd_status(int argc, char **argv)
 	if (!strcmp(format, "json")) {
 		printf("{\"deployed\":");
 		if (deployed) {
-			when(d.time, t, sizeof(t));
+			when(&d, t, sizeof(t));
 			printf("{\"id\":%u,\"previous\":%u,\"time\":\"%s\","
 			       "\"user\":", d.id, d.previous, t);
 			json_str(stdout, d.user);
@@ -157,7 +158,7 @@ int cmd_status(int argc, char **argv)
 		printf("]}\n");
 	} else {
 		if (deployed) {
-			when(d.time, t, sizeof(t));
+			when(&d, t, sizeof(t));
 			printf("deployment %u of site %s, applied %s by %s\n"
 			       "  zone file %s\n  zone sha256 %s\n"
 			       "  table inet %s, ruleset sha256 %s\n"

@@ -29,6 +29,7 @@
 #include "model.h"
 #include "nft_netlink.h"
 #include "policy.h"
+#include "sched.h"
 
 static int path_of(char *buf, size_t n, const char *state, const char *fmt,
 		   ...) __attribute__((format(printf, 4, 5)));
@@ -165,6 +166,8 @@ static int record_parse(const char *text, struct deployment *d)
 				field(d->zone_sha256, sizeof(d->zone_sha256), val);
 			else if (!strcmp(key, "ruleset_sha256"))
 				field(d->ruleset_sha256, sizeof(d->ruleset_sha256), val);
+			else if (!strcmp(key, "timezone"))
+				field(d->timezone, sizeof(d->timezone), val);
 			else if (!strcmp(key, "site"))
 				field(d->site, sizeof(d->site), val);
 		}
@@ -247,9 +250,8 @@ static void user_name(char *buf, size_t n)
 int deploy_audit(const char *state, const char *action,
 		 const struct deployment *d, const char *detail)
 {
-	char p[4200], when[40], *obj = NULL;
+	char p[4200], when[48], *obj = NULL;
 	struct timespec ts;
-	struct tm tm;
 	size_t len = 0;
 	FILE *f;
 	int ret;
@@ -259,11 +261,12 @@ int deploy_audit(const char *state, const char *action,
 	f = open_memstream(&obj, &len);
 	if (!f)
 		return -errno;
+	/* SPEC §8: logs carry the zone file's timezone. */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(f, "{\"time\":\"%s.%03ldZ\",\"action\":", when,
-		ts.tv_nsec / 1000000);
+	tz_format_rfc3339(d && d->timezone[0] ? d->timezone : "UTC",
+			  ts.tv_sec, (int)(ts.tv_nsec / 1000000), when,
+			  sizeof(when));
+	fprintf(f, "{\"time\":\"%s\",\"action\":", when);
 	json_str(f, action);
 	fprintf(f, ",\"deployment\":%u,\"previous\":%u,\"user\":",
 		d ? d->id : 0, d ? d->previous : 0);
@@ -419,10 +422,10 @@ int deploy_record(const char *state, struct deployment *d, const char *zone,
 		return ret;
 	if (asprintf(&rec, "id %u\nprevious %u\ntime %lld\nat %lld\nuser %s\n"
 		     "table %s\nzone_file %s\nzone_sha256 %s\n"
-		     "ruleset_sha256 %s\nsite %s\n", d->id, d->previous,
-		     (long long)d->time, (long long)d->at, d->user, d->table,
-		     d->zone_file, d->zone_sha256, d->ruleset_sha256,
-		     d->site) < 0)
+		     "ruleset_sha256 %s\nsite %s\ntimezone %s\n", d->id,
+		     d->previous, (long long)d->time, (long long)d->at, d->user,
+		     d->table, d->zone_file, d->zone_sha256, d->ruleset_sha256,
+		     d->site, d->timezone) < 0)
 		return -ENOMEM;
 	if (path_of(p, sizeof(p), state, "deploy/%u/record", d->id))
 		ret = -ENAMETOOLONG;

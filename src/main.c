@@ -76,7 +76,7 @@ static void usage(FILE *out)
 		     "sanso enforces the three-tier separation of a zone file.\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(out, "  %-9s %s\n", commands[i].name,
+		fprintf(out, "  %-10s %s\n", commands[i].name,
 			commands[i].description);
 	fprintf(out, "\nRun 'sanso COMMAND --help' for a command's options; "
 		     "see sanso(8).\n");
