@@ -7,6 +7,9 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/sanso
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd \
+	2>/dev/null || echo /lib/systemd/system)
 DESTDIR ?=
 PKG_CONFIG ?= pkg-config
 
@@ -105,6 +108,17 @@ check-man:
 check-lab: $(BIN) $(TOOL_BINS)
 	$(Q)tests/lab/run.sh $(BIN)
 
+# Operations: units, logrotate, rsyslog, Ansible, static analysis,
+# valgrind (tests/ops; each part skips when its tools are missing).
+check-ops: $(BIN)
+	$(Q)tests/ops/run.sh $(BIN)
+
+check-static:
+	$(Q)tests/ops/static-analysis.sh
+
+deb:
+	$(Q)contrib/debian/build.sh
+
 demo: $(BIN) $(TOOL_BINS)
 	$(Q)tests/lab/demo.sh $(BIN) zones/example-city.yaml
 
@@ -118,16 +132,26 @@ install: $(BIN)
 	install -m 0644 man/sanso.8 $(DESTDIR)$(MANDIR)/man8/sanso.8
 	install -m 0644 man/sanso-zones.5 $(DESTDIR)$(MANDIR)/man5/sanso-zones.5
 	install -m 0644 zones/*.yaml $(DESTDIR)$(DATADIR)/zones/
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
+	for u in sanso-apply.service sanso-monitor.service; do \
+		sed 's|/usr/sbin/sanso|$(BINDIR)/sanso|g' contrib/systemd/$$u \
+			>$(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
+	install -m 0644 contrib/logrotate/sanso \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/sanso
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sanso $(DESTDIR)$(MANDIR)/man8/sanso.8 \
 		$(DESTDIR)$(MANDIR)/man5/sanso-zones.5
 	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(UNITDIR)/sanso-apply.service \
+		$(DESTDIR)$(UNITDIR)/sanso-monitor.service \
+		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/sanso
 
 clean:
 	rm -rf build
 
-.PHONY: all tools check check-unit check-golden golden-update check-fuzz \
+.PHONY: all tools check check-ops check-static deb check-unit check-golden golden-update check-fuzz \
 	check-man check-lab demo bench install uninstall clean
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d

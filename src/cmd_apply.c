@@ -72,6 +72,24 @@ static int apply_special(int what, const char *table, const char *state,
 	int c, ret = EXIT_SYSTEM;
 
 	if (what == 'D') {
+		struct pending pd;
+
+		/* A reboot before confirm: the unconfirmed deployment is
+		 * exactly what commit-confirmed guards against. */
+		if (!deploy_pending(state, &pd)) {
+			c = deploy_rollback(state, "confirm pending at boot", err,
+					    sizeof(err));
+			if (c) {
+				cmd_err("apply", "--deployed: deployment %u was "
+					"never confirmed and rolling it back "
+					"failed: %s", pd.id,
+					err[0] ? err : strerror(-c));
+				return EXIT_SYSTEM;
+			}
+			printf("deployment %u was never confirmed: rolled "
+			       "back\n", pd.id);
+			return EXIT_OK;
+		}
 		c = deploy_current(state, &d);
 		if (c) {
 			cmd_err("apply", "--deployed: %s", c == -ENOENT ?

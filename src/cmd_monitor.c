@@ -62,7 +62,8 @@ struct fqdn_cache {
 
 struct mon_cmd {
 	const char *path;
-	const char *state_dir;
+	const char *state_dir;	/* deployments (read) */
+	const char *data_dir;	/* what the monitor writes; default state */
 	const char *table;	/* --table, when nothing is deployed */
 	const char *jsonl;
 	char host[256];
@@ -93,6 +94,8 @@ static void help(FILE *out)
 		"                       open, keeping CAP_NET_ADMIN only\n"
 		"  --state-dir DIR      deployments, alert key, spool\n"
 		"                       (default " DEPLOY_STATE_DIR ")\n"
+		"  --data-dir DIR       alert key, chain, spool and DNS state\n"
+		"                       here instead of the state directory\n"
 		"  --table NAME         table watched for drift when nothing\n"
 		"                       is deployed (default \"sanso\")\n"
 		"  --drift-interval S   compare the live table with the\n"
@@ -127,7 +130,7 @@ static void alerter_conf_of(struct mon_cmd *c, struct alerter_conf *ac)
 		ac->n_sinks = m->monitor.n_sinks;
 	}
 	ac->dedup_seconds = m->monitor.dedup_seconds;
-	ac->state_dir = c->state_dir;
+	ac->state_dir = c->data_dir;
 }
 
 static void emit_cb(void *ctx, const struct alert *a)
@@ -560,7 +563,7 @@ static void guard_start(struct mon_cmd *c)
 	}
 	memset(&conf, 0, sizeof(conf));
 	conf.table = watched_table(c, table, sizeof(table));
-	conf.state_dir = c->state_dir;
+	conf.state_dir = c->data_dir;
 	conf.hooks.log = guard_log;
 	conf.hooks.alert = guard_alert;
 	conf.hooks.arg = c;
@@ -753,7 +756,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 		goto out;
 	guard_start(c);
 	if (user) {
-		int r = drop_privileges(user, c->state_dir);
+		int r = drop_privileges(user, c->data_dir);
 
 		if (r) {
 			cmd_err(CMD, "--user %s: %s", user, strerror(-r));
@@ -903,6 +906,7 @@ int cmd_monitor(int argc, char **argv)
 		{ "record", required_argument, NULL, 'R' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "no-dnsguard", no_argument, NULL, 'G' },
+		{ "data-dir", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -954,6 +958,9 @@ int cmd_monitor(int argc, char **argv)
 		case 'G':
 			c.no_guard = true;
 			break;
+		case 'D':
+			c.data_dir = optarg;
+			break;
 		case 'h':
 			help(stdout);
 			return EXIT_OK;
@@ -976,6 +983,8 @@ int cmd_monitor(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	c.path = argv[optind];
+	if (!c.data_dir)
+		c.data_dir = c.state_dir;
 	if (gethostname(c.host, sizeof(c.host) - 1) < 0)
 		snprintf(c.host, sizeof(c.host), "localhost");
 	c.jsonl_sink.kind = SINK_JSONL;

@@ -479,7 +479,7 @@ int deploy_rebuild(const char *state, const struct deployment *d,
 		goto out;
 	}
 	*out = ruleset_build(pol, d->table, d->at);
-	ret = *out ? 0 : -errno;
+	ret = *out ? 0 : -(errno ? errno : ENOMEM);
 	/* The ruleset borrows the model: keep both alive with it. */
 	if (!ret) {
 		(*out)->owned_model = m;

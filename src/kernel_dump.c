@@ -69,7 +69,8 @@ static int line_cmp(const void *a, const void *b)
 
 static void flush_lines(struct dump *d)
 {
-	qsort(d->lines, d->n, sizeof(*d->lines), line_cmp);
+	if (d->n > 1)
+		qsort(d->lines, d->n, sizeof(*d->lines), line_cmp);
 	for (size_t i = 0; i < d->n; i++) {
 		fputs(d->lines[i], d->out);
 		free(d->lines[i]);

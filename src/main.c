@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "cmd.h"
 
@@ -34,7 +35,8 @@ static const struct {
 	{ "graph", cmd_graph, "FILE",
 	  "Graphviz DOT of zones, hosts and flows" },
 	{ "monitor", cmd_monitor,
-	  "FILE [--user NAME] [--state-dir DIR] [--table NAME] "
+	  "FILE [--user NAME] [--state-dir DIR] [--data-dir DIR] "
+	  "[--table NAME] "
 	  "[--drift-interval SECONDS] [--jsonl FILE] [--replay FILE.pcap] "
 	  "[--record FILE.pcap] [--once] [--no-dnsguard]",
 	  "watch conntrack and the drop log for violations; run the DNS guard" },
@@ -84,6 +86,10 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+	/* Capabilities systemd hands over (AmbientCapabilities=) are for
+	 * sanso alone: programs it starts, such as an exec alert sink,
+	 * must not inherit them. */
+	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;

@@ -1009,6 +1009,15 @@ struct ruleset *ruleset_fail_closed(const char *table)
 	if (!(r = rule_new(in)) || add_ct_state(r, 0x6))
 		goto fail;
 	r->verdict = RV_ACCEPT;
+	/* Without neighbour discovery not even the gateway's own IPv6
+	 * connections get their replies. */
+	for (int i = 0; i < 2; i++) {
+		uint8_t nd = (uint8_t)(135 + i);
+
+		if (!(r = rule_new(in)) || add_cmp(r, RF_ICMPV6_TYPE, &nd))
+			goto fail;
+		r->verdict = RV_ACCEPT;
+	}
 	return rs;
 fail:
 	ruleset_free(rs);

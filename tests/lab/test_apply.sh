@@ -170,14 +170,30 @@ cmp -s "$tmp/now" "$tmp/city.list" && in_ns "$SANSO" status --state-dir "$S" >/d
 in_ns "$SANSO" apply --fail-closed --state-dir "$S" >"$tmp/out" 2>&1
 listing >"$tmp/now"
 if grep -q 'policy drop' "$tmp/now" && ! grep -q 'vmap' "$tmp/now" &&
-   [ "$(grep -c accept "$tmp/now")" -eq 3 ]; then
-	ok "apply --fail-closed: forward drops everything, input only lo and replies"
+   [ "$(grep -c accept "$tmp/now")" -eq 5 ] && grep -q nd-neighbor-solicit "$tmp/now"; then
+	ok "apply --fail-closed: forward drops everything, input only lo, replies and neighbour discovery"
 else
 	bad "apply --fail-closed"; cat "$tmp/now"
 fi
 in_ns "$SANSO" apply --deployed --state-dir "$tmp/empty" >/dev/null 2>&1
 [ $? -eq 1 ] && ok "apply --deployed with nothing deployed: exit 1" ||
 	bad "apply --deployed with nothing deployed"
+
+# 11. A reboot before confirm: the boot load rolls the unconfirmed
+# deployment back instead of loading it.
+in_ns "$SANSO" apply --deployed --state-dir "$S" >/dev/null 2>&1
+in_ns "$SANSO" apply "$beta" --state-dir "$S" --confirm 600 >/dev/null 2>&1
+timer=$(awk '$1 == "pid" { print $2 }' "$S/pending" 2>/dev/null)
+[ -n "$timer" ] && kill -9 "$timer" 2>/dev/null	# the reboot
+in_ns nft delete table inet sanso
+in_ns "$SANSO" apply --deployed --state-dir "$S" >"$tmp/out" 2>&1
+listing >"$tmp/now"
+if cmp -s "$tmp/now" "$tmp/city.list" && [ ! -e "$S/pending" ] &&
+   grep -q "never confirmed" "$tmp/out"; then
+	ok "apply --deployed after a reboot with a confirm pending rolls back"
+else
+	bad "apply --deployed with a confirm pending"; cat "$tmp/out"
+fi
 
 echo "apply: $pass passed, $fail failed"
 [ $fail -eq 0 ]
