@@ -86,6 +86,9 @@ static int write_atomic(const char *path, const void *buf, size_t len,
 	return ret;
 }
 
+/* Deployments are readable by the state directory's group (0750/0640):
+ * the monitor, running as its own user in that group, compares the live
+ * table with them. The key, the audit log and pending stay 0600. */
 int deploy_state_init(const char *state)
 {
 	char p[4200];
@@ -99,7 +102,7 @@ int deploy_state_init(const char *state)
 		return -ENOTDIR;
 	if (path_of(p, sizeof(p), state, "deploy"))
 		return -ENAMETOOLONG;
-	if (mkdir(p, 0700) && errno != EEXIST)
+	if (mkdir(p, 0750) && errno != EEXIST)
 		return -errno;
 	return 0;
 }
@@ -209,7 +212,7 @@ static int set_current(const char *state, unsigned int id)
 	if (!id)
 		return unlink(p) && errno != ENOENT ? -errno : 0;
 	snprintf(buf, sizeof(buf), "%u\n", id);
-	return write_atomic(p, buf, strlen(buf), 0600);
+	return write_atomic(p, buf, strlen(buf), 0640);
 }
 
 int deploy_pending(const char *state, struct pending *out)
@@ -413,11 +416,11 @@ int deploy_record(const char *state, struct deployment *d, const char *zone,
 		return ret;
 	if (path_of(p, sizeof(p), state, "deploy/%u", d->id))
 		return -ENAMETOOLONG;
-	if (mkdir(p, 0700))
+	if (mkdir(p, 0750))
 		return -errno;
 	if (path_of(p, sizeof(p), state, "deploy/%u/zones.yaml", d->id))
 		return -ENAMETOOLONG;
-	ret = write_atomic(p, zone, zone_len, 0600);
+	ret = write_atomic(p, zone, zone_len, 0640);
 	if (ret)
 		return ret;
 	if (asprintf(&rec, "id %u\nprevious %u\ntime %lld\nat %lld\nuser %s\n"
@@ -430,7 +433,7 @@ int deploy_record(const char *state, struct deployment *d, const char *zone,
 	if (path_of(p, sizeof(p), state, "deploy/%u/record", d->id))
 		ret = -ENAMETOOLONG;
 	else
-		ret = write_atomic(p, rec, strlen(rec), 0600);
+		ret = write_atomic(p, rec, strlen(rec), 0640);
 	free(rec);
 	return ret ? ret : set_current(state, d->id);
 }
