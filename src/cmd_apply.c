@@ -244,6 +244,12 @@ int cmd_apply(int argc, char **argv)
 	snprintf(d.timezone, sizeof(d.timezone), "%s", l.m->timezone);
 	if (!realpath(argv[optind], abspath))
 		snprintf(abspath, sizeof(abspath), "%s", argv[optind]);
+	/* The record is one "key value" per line. */
+	if (strpbrk(abspath, "\n\r")) {
+		cmd_err("apply", "loaded, but a zone file path with a line "
+			"break cannot be recorded: rename it and apply again");
+		goto out;
+	}
 	snprintf(d.zone_file, sizeof(d.zone_file), "%s", abspath);
 	for (int i = 0; i < 32; i++)
 		snprintf(d.zone_sha256 + 2 * i, 3, "%02x", l.m->sha256[i]);

@@ -23,6 +23,8 @@ struct builder {
 	size_t n_all, cap_all;
 	struct anchor *anchors;
 	size_t n_anchors, cap_anchors;
+	uint32_t *slot;			/* anchor index + 1, hashed by name */
+	size_t cap_slot;		/* a power of two */
 	struct ynode *stack[YTREE_MAX_DEPTH + 1];
 	size_t depth;
 	size_t expanded;		/* nodes counting alias expansion */
@@ -97,28 +99,70 @@ static struct ynode *new_node(struct builder *b, enum ytype type,
 	return n;
 }
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+/* The slot of `name`: where it is, or the empty one it would take. */
+static size_t anchor_slot(const struct builder *b, const char *name)
+{
+	size_t h = name_hash(name) & (b->cap_slot - 1);
+
+	while (b->slot[h] &&
+	       strcmp(b->anchors[b->slot[h] - 1].name, name))
+		h = (h + 1) & (b->cap_slot - 1);
+	return h;
+}
+
+/* Anchors are hashed, so a file of many aliases costs linear time. */
 static int remember_anchor(struct builder *b, const yaml_char_t *name,
 			   struct ynode *n)
 {
+	size_t h;
+
 	if (!name)
 		return 0;
+	if ((b->n_anchors + 1) * 2 > b->cap_slot) {
+		size_t cap = b->cap_slot ? b->cap_slot * 2 : 64;
+		uint32_t *slot = calloc(cap, sizeof(*slot));
+
+		if (!slot)
+			return -ENOMEM;
+		free(b->slot);
+		b->slot = slot;
+		b->cap_slot = cap;
+		for (size_t i = 0; i < b->n_anchors; i++) {
+			h = anchor_slot(b, b->anchors[i].name);
+			/* A redefined name keeps its latest definition. */
+			b->slot[h] = (uint32_t)i + 1;
+		}
+	}
 	if (grow((void **)&b->anchors, &b->cap_anchors, b->n_anchors + 1,
 		 sizeof(*b->anchors)))
 		return -ENOMEM;
 	b->anchors[b->n_anchors].name = strdup((const char *)name);
 	if (!b->anchors[b->n_anchors].name)
 		return -ENOMEM;
-	b->anchors[b->n_anchors++].node = n;
+	b->anchors[b->n_anchors].node = n;
+	h = anchor_slot(b, b->anchors[b->n_anchors].name);
+	/* The latest definition of a name wins, as YAML says. */
+	b->slot[h] = (uint32_t)++b->n_anchors;
 	return 0;
 }
 
 static struct ynode *find_anchor(struct builder *b, const yaml_char_t *name)
 {
-	/* The latest definition of a name wins, as YAML says. */
-	for (size_t i = b->n_anchors; i-- > 0;)
-		if (!strcmp(b->anchors[i].name, (const char *)name))
-			return b->anchors[i].node;
-	return NULL;
+	size_t h;
+
+	if (!b->cap_slot)
+		return NULL;
+	h = anchor_slot(b, (const char *)name);
+	return b->slot[h] ? b->anchors[b->slot[h] - 1].node : NULL;
 }
 
 static void set_error(struct ytree_error *err, int line, int col,
@@ -291,6 +335,7 @@ struct ytree *ytree_parse(const char *buf, size_t len, size_t max_nodes,
 	for (size_t i = 0; i < b.n_anchors; i++)
 		free(b.anchors[i].name);
 	free(b.anchors);
+	free(b.slot);
 	t->all = b.all;
 	t->n_all = b.n_all;
 	if (rc == -ENOMEM) {
