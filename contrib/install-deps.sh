@@ -11,3 +11,9 @@ apt-get install -y --no-install-recommends \
 	publicsuffix libssl-dev tzdata \
 	nftables iproute2 conntrack netcat-openbsd iputils-ping \
 	dnsmasq-base dnsutils mandoc graphviz patch rsyslog
+# make check-ops: the operations tests (units, logrotate, forwarding,
+# Ansible, static analysis, valgrind).
+apt-get install -y --no-install-recommends \
+	systemd logrotate rsyslog-gnutls openssl ansible ansible-lint \
+	cppcheck clang-tidy valgrind shellcheck strace python3-jinja2 \
+	util-linux procps
