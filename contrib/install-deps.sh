@@ -16,4 +16,4 @@ apt-get install -y --no-install-recommends \
 apt-get install -y --no-install-recommends \
 	systemd logrotate rsyslog-gnutls openssl ansible ansible-lint \
 	cppcheck clang-tidy valgrind shellcheck strace python3-jinja2 \
-	util-linux procps
+	util-linux procps man-db
