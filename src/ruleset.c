@@ -770,41 +770,54 @@ static struct rs_chain *drop_chain(struct build *b, int from, int to)
 	return c;
 }
 
+/* Every interface pair of two zones jumps to the chain `prefix-FROM-TO`. */
+static int dispatch_pair(struct build *b, struct rs_set *vmap, int zf, int zt,
+			 const char *prefix)
+{
+	const struct model *m = b->p->m;
+
+	for (size_t i = 0; i < m->zones[zf].n_ifaces; i++)
+		for (size_t j = 0; j < m->zones[zt].n_ifaces; j++) {
+			struct key k = { .len = 0 };
+			char *t = xasprintf("%s-%s-%s", prefix,
+					    m->zones[zf].name,
+					    m->zones[zt].name);
+
+			if (!t)
+				return -ENOMEM;
+			key_ifname(&k, m->zones[zf].ifaces[i].name);
+			key_ifname(&k, m->zones[zt].ifaces[j].name);
+			if (set_add(vmap, &k, -1, t))
+				return -ENOMEM;
+		}
+	return 0;
+}
+
 static int dispatch(struct build *b, struct rs_set *vmap)
 {
 	const struct model *m = b->p->m;
-	bool all_pairs = m->n_zones <= RS_PAIR_CHAIN_MAX_ZONES;
 
+	/* A large site: only the pairs that have flows, straight from the
+	 * policy (walking every pair of zones would be quadratic). */
+	if (m->n_zones > RS_PAIR_CHAIN_MAX_ZONES) {
+		for (size_t i = 0; i < b->p->n_pairs; i++)
+			if (dispatch_pair(b, vmap, b->p->pairs[i].from,
+					  b->p->pairs[i].to, "fwd"))
+				return -ENOMEM;
+		return set_sort(vmap);
+	}
 	for (size_t zf = 0; zf < m->n_zones; zf++)
 		for (size_t zt = 0; zt < m->n_zones; zt++) {
 			size_t n;
-			const char *prefix = "fwd";
 
 			if (zf == zt)
 				continue;
 			policy_pair(b->p, (int)zf, (int)zt, &n);
-			if (!n && !all_pairs)
-				continue;
-			if (!n) {
-				prefix = "drop";
-				if (!drop_chain(b, (int)zf, (int)zt))
-					return -ENOMEM;
-			}
-			for (size_t i = 0; i < m->zones[zf].n_ifaces; i++)
-				for (size_t j = 0; j < m->zones[zt].n_ifaces;
-				     j++) {
-					struct key k = { .len = 0 };
-					char *t = xasprintf("%s-%s-%s", prefix,
-							    m->zones[zf].name,
-							    m->zones[zt].name);
-
-					if (!t)
-						return -ENOMEM;
-					key_ifname(&k, m->zones[zf].ifaces[i].name);
-					key_ifname(&k, m->zones[zt].ifaces[j].name);
-					if (set_add(vmap, &k, -1, t))
-						return -ENOMEM;
-				}
+			if (!n && !drop_chain(b, (int)zf, (int)zt))
+				return -ENOMEM;
+			if (dispatch_pair(b, vmap, (int)zf, (int)zt,
+					  n ? "fwd" : "drop"))
+				return -ENOMEM;
 		}
 	return set_sort(vmap);
 }
