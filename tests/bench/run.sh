@@ -1,0 +1,1080 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# `make bench`: the measured targets of SPEC §10, each beside its anchor
+# measured in the same run, printed as one Markdown table and written to
+# BENCHMARKS.md with a description of the machine.
+#
+# Usage: run.sh BIN
+#
+#   P1  sanso compile of the synthetic 1x and 10x models
+#       (tests/tools/benchgen.c): time and peak memory; anchor nft -c -f
+#       of the same text, and the 1x model for the growth
+#   P2  sanso apply of the 1x model against nft -f of its compiled text,
+#       each into a fresh namespace (a smaller model if the 1x one does
+#       not load within BENCH_P2_LIMIT seconds)
+#   P3  forwarding through a gateway namespace between two zones'
+#       namespaces: a TCP stream (iperf3) and unanswered 64-byte UDP
+#       (tests/tools/benchflood.c), with no ruleset, sanso's 10 and
+#       10,000 flows, conntrack only, and a naive linear ruleset
+#   P4  sanso monitor: --replay of a synthetic capture
+#       (tests/tools/benchct.c); live, on a ladder of new-connection
+#       rates, its overruns and CPU against conntrack -E
+#   P5  sanso dnsguard against dnsmasq, its upstream
+#       (tests/tools/benchdns.c): answers a second and added latency
+#
+# Needs root and network namespaces, like the lab (tests/lab/lib.sh,
+# whose cleanup it uses); skips, exiting 0, without them. Debian
+# packages: nftables, iproute2, time, jq, iperf3, conntrack,
+# dnsmasq-base. Traffic goes only between namespaces this script makes;
+# every namespace and process it starts is removed on exit, whatever
+# the exit. P4 and P5 say "not measured" when BIN lacks the command.
+#
+# Environment:
+#   BENCH_REPS      repetitions of the fast measurements and rounds of P3
+#                   (default 5; the slow ones run min(3, BENCH_REPS) times)
+#   BENCH_ONLY      ids to run, e.g. "P1 P3" (default: all)
+#   BENCH_SECONDS   length of one traffic run (default 5)
+#   BENCH_P2_LIMIT  seconds one apply may take in P2 (default 180)
+#   BENCH_P4_EVENTS events in the replay capture (default 1,000,000)
+#   BENCH_P4_RATES  new connections a second of the live ladder (default
+#                   "2000 5000 10000 20000 0", 0: as fast as it goes)
+#   BENCH_OUT       where the report goes (default BENCHMARKS.md of the
+#                   tree; "-" for nowhere)
+#   BENCH_KEEP=1    keep the run directory (models, rulesets, raw data)
+#
+# Figures are medians; "min-max" after them is the spread over the
+# repetitions. Ratios of measurements taken in turn are the median of
+# each round's ratio. Everything after the line "<!-- kept by
+# tests/bench/run.sh -->" of BENCHMARKS.md is hand-written analysis and
+# is kept.
+
+set -u
+export LC_ALL=C
+
+if [ $# -ne 1 ]; then
+	echo "usage: $0 BIN" >&2
+	exit 2
+fi
+bin=$1
+case $bin in
+/*) ;;
+*) bin=$PWD/$bin ;;
+esac
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+tools=$(dirname "$bin")/tools
+: "${BENCH_REPS:=5}"
+: "${BENCH_ONLY:=P1 P2 P3 P4 P5}"
+: "${BENCH_SECONDS:=5}"
+: "${BENCH_OUT:=$root/BENCHMARKS.md}"
+SLOW_REPS=$((BENCH_REPS < 3 ? BENCH_REPS : 3))
+KEEP_MARK='<!-- kept by tests/bench/run.sh -->'
+
+say()
+{
+	echo "bench: $*" >&2
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "bench: SKIP: not root (the benchmarks load rulesets into" \
+	     "network namespaces)"
+	exit 0
+fi
+probe_ns=sb$$-probe
+if ! err=$(ip netns add "$probe_ns" 2>&1); then
+	echo "bench: SKIP: ip netns add failed: ${err:-no reason given}"
+	exit 0
+fi
+if ! err=$(ip netns exec "$probe_ns" true 2>&1); then
+	ip netns del "$probe_ns"
+	echo "bench: SKIP: ip netns exec failed: ${err:-no reason given}"
+	exit 0
+fi
+ip netns del "$probe_ns"
+missing=
+for c in nft /usr/bin/time jq iperf3 conntrack; do
+	command -v "$c" >/dev/null || missing+=" $c"
+done
+if [ -n "$missing" ]; then
+	echo "bench: missing:$missing (Debian packages nftables, time, jq," \
+	     "iperf3, conntrack)"
+	exit 1
+fi
+if [ ! -x "$bin" ]; then
+	echo "bench: $bin: not an executable"
+	exit 1
+fi
+# The Makefile builds the tools with the lab's; build them if this is
+# the tree's own build directory.
+if [ "$(dirname "$bin")" = "$root/build" ]; then
+	make -C "$root" -s --no-print-directory tools >&2 || exit 1
+fi
+for t in benchgen benchflood benchct benchdns labplan labserve labprobe; do
+	if [ ! -x "$tools/$t" ]; then
+		echo "bench: $tools/$t missing (make tools)"
+		exit 1
+	fi
+done
+
+SANSO=$bin
+LAB_TOOLS=$tools
+# shellcheck source=tests/lab/lib.sh
+. "$root/tests/lab/lib.sh"
+lab_init || exit 1
+[ -n "${BENCH_KEEP-}" ] && LAB_KEEP=1
+W=$LAB_DIR
+ROWS=()
+NOTES=()
+START=$(date +%s)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
+wants()
+{
+	case " $BENCH_ONLY " in
+	*" $1 "*) return 0 ;;
+	esac
+	return 1
+}
+
+note()
+{
+	NOTES+=("$*")
+	say "$*"
+}
+
+# "MEDIAN MIN MAX" of the numbers on stdin, one a line.
+stats()
+{
+	sort -g | awk '{ v[NR] = $1 }
+	END {
+		if (!NR) { print "- - -"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		print m, v[1], v[NR]
+	}'
+}
+
+# A figure with its spread: fmt "MEDIAN MIN MAX" DIGITS UNIT
+fmt()
+{
+	local m lo hi
+	read -r m lo hi <<<"$1"
+	if [ "$m" = - ]; then
+		echo "not measured"
+		return
+	fi
+	if [ "$(printf "%.*f" "$2" "$lo")" = "$(printf "%.*f" "$2" "$hi")" ]
+	then
+		printf "%.*f %s" "$2" "$m" "$3"
+	else
+		printf "%.*f %s (%.*f-%.*f)" "$2" "$m" "$3" "$2" "$lo" "$2" "$hi"
+	fi
+}
+
+median()
+{
+	echo "${1%% *}"
+}
+
+# ratio A B: A / B to two decimals, "-" when either is missing.
+ratio()
+{
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a == "-" || b == "-" || b + 0 == 0) print "-"
+		else printf "%.2f\n", a / b
+	}'
+}
+
+# pratio A B: the ratio of two measurements taken in turn, as the
+# median (min-max) of the ratios of each round's pair -- steadier than
+# the ratio of the medians when the machine's load drifts. A and B hold
+# "ROUND VALUE" lines; prints "MEDIAN MIN MAX".
+pratio()
+{
+	awk 'NR == FNR { if ($2 != "-") a[$1] = $2; next }
+	     ($1 in a) && $2 != "-" && $2 + 0 != 0 { print a[$1] / $2 }' \
+		"$1" "$2" 2>/dev/null | stats
+}
+
+# fmt_ratio "MEDIAN MIN MAX": "0.98 (0.91-1.02)".
+fmt_ratio()
+{
+	fmt "$1" 2 "" | sed 's/  */ /g; s/ $//'
+}
+
+# met OP A B VALUE: "yes" when VALUE satisfies OP with A (and B): "<" A,
+# "<=" A, ">=" A, or "in" A B (A <= VALUE <= B); "no" otherwise, "-"
+# without a value.
+met()
+{
+	awk -v op="$1" -v a="$2" -v b="${3-}" -v x="$4" 'BEGIN {
+		if (x == "-" || x == "") { print "-"; exit }
+		x += 0
+		ok = op == "<" ? x < a : op == "<=" ? x <= a : \
+		     op == ">=" ? x >= a : op == "in" ? x >= a && x <= b : 0
+		print ok ? "yes" : "no"
+	}'
+}
+
+add_row()
+{
+	# id | what | sanso | anchor | ratio | target | met
+	ROWS+=("| $1 | $2 | $3 | $4 | $5 | $6 | $7 |")
+}
+
+# timed OUT CMD...: runs CMD, appends "WALL_S MAXRSS_KB CPU_S" to OUT
+# (CPU: user + system); fails as CMD fails. The wall time is the
+# shell's, to the microsecond (time(1) rounds to 10 ms).
+timed()
+{
+	local out=$1 tf=$W/time.$$ t0 t1 rc
+	shift
+	t0=$EPOCHREALTIME
+	/usr/bin/time -f '%M %U %S' -o "$tf" "$@"
+	rc=$?
+	t1=$EPOCHREALTIME
+	if [ "$rc" -eq 0 ]; then
+		tail -n 1 "$tf" | awk -v a="$t0" -v b="$t1" \
+			'{ printf "%.4f %s %.2f\n", b - a, $1, $2 + $3 }' >>"$out"
+	fi
+	rm -f "$tf"
+	return "$rc"
+}
+
+col()
+{
+	awk -v c="$1" '{ print $c }' "$2"
+}
+
+# A fresh, empty namespace of this run; prints its name.
+fresh_ns()
+{
+	local ns=$LAB_PFX-$1
+	ip netns add "$ns" || return 1
+	ip -n "$ns" link set lo up
+	echo "$ns"
+}
+
+gen()
+{
+	"$tools/benchgen" "$@"
+}
+
+# ---- P1: compile time and memory ----
+
+p1()
+{
+	local i ns m1=$W/m1.yaml m10=$W/m10.yaml
+	say "P1: generating the 1x and 10x models"
+	gen -z 1000 -f 10000 -p 20000 >"$m1" || return 1
+	gen -z 10000 -f 100000 -p 200000 >"$m10" || return 1
+	if ! "$SANSO" check "$m1" >"$W/check1.out" 2>&1; then
+		note "P1: the 1x model fails sanso check: $(tail -n 1 \
+			"$W/check1.out")"
+		return 1
+	fi
+	"$SANSO" compile "$m1" -o "$W/m1.nft" || return 1
+	# 1x and 10x in turn, so that a change in the machine's load falls
+	# on both; the growth is the median of each round's ratio.
+	say "P1: compile 1x ($BENCH_REPS times) and 10x ($SLOW_REPS times)," \
+		"in turn"
+	for i in $(seq "$BENCH_REPS"); do
+		timed "$W/p1.1x" "$SANSO" compile "$m1" -o /dev/null || return 1
+		echo "$i $(tail -n 1 "$W/p1.1x" | cut -d' ' -f3)" >>"$W/p1.1x.r"
+		[ "$i" -le "$SLOW_REPS" ] || continue
+		timed "$W/p1.10x" "$SANSO" compile "$m10" -o /dev/null \
+			2>"$W/p1.10x.err" || return 1
+		echo "$i $(tail -n 1 "$W/p1.10x" | cut -d' ' -f3)" \
+			>>"$W/p1.10x.r"
+	done
+	say "P1: nft -c -f of its text, $SLOW_REPS times"
+	for i in $(seq "$SLOW_REPS"); do
+		ns=$(fresh_ns "p1-$i") || return 1
+		timed "$W/p1.nft" ip netns exec "$ns" nft -c -f "$W/m1.nft"
+		ip netns del "$ns"
+	done
+	local t1 t10 tn r1 r10 rn w1 w10 x
+	t1=$(col 3 "$W/p1.1x" | stats)
+	w1=$(col 1 "$W/p1.1x" | stats)
+	r1=$(col 2 "$W/p1.1x" | awk '{ print $1 / 1024 }' | stats)
+	tn=$(col 3 "$W/p1.nft" | stats)
+	rn=$(col 2 "$W/p1.nft" | awk '{ print $1 / 1024 }' | stats)
+	t10=$(col 3 "$W/p1.10x" | stats)
+	w10=$(col 1 "$W/p1.10x" | stats)
+	r10=$(col 2 "$W/p1.10x" | awk '{ print $1 / 1024 }' | stats)
+	x=$(ratio "$(median "$t1")" "$(median "$tn")")
+	add_row P1 "compile, 1x model: CPU time (anchor: nft -c -f of the text)" \
+		"$(fmt "$t1" 2 s)" "$(fmt "$tn" 2 s)" "$x" "< 1 s" \
+		"$(met "<" 1 "" "$(median "$t1")")"
+	x=$(ratio "$(median "$r1")" "$(median "$rn")")
+	add_row P1 "compile, 1x model: peak memory (anchor: nft -c -f)" \
+		"$(fmt "$r1" 1 MB)" "$(fmt "$rn" 1 MB)" "$x" "< 100 MB" \
+		"$(met "<" 100 "" "$(median "$r1")")"
+	x=$(pratio "$W/p1.10x.r" "$W/p1.1x.r")
+	add_row P1 "compile, 10x model: CPU time (anchor: the 1x model)" \
+		"$(fmt "$t10" 2 s)" "$(fmt "$t1" 2 s)" "$(fmt_ratio "$x")" \
+		"<= 12" "$(met "<=" 12 "" "$(median "$x")")"
+	note "P1: times are CPU (user + system) of the single-threaded" \
+		"compile, steadier than wall time on a shared machine; wall" \
+		"time: 1x $(fmt "$w1" 2 s), 10x $(fmt "$w10" 2 s)"
+	note "P1: 1x model $(wc -c <"$m1") bytes, ruleset" \
+		"$(wc -c <"$W/m1.nft") bytes with $(grep -c '^	set ' \
+		"$W/m1.nft") sets, $(grep -c '^	map ' "$W/m1.nft") maps and" \
+		"$(grep -c '^	chain ' "$W/m1.nft") chains; 10x model peak" \
+		"memory $(fmt "$r10" 1 MB)"
+	if grep -q warning "$W/p1.10x.err"; then
+		note "P1: sanso on the 10x model: $(grep -m1 warning \
+			"$W/p1.10x.err" | sed 's/^[^ ]*: //')"
+	fi
+}
+
+# ---- P2: apply against nft -f ----
+
+P2_SIZES="1000:10000:20000 500:5000:10000 250:2500:5000"
+: "${BENCH_P2_LIMIT:=180}"
+
+p2()
+{
+	local size z f p m t i ns ok=0 label
+	for size in $P2_SIZES; do
+		IFS=: read -r z f p <<<"$size"
+		m=$W/p2-$z.yaml
+		gen -z "$z" -f "$f" -p "$p" >"$m" || return 1
+		"$SANSO" compile "$m" -o "$m.nft" || return 1
+		say "P2: $z zones, $f flows: one trial apply (limit" \
+			"$BENCH_P2_LIMIT s)"
+		ns=$(fresh_ns p2-trial) || return 1
+		mkdir -p "$W/state-trial"
+		if timeout "$BENCH_P2_LIMIT" ip netns exec "$ns" "$SANSO" \
+			apply "$m" --state-dir "$W/state-trial" \
+			>/dev/null 2>"$W/p2.err"; then
+			ok=1
+		else
+			note "P2: apply of $z zones, $f flows did not finish in" \
+				"$BENCH_P2_LIMIT s: $(grep -v warning "$W/p2.err" |
+				tail -n 1)"
+		fi
+		ip netns del "$ns"
+		[ "$ok" -eq 1 ] && break
+	done
+	if [ "$ok" -eq 0 ]; then
+		add_row P2 "apply against nft -f" "not measured" \
+			"not measured" - "<= 0.5" -
+		return 1
+	fi
+	label="$z zones, $f flows"
+	[ "$z" -eq 1000 ] && label="1x model"
+	say "P2: apply and nft -f of $label, $SLOW_REPS times each"
+	for i in $(seq "$SLOW_REPS"); do
+		ns=$(fresh_ns "p2-a$i") || return 1
+		mkdir -p "$W/state-$i"
+		if timed "$W/p2.a" ip netns exec "$ns" "$SANSO" apply "$m" \
+			--state-dir "$W/state-$i" >/dev/null 2>"$W/p2.err"; then
+			echo "$i $(tail -n 1 "$W/p2.a" | cut -d' ' -f1)" \
+				>>"$W/p2.apply"
+		else
+			say "P2: apply failed: $(grep -v warning "$W/p2.err" |
+				tail -n 1)"
+		fi
+		if [ "$i" -eq 1 ]; then
+			ip netns exec "$ns" nft list table inet sanso \
+				>"$W/p2.list.apply"
+		fi
+		ip netns del "$ns"
+		ns=$(fresh_ns "p2-n$i") || return 1
+		if timed "$W/p2.n" ip netns exec "$ns" nft -f "$m.nft"; then
+			echo "$i $(tail -n 1 "$W/p2.n" | cut -d' ' -f1)" \
+				>>"$W/p2.nft"
+		else
+			say "P2: nft -f failed"
+		fi
+		if [ "$i" -eq 1 ]; then
+			ip netns exec "$ns" nft list table inet sanso \
+				>"$W/p2.list.nft"
+		fi
+		ip netns del "$ns"
+	done
+	local ta tn x
+	ta=$(col 2 "$W/p2.apply" 2>/dev/null | stats)
+	tn=$(col 2 "$W/p2.nft" 2>/dev/null | stats)
+	x=$(pratio "$W/p2.apply" "$W/p2.nft")
+	local what="apply of the $label into a fresh namespace (anchor:"
+	what+=" nft -f of sanso compile's text)"
+	add_row P2 "$what" \
+		"$(fmt "$ta" 2 s)" \
+		"$(fmt "$tn" 2 s)" "$(fmt_ratio "$x")" "<= 0.5" \
+		"$(met "<=" 0.5 "" "$(median "$x")")"
+	if cmp -s "$W/p2.list.apply" "$W/p2.list.nft"; then
+		note "P2: nft list table inet sanso is the same after apply" \
+			"and after nft -f ($(grep -c '^	set ' "$m.nft") sets," \
+			"$(grep -c '^	chain ' "$m.nft") chains)"
+	else
+		note "P2: nft list table inet sanso DIFFERS between apply" \
+			"and nft -f"
+	fi
+}
+
+# ---- P3: forwarding throughput ----
+
+# The gateway and the two zones' namespaces of the throughput test.
+p3_build()
+{
+	local gw=$LAB_PFX-g c=$LAB_PFX-c s=$LAB_PFX-s
+	# BENCH_CLIENT_IF, BENCH_CLIENT_NET, BENCH_CLIENT_ADDR, BENCH_SERVER_*,
+	# BENCH_PORT
+	# shellcheck disable=SC2153
+	eval "$(gen -l)"
+	ip netns add "$gw" && ip netns add "$c" && ip netns add "$s" ||
+		return 1
+	lab_sysctl "$gw" net/ipv4/ip_forward=1 \
+		net/ipv4/conf/all/rp_filter=0 \
+		net/ipv4/conf/default/rp_filter=0 || return 1
+	ip -n "$gw" link add "$BENCH_CLIENT_IF" type veth peer name eth0 \
+		netns "$c" || return 1
+	ip -n "$gw" link add "$BENCH_SERVER_IF" type veth peer name eth0 \
+		netns "$s" || return 1
+	cat >"$W/gw.batch" <<-EOF
+	link set lo up
+	addr add 169.254.1.1/24 dev $BENCH_CLIENT_IF
+	addr add 169.254.2.1/24 dev $BENCH_SERVER_IF
+	link set $BENCH_CLIENT_IF up
+	link set $BENCH_SERVER_IF up
+	route add $BENCH_CLIENT_NET via 169.254.1.2 dev $BENCH_CLIENT_IF
+	route add $BENCH_SERVER_NET via 169.254.2.2 dev $BENCH_SERVER_IF
+	EOF
+	cat >"$W/c.batch" <<-EOF
+	link set lo up
+	addr add 169.254.1.2/24 dev eth0
+	addr add $BENCH_CLIENT_ADDR/32 dev eth0
+	link set eth0 up
+	route add default via 169.254.1.1 dev eth0
+	EOF
+	cat >"$W/s.batch" <<-EOF
+	link set lo up
+	addr add 169.254.2.2/24 dev eth0
+	addr add $BENCH_SERVER_ADDR/32 dev eth0
+	link set eth0 up
+	route add default via 169.254.2.1 dev eth0
+	EOF
+	lab_batch "$gw" "$W/gw.batch" && lab_batch "$c" "$W/c.batch" &&
+		lab_batch "$s" "$W/s.batch" || return 1
+	lab_sysctl "$gw" "net/ipv4/conf/$BENCH_CLIENT_IF/rp_filter=0" \
+		"net/ipv4/conf/$BENCH_SERVER_IF/rp_filter=0" || return 1
+	# shellcheck disable=SC2153
+	ip netns exec "$s" iperf3 -s -B "$BENCH_SERVER_ADDR" -p "$BENCH_PORT" \
+		>"$W/iperf3-server.log" 2>&1 &
+	LAB_PIDS+=("$!")
+	# shellcheck disable=SC2153
+	ip netns exec "$s" "$tools/benchflood" sink "$BENCH_SERVER_ADDR" \
+		"$BENCH_PORT" >"$W/sink.log" 2>&1 &
+	LAB_PIDS+=("$!")
+	P3_GW=$gw P3_C=$c
+	local i
+	for i in $(seq 50); do
+		ip netns exec "$c" timeout 5 iperf3 -c "$BENCH_SERVER_ADDR" \
+			-p "$BENCH_PORT" -B "$BENCH_CLIENT_ADDR" -n 1K \
+			>/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	say "P3: no iperf3 server reachable through the gateway"
+	return 1
+}
+
+# Loads configuration $1 into the gateway, replacing any other.
+p3_load()
+{
+	ip netns exec "$P3_GW" nft delete table inet sanso 2>/dev/null
+	ip netns exec "$P3_GW" nft delete table inet naive 2>/dev/null
+	ip netns exec "$P3_GW" nft delete table inet bench 2>/dev/null
+	ip netns exec "$P3_GW" conntrack -F >/dev/null 2>&1
+	case $1 in
+	none)
+		;;
+	ct)
+		ip netns exec "$P3_GW" nft -f - <<-EOF
+		table inet bench {
+			chain forward {
+				type filter hook forward priority filter; policy accept;
+				ct state established,related accept
+			}
+		}
+		EOF
+		;;
+	sanso10|sanso10k)
+		rm -rf "$W/p3-state"
+		mkdir -p "$W/p3-state"
+		ip netns exec "$P3_GW" timeout 300 "$SANSO" apply \
+			"$W/p3-$1.yaml" --state-dir "$W/p3-state" >/dev/null \
+			2>"$W/p3-load.err"
+		;;
+	naive10k)
+		ip netns exec "$P3_GW" timeout 300 nft -f "$W/p3-naive10k.nft"
+		;;
+	esac
+}
+
+# Runs one test; prints the figure: Gbit/s received (tcp, iperf3) or
+# thousands of packets a second the gateway forwarded (udp, benchflood:
+# unanswered, so every packet is new to conntrack).
+p3_run()
+{
+	local mode=$1 out=$W/p3.run tx0 tx1 t0 t1
+	local dev=/sys/class/net/$BENCH_SERVER_IF/statistics/tx_packets
+	if [ "$mode" = tcp ]; then
+		if ! ip netns exec "$P3_C" timeout $((BENCH_SECONDS + 20)) \
+			iperf3 -c "$BENCH_SERVER_ADDR" -p "$BENCH_PORT" -B \
+			"$BENCH_CLIENT_ADDR" -t "$BENCH_SECONDS" -J \
+			>"$out" 2>&1; then
+			say "P3: iperf3 failed: $(jq -r '.error // empty' \
+				"$out" 2>/dev/null)"
+			echo -
+			return
+		fi
+		jq '.end.sum_received.bits_per_second / 1e9' "$out"
+		return
+	fi
+	tx0=$(ip netns exec "$P3_GW" cat "$dev")
+	t0=$EPOCHREALTIME
+	if ! ip netns exec "$P3_C" timeout $((BENCH_SECONDS + 20)) \
+		"$tools/benchflood" udp "$BENCH_CLIENT_ADDR" \
+		"$BENCH_SERVER_ADDR" "$BENCH_PORT" "$BENCH_SECONDS" 64 \
+		>"$out" 2>&1; then
+		say "P3: benchflood failed: $(tail -n 1 "$out")"
+		echo -
+		return
+	fi
+	t1=$EPOCHREALTIME
+	tx1=$(ip netns exec "$P3_GW" cat "$dev")
+	awk -v n=$((tx1 - tx0)) -v a="$t0" -v b="$t1" \
+		'BEGIN { printf "%.1f\n", n / (b - a) / 1000 }'
+}
+
+P3_CONFIGS="none ct sanso10 sanso10k naive10k"
+P3_ROUNDS=$BENCH_REPS
+
+p3()
+{
+	local cfg rep mode
+	say "P3: models of 10 and 10,000 flows, naive ruleset"
+	gen -z 1000 -f 10 -p 20000 >"$W/p3-sanso10.yaml" || return 1
+	gen -z 1000 -f 10000 -p 20000 >"$W/p3-sanso10k.yaml" || return 1
+	gen -z 1000 -f 10000 -p 20000 -n >"$W/p3-naive10k.nft" || return 1
+	p3_build || return 1
+	for rep in $(seq "$P3_ROUNDS"); do
+		for cfg in $P3_CONFIGS; do
+			say "P3: round $rep: $cfg"
+			if ! p3_load "$cfg"; then
+				say "P3: loading $cfg failed: $(tail -n 1 \
+					"$W/p3-load.err" 2>/dev/null)"
+				continue
+			fi
+			for mode in tcp udp; do
+				echo "$rep $(p3_run "$mode")" \
+					>>"$W/p3.$cfg.$mode"
+			done
+		done
+	done
+	declare -A S
+	for cfg in $P3_CONFIGS; do
+		for mode in tcp udp; do
+			S[$cfg.$mode]=$(awk '$2 != "-" { print $2 }' \
+				"$W/p3.$cfg.$mode" 2>/dev/null | stats)
+		done
+	done
+	local x unit d what f
+	for mode in tcp udp; do
+		f=$W/p3.%s.$mode
+		if [ "$mode" = tcp ]; then
+			unit=Gbit/s d=2
+			what="TCP, one iperf3 stream,"
+		else
+			unit=kpps d=0
+			what="UDP 64-byte, unanswered,"
+		fi
+		# shellcheck disable=SC2059
+		x=$(pratio "$(printf "$f" sanso10k)" "$(printf "$f" none)")
+		add_row P3 "$what forwarding with sanso's 10,000 flows (anchor: no ruleset)" \
+			"$(fmt "${S[sanso10k.$mode]}" $d $unit)" \
+			"$(fmt "${S[none.$mode]}" $d $unit)" \
+			"$(fmt_ratio "$x")" ">= 0.95" \
+			"$(met ">=" 0.95 "" "$(median "$x")")"
+		# shellcheck disable=SC2059
+		x=$(pratio "$(printf "$f" sanso10k)" "$(printf "$f" sanso10)")
+		add_row P3 "$what forwarding with sanso's 10,000 flows (anchor: sanso's 10 flows)" \
+			"$(fmt "${S[sanso10k.$mode]}" $d $unit)" \
+			"$(fmt "${S[sanso10.$mode]}" $d $unit)" \
+			"$(fmt_ratio "$x")" "0.95-1.05" \
+			"$(met in 0.95 1.05 "$(median "$x")")"
+		# shellcheck disable=SC2059
+		x=$(pratio "$(printf "$f" naive10k)" "$(printf "$f" none)")
+		add_row "P3 (context)" \
+			"$what forwarding with one linear rule per flow, 10,000 flows (anchor: no ruleset)" \
+			"$(fmt "${S[naive10k.$mode]}" $d $unit)" \
+			"$(fmt "${S[none.$mode]}" $d $unit)" \
+			"$(fmt_ratio "$x")" - -
+		# shellcheck disable=SC2059
+		x=$(pratio "$(printf "$f" ct)" "$(printf "$f" none)")
+		add_row "P3 (context)" \
+			"$what forwarding with conntrack and an accepting chain only (anchor: no ruleset)" \
+			"$(fmt "${S[ct.$mode]}" $d $unit)" \
+			"$(fmt "${S[none.$mode]}" $d $unit)" \
+			"$(fmt_ratio "$x")" - -
+	done
+	note "P3: $P3_ROUNDS rounds of every configuration in turn, ratios" \
+		"taken within each round;" \
+		"TCP: one iperf3 stream, -t $BENCH_SECONDS; UDP: benchflood" \
+		"udp, 64-byte datagrams for $BENCH_SECONDS s that nobody" \
+		"answers, so that conntrack sees every one as new and the" \
+		"forward chain runs in full, counted as packets the gateway" \
+		"sent out of $BENCH_SERVER_IF; the naive" \
+		"ruleset has $(sed -n 's/^# \([0-9]*\) rules$/\1/p' \
+		"$W/p3-naive10k.nft") rules," \
+		"the iperf3 flow's in the middle"
+}
+
+# ---- P4: the monitor ----
+
+# The 1x model, made once for P4 and P5 when P1 did not run.
+model_1x()
+{
+	[ -s "$W/m1.yaml" ] || gen -z 1000 -f 10000 -p 20000 >"$W/m1.yaml"
+}
+
+# CPU seconds (user + system) a process has used so far.
+cpu_of()
+{
+	awk -v hz="$(getconf CLK_TCK)" \
+		'{ sub(/^.*\) /, ""); printf "%.3f\n", ($12 + $13) / hz }' \
+		"/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# Waits up to ten seconds for a line matching $2 in file $1.
+wait_for()
+{
+	local i
+	for i in $(seq 100); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# Stops a process of LAB_PIDS with SIGTERM and waits for it.
+stop_pid()
+{
+	local pid=$1 i keep=()
+	kill "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		lab_running "$pid" || break
+		sleep 0.05
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	for i in "${LAB_PIDS[@]}"; do
+		[ "$i" = "$pid" ] || keep+=("$i")
+	done
+	LAB_PIDS=("${keep[@]}")
+}
+
+P4_EVENTS=${BENCH_P4_EVENTS:-1000000}
+P4_RATES=${BENCH_P4_RATES:-2000 5000 10000 20000 0}
+
+p4_replay()
+{
+	local i pcap=$W/ct.pcap
+	model_1x || return 1
+	say "P4: a capture of $P4_EVENTS conntrack NEW events"
+	"$tools/benchct" "$W/m1.yaml" "$P4_EVENTS" "$pcap" \
+		>"$W/benchct.out" || return 1
+	mkdir -p "$W/p4-replay"
+	say "P4: sanso monitor --replay, $BENCH_REPS times"
+	for i in $(seq "$BENCH_REPS"); do
+		rm -f "$W/p4-replay.jsonl"
+		"$SANSO" monitor "$W/m1.yaml" --replay "$pcap" --no-dnsguard \
+			--state-dir "$W/p4-replay" --jsonl "$W/p4-replay.jsonl" \
+			>"$W/p4-replay.out" 2>&1 || {
+			say "P4: replay failed: $(tail -n 1 "$W/p4-replay.out")"
+			break
+		}
+		sed -n 's/.* \([0-9.]*\) events\/s$/\1/p' "$W/p4-replay.out" \
+			>>"$W/p4.replay"
+	done
+	rm -f "$pcap"
+	local r
+	r=$(stats <"$W/p4.replay")
+	local what="monitor --replay of the capture, 1x model: conntrack"
+	what+=" events classified a second, one core (anchor: none)"
+	add_row P4 "$what" \
+		"$(fmt "$r" 0 /s)" - - ">= 1,000,000/s" \
+		"$(met ">=" 1000000 "" "$(median "$r")")"
+	note "P4: replay capture: $(cat "$W/benchct.out") (tests/tools/benchct.c);" \
+		"last run: $(sed 's/^replay: //' "$W/p4-replay.out")"
+}
+
+# One step of the live test at a connection rate (0: as fast as the
+# lab goes); appends "RATE MON_EVENTS MON_OVERRUNS MON_CPU CT_EVENTS
+# CT_ENOBUFS CT_CPU FAILED" to $W/p4.live.
+p4_step()
+{
+	local rate=$1 mon ct conn ok failed secs mc cc mc0 cc0
+	rm -f "$W/p4-live.jsonl"
+	# Start from an empty table: the monitor reads it when it starts.
+	ip netns exec "$P3_GW" conntrack -F >/dev/null 2>&1
+	ip netns exec "$P3_GW" "$SANSO" monitor "$W/p3-sanso10k.yaml" \
+		--no-dnsguard --state-dir "$W/p3-state" --drift-interval 0 \
+		--jsonl "$W/p4-live.jsonl" >"$W/p4-mon.out" 2>&1 &
+	mon=$!
+	LAB_PIDS+=("$mon")
+	ip netns exec "$P3_GW" conntrack -E -e NEW,DESTROY >/dev/null \
+		2>"$W/p4-ct.err" &
+	ct=$!
+	LAB_PIDS+=("$ct")
+	if ! wait_for "$W/p4-mon.out" 'watching'; then
+		say "P4: the monitor did not start: $(tail -n 1 \
+			"$W/p4-mon.out")"
+		stop_pid "$mon"
+		stop_pid "$ct"
+		return 1
+	fi
+	sleep 0.5
+	# Loading the zone file is not the events' cost.
+	mc0=$(cpu_of "$mon")
+	cc0=$(cpu_of "$ct")
+	conn=$(ip netns exec "$P3_C" timeout $((BENCH_SECONDS + 30)) \
+		"$tools/benchflood" conn "$BENCH_CLIENT_ADDR" \
+		"$BENCH_SERVER_ADDR" "$BENCH_CONN_PORT" "$BENCH_SECONDS" \
+		"$rate")
+	# The DESTROY events of the last connections (close timeout 2 s).
+	sleep 3
+	mc=$(awk -v a="$mc0" -v b="$(cpu_of "$mon")" \
+		'BEGIN { printf "%.3f", b - a }')
+	cc=$(awk -v a="$cc0" -v b="$(cpu_of "$ct")" \
+		'BEGIN { printf "%.3f", b - a }')
+	stop_pid "$mon"
+	stop_pid "$ct"
+	read -r _ ok _ failed _ secs <<<"$conn"
+	local got mon_ev ct_ev ct_nobufs
+	got=$(awk -v n="${ok:-0}" -v s="${secs:-1}" \
+		'BEGIN { printf "%.0f", n / s }')
+	mon_ev=$(sed -n 's/.*: \([0-9]*\) events, [0-9]* judged, \([0-9]*\) overruns.*/\1 \2/p' \
+		"$W/p4-mon.out")
+	ct_ev=$(sed -n 's/.* \([0-9]*\) flow events have been shown.*/\1/p' \
+		"$W/p4-ct.err")
+	ct_nobufs=$(grep -c ENOBUFS "$W/p4-ct.err")
+	echo "$rate $got ${mon_ev:-- -} $mc ${ct_ev:--} $ct_nobufs $cc" \
+		"${failed:--}" >>"$W/p4.live"
+	tail -n 1 "$W/p4.live" >&2
+}
+
+p4_live()
+{
+	local rate
+	model_1x || return 1
+	[ -s "$W/p3-sanso10k.yaml" ] ||
+		gen -z 1000 -f 10000 -p 20000 >"$W/p3-sanso10k.yaml"
+	if [ -z "${P3_GW-}" ]; then
+		p3_build || return 1
+	fi
+	say "P4: live: the 1x ruleset on the gateway, a ladder of new-connection rates"
+	p3_load sanso10k || return 1
+	lab_sysctl "$P3_GW" net/netfilter/nf_conntrack_tcp_timeout_close=2 \
+		>/dev/null 2>&1
+	lab_sysctl "$P3_C" "net/ipv4/ip_local_port_range=1024 65535"
+	ip netns exec "$LAB_PFX-s" "$tools/benchflood" accept \
+		"$BENCH_SERVER_ADDR" "$BENCH_CONN_PORT" >"$W/accept.out" 2>&1 &
+	LAB_PIDS+=("$!")
+	wait_for "$W/accept.out" ready || return 1
+	: >"$W/p4.live"
+	for rate in $P4_RATES; do
+		say "P4: live at $([ "$rate" = 0 ] && echo "full speed" ||
+			echo "$rate connections/s")"
+		p4_step "$rate" || return 1
+	done
+	# rate achieved mon_events mon_overruns mon_cpu ct_events ct_enobufs
+	# ct_cpu failed
+	local best top
+	best=$(awk '$4 == 0 && $9 == 0 && $2 > b { b = $2 } END { print b + 0 }' \
+		"$W/p4.live")
+	top=$(awk '$2 > t { t = $2; l = $0 } END { print l }' "$W/p4.live")
+	local t_rate t_mev t_mov t_cev t_cno mine
+	read -r _ t_rate t_mev t_mov _ t_cev t_cno _ _ <<<"$top"
+	mine="$t_mov overruns in $t_mev events"
+	[ "$t_mov" = 0 ] || mine="$mine; none up to $best/s"
+	local what="monitor live, at the lab's highest new-connection rate"
+	what+=" ($t_rate/s through the 1x ruleset): overruns (anchor:"
+	what+=" conntrack -E -e NEW,DESTROY, ENOBUFS)"
+	add_row P4 "$what" \
+		"$mine" "$t_cno ENOBUFS in $t_cev events" - "0 lost" \
+		"$([ "$t_mov" = 0 ] && echo yes || echo no)"
+	local cpu
+	cpu=$(awk '{ me += $3; mc += $5; ce += $6; cc += $8 }
+		END { if (me && ce) printf "%.4f %.4f\n", mc / me * 1e6,
+			cc / ce * 1e6; else print "- -" }' "$W/p4.live")
+	local sm sc x
+	read -r sm sc <<<"$cpu"
+	x=$(ratio "$sm" "$sc")
+	what="monitor live: CPU per event over the whole ladder, start-up"
+	what+=" left out (anchor: conntrack -E -e NEW,DESTROY > /dev/null"
+	what+=" on the same traffic)"
+	add_row P4 "$what" \
+		"$sm µs" "$sc µs" "$x" "<= 1.0" "$(met "<=" 1.0 "" "$x")"
+	note "P4: live ladder (benchflood conn, -t $BENCH_SECONDS each," \
+		"TCP connect and RST through the gateway, conntrack's TCP" \
+		"close timeout 2 s): highest rate with no overrun and no failed" \
+		"connection: $best/s; rows \"rate-asked rate-got sanso-events" \
+		"overruns sanso-cpu-s ct-events ct-enobufs ct-cpu-s failed\":" \
+		"$(paste -sd ';' "$W/p4.live" | sed 's/;/; /g')"
+}
+
+p4_measure()
+{
+	p4_replay
+	p4_live
+}
+
+# ---- P5: the DNS guard ----
+
+p5_setup()
+{
+	local ns=$1 model=$2 k j
+	ip netns add "$ns" || return 1
+	ip -n "$ns" link set lo up
+	mkdir -p "$W/$ns.state"
+	ip netns exec "$ns" timeout 300 "$SANSO" apply "$model" --state-dir \
+		"$W/$ns.state" >/dev/null 2>"$W/$ns.apply.err" || {
+		say "P5: apply failed: $(tail -n 1 "$W/$ns.apply.err")"
+		return 1
+	}
+	: >"$W/p5.hosts"
+	: >"$W/p5.names"
+	for k in $(seq 0 $(($3 - 1))); do
+		echo "198.18.$k.1 upd$k.example.jp" >>"$W/p5.hosts"
+		echo "upd$k.example.jp" >>"$W/p5.names"
+		for j in $(seq 1 124); do
+			echo "198.18.$k.$((j + 1)) n$j.cdn$k.example.jp"
+		done >>"$W/p5.hosts"
+		for j in $(seq 1 124); do
+			echo "n$j.cdn$k.example.jp"
+		done >>"$W/p5.names"
+	done
+	ip netns exec "$ns" dnsmasq -k --conf-file= --user=root --port=5300 \
+		--listen-address=127.0.0.1 --bind-interfaces --no-resolv \
+		--no-hosts --addn-hosts="$W/p5.hosts" --local-ttl=300 \
+		--pid-file= >"$W/$ns.dnsmasq.log" 2>&1 &
+	LAB_PIDS+=("$!")
+	P5_PIDS=("$!")
+	ip netns exec "$ns" "$SANSO" dnsguard "$model" --state-dir \
+		"$W/$ns.state" --jsonl "$W/$ns.alerts.jsonl" \
+		>"$W/$ns.guard.log" 2>&1 &
+	LAB_PIDS+=("$!")
+	P5_PIDS+=("$!")
+	wait_for "$W/$ns.guard.log" 'answering' || {
+		say "P5: the guard did not start: $(tail -n 1 \
+			"$W/$ns.guard.log")"
+		return 1
+	}
+	local i
+	for i in $(seq 50); do
+		ip netns exec "$ns" "$tools/benchdns" 127.0.0.1 5300 \
+			"$W/p5.names" 0.2 1 | grep -q 'answered [1-9]' &&
+			return 0
+		sleep 0.1
+	done
+	say "P5: dnsmasq does not answer: $(tail -n 1 "$W/$ns.dnsmasq.log")"
+	return 1
+}
+
+# Appends "ROUND QPS MEDIAN_US" of one benchdns run to $4.
+p5_run()
+{
+	local ns=$1 where=$2 conc=$3 out=$4 round=$5 addr port
+	if [ "$where" = direct ]; then
+		addr=127.0.0.1 port=5300
+	else
+		addr=127.0.0.53 port=53
+	fi
+	ip netns exec "$ns" timeout $((BENCH_SECONDS + 20)) \
+		"$tools/benchdns" "$addr" "$port" "$W/p5.names" \
+		"$BENCH_SECONDS" "$conc" >"$W/p5.run" 2>&1
+	awk -v r="$round" '$1 == "sent" && $4 > 0 { print r, $12, $14 }' \
+		"$W/p5.run" >>"$out"
+	[ -s "$out" ] || say "P5: benchdns: $(tail -n 1 "$W/p5.run")"
+}
+
+# P5 on one model: rows with LABEL.
+p5_model()
+{
+	local label=$1 model=$2 sets=$3 tag=$4 ns=$LAB_PFX-d$4 i w
+	say "P5: $label: apply, dnsmasq upstream, sanso dnsguard"
+	p5_setup "$ns" "$model" "$sets" || return 1
+	for i in $(seq "$SLOW_REPS"); do
+		for w in direct guard; do
+			p5_run "$ns" "$w" 32 "$W/p5.$tag.$w.load" "$i"
+			p5_run "$ns" "$w" 1 "$W/p5.$tag.$w.lat" "$i"
+		done
+	done
+	local qd qg ld lg x add
+	qd=$(col 2 "$W/p5.$tag.direct.load" | stats)
+	qg=$(col 2 "$W/p5.$tag.guard.load" | stats)
+	ld=$(col 3 "$W/p5.$tag.direct.lat" | stats)
+	lg=$(col 3 "$W/p5.$tag.guard.lat" | stats)
+	x=$(pratio "$W/p5.$tag.guard.load" "$W/p5.$tag.direct.load")
+	local what="DNS answers a second through the guard with set updates,"
+	what+=" $label, 32 queries in flight (anchor: the same queries"
+	what+=" straight to the upstream dnsmasq)"
+	add_row "$5" "$what" \
+		"$(fmt "$qg" 0 /s)" "$(fmt "$qd" 0 /s)" "$(fmt_ratio "$x")" \
+		">= 0.5" "$(met ">=" 0.5 "" "$(median "$x")")"
+	# The added latency of each round: guard median - direct median.
+	add=$(awk 'NR == FNR { d[$1] = $3; next }
+		   ($1 in d) { print $3 - d[$1] }' "$W/p5.$tag.direct.lat" \
+		"$W/p5.$tag.guard.lat" | stats)
+	what="DNS median latency, one query at a time, $label: added by"
+	what+=" the guard (anchor: median straight to dnsmasq)"
+	add_row "$5" "$what" \
+		"+$(fmt "$add" 0 µs) ($(fmt "$lg" 0 µs) in all)" \
+		"$(fmt "$ld" 0 µs)" - "< 1 ms added" \
+		"$(met "<" 1000 "" "$(median "$add")")"
+	for i in "${P5_PIDS[@]}"; do
+		stop_pid "$i"
+	done
+	note "P5 ($label): the guard's count at its end: $(tail -n 1 \
+		"$W/$ns.guard.log" | sed 's/^sanso: dnsguard: //')"
+}
+
+p5_measure()
+{
+	model_1x || return 1
+	gen -z 1000 -f 10000 -p 20000 -u 127.0.0.1:5300 -a 127.0.0.53 \
+		>"$W/p5-1x.yaml" || return 1
+	gen -z 20 -f 40 -p 60 -u 127.0.0.1:5300 -a 127.0.0.53 \
+		>"$W/p5-small.yaml" || return 1
+	p5_model "1x model" "$W/p5-1x.yaml" 8 1 P5 || return 1
+	p5_model "20-zone model" "$W/p5-small.yaml" 4 2 "P5 (context)"
+	note "P5: names: one exact and 124 wildcard names a FQDN set, asked" \
+		"in turn (the guard answers most from its cache, and every" \
+		"answer re-arms its set elements, waiting for the kernel's" \
+		"ACK); dnsmasq answers from a hosts file, TTL 300;" \
+		"tests/tools/benchdns.c, -t $BENCH_SECONDS each"
+}
+
+# ---- P4 and P5 need commands that may not be built yet ----
+
+has_cmd()
+{
+	"$SANSO" --help 2>&1 | grep -Eq "^[[:space:]]+$1([[:space:]]|\$)"
+}
+
+p4()
+{
+	if ! has_cmd monitor; then
+		add_row P4 "monitor" "not measured: sanso monitor is not built" \
+			- - "see SPEC §10" -
+		return 0
+	fi
+	p4_measure
+}
+
+p5()
+{
+	if ! has_cmd dnsguard; then
+		add_row P5 "DNS guard" \
+			"not measured: sanso dnsguard is not built" - - \
+			"see SPEC §10" -
+		return 0
+	fi
+	if ! command -v dnsmasq >/dev/null; then
+		add_row P5 "DNS guard" \
+			"not measured: no dnsmasq (Debian dnsmasq-base)" - - \
+			"see SPEC §10" -
+		return 0
+	fi
+	p5_measure
+}
+
+# ---- the report ----
+
+machine()
+{
+	local cpu cores kernel nftv
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+	cores=$(nproc)
+	kernel="$(uname -sr) ($(uname -m))"
+	nftv=$(nft --version 2>/dev/null)
+	echo "- CPU: ${cpu:-unknown}, $cores cores ($(nproc --all) online)"
+	echo "- Memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' \
+		/proc/meminfo)"
+	echo "- Kernel: $kernel"
+	echo "- nftables: $nftv; $(iperf3 --version 2>/dev/null | head -n 1)"
+	echo "- sanso: $("$SANSO" --version 2>/dev/null | head -n 1)," \
+	     "tree $(git -C "$root" describe --always --dirty 2>/dev/null ||
+		     echo unknown)"
+	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); run took" \
+	     "$(( $(date +%s) - START )) s"
+	echo "- Load average (1, 5, 15 min) at the start: $LOAD_START; at" \
+	     "the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
+table()
+{
+	echo "| id | what | sanso | anchor | ratio | target | met |"
+	echo "| --- | --- | --- | --- | --- | --- | --- |"
+	printf '%s\n' "${ROWS[@]}"
+}
+
+report()
+{
+	local kept=
+	if [ -f "$BENCH_OUT" ] && grep -qF "$KEEP_MARK" "$BENCH_OUT"; then
+		kept=$(awk -v m="$KEEP_MARK" 'on { print } $0 == m { on = 1 }' \
+			"$BENCH_OUT")
+	fi
+	cat <<-EOF
+	# sanso benchmarks
+
+	The measured targets of SPEC §10, as \`make bench\`
+	(tests/bench/run.sh) measured them last. Every figure is the median
+	of its repetitions, the spread (min-max) after it; every anchor was
+	measured in the same run, on the same machine, with the same model.
+	The synthetic models come from tests/tools/benchgen.c (1x: 1,000
+	zones, 10,000 flows, 20,000 prefixes; 10x: ten times each).
+
+	## Machine
+
+	$(machine)
+
+	## Results
+
+	$(table)
+
+	## Notes of this run
+
+	$(printf -- '- %s\n' "${NOTES[@]}")
+
+	$KEEP_MARK
+	EOF
+	if [ -n "$kept" ]; then
+		printf '%s\n' "$kept"
+	else
+		echo
+		echo "## Analysis"
+		echo
+		echo "(Hand-written; run.sh keeps everything below the mark.)"
+	fi
+}
+
+for id in P1 P2 P3 P4 P5; do
+	wants "$id" || continue
+	fn=$(echo "$id" | tr 'P' 'p')
+	if ! "$fn"; then
+		say "$id: failed; see the notes"
+		NOTES+=("$id: the measurement failed part-way")
+	fi
+done
+
+table
+if [ "$BENCH_OUT" != - ]; then
+	out=$(report)
+	printf '%s\n' "$out" >"$BENCH_OUT"
+	say "written to $BENCH_OUT"
+fi
