@@ -134,6 +134,27 @@ void guard_cli_close(struct guard_cli *c)
 	c->al = NULL;
 }
 
+int guard_cli_start(struct guard_cli *c, const char *path, const char *table,
+		    struct loaded *l)
+{
+	int ret;
+
+	if (table && !table_name_ok(table)) {
+		cmd_err(c->cmd, "bad table name \"%s\"", table);
+		return EXIT_USAGE;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	ret = cmd_load(c->cmd, path, NULL, l);
+	if (ret)
+		return ret;
+	if (!l->m->gateway.n_dns_upstream) {
+		cmd_err(c->cmd, "%s: gateway.dns.upstream is not set: there is "
+			"no resolver to ask", path);
+		return EXIT_FINDINGS;
+	}
+	return guard_cli_open(c, l->m, table);
+}
+
 /* ---- the command ---- */
 
 static int parse_listen(const char *s, struct hostport *hp)
@@ -296,21 +317,7 @@ int cmd_dnsguard(int argc, char **argv)
 		help(stderr);
 		return EXIT_USAGE;
 	}
-	if (table && !table_name_ok(table)) {
-		cmd_err(CMD, "bad table name \"%s\"", table);
-		return EXIT_USAGE;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	ret = cmd_load(CMD, argv[optind], NULL, &l);
-	if (ret)
-		goto out;
-	if (!l.m->gateway.n_dns_upstream) {
-		cmd_err(CMD, "%s: gateway.dns.upstream is not set: the guard "
-			"has no resolver to ask", argv[optind]);
-		ret = EXIT_FINDINGS;
-		goto out;
-	}
-	ret = guard_cli_open(&c, l.m, table);
+	ret = guard_cli_start(&c, argv[optind], table, &l);
 	if (ret)
 		goto out;
 	memset(&conf, 0, sizeof(conf));

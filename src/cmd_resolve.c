@@ -457,24 +457,10 @@ int cmd_resolve(int argc, char **argv)
 		help(stderr);
 		return EXIT_USAGE;
 	}
-	if (table && !table_name_ok(table)) {
-		cmd_err(CMD, "bad table name \"%s\"", table);
-		return EXIT_USAGE;
-	}
-	signal(SIGPIPE, SIG_IGN);
-	ret = cmd_load(CMD, argv[optind], NULL, &l);
+	ret = guard_cli_start(&c, argv[optind], table, &l);
 	if (ret)
 		goto out;
 	r.m = l.m;
-	if (!l.m->gateway.n_dns_upstream) {
-		cmd_err(CMD, "%s: gateway.dns.upstream is not set: nothing to "
-			"resolve through", argv[optind]);
-		ret = EXIT_FINDINGS;
-		goto out;
-	}
-	ret = guard_cli_open(&c, l.m, table);
-	if (ret)
-		goto out;
 	ret = new_state(&r);
 	if (ret)
 		goto out;
