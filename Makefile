@@ -122,7 +122,7 @@ deb:
 demo: $(BIN) $(TOOL_BINS)
 	$(Q)tests/lab/demo.sh $(BIN) zones/example-city.yaml
 
-bench: $(BIN)
+bench: $(BIN) $(TOOL_BINS)
 	$(Q)tests/bench/run.sh $(BIN)
 
 install: $(BIN)

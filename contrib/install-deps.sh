@@ -17,3 +17,5 @@ apt-get install -y --no-install-recommends \
 	systemd logrotate rsyslog-gnutls openssl ansible ansible-lint \
 	cppcheck clang-tidy valgrind shellcheck strace python3-jinja2 \
 	util-linux procps man-db
+# make bench: throughput and timing.
+apt-get install -y --no-install-recommends iperf3 time jq

@@ -318,10 +318,10 @@ p1()
 		"compile, steadier than wall time on a shared machine; wall" \
 		"time: 1x $(fmt "$w1" 2 s), 10x $(fmt "$w10" 2 s)"
 	note "P1: 1x model $(wc -c <"$m1") bytes, ruleset" \
-		"$(wc -c <"$W/m1.nft") bytes with $(grep -c '^	set ' \
-		"$W/m1.nft") sets, $(grep -c '^	map ' "$W/m1.nft") maps and" \
-		"$(grep -c '^	chain ' "$W/m1.nft") chains; 10x model peak" \
-		"memory $(fmt "$r10" 1 MB)"
+		"$(wc -c <"$W/m1.nft") bytes (sets: $(grep -c '^	set ' \
+		"$W/m1.nft"), maps: $(grep -c '^	map ' "$W/m1.nft")," \
+		"chains: $(grep -c '^	chain ' "$W/m1.nft")); 10x model" \
+		"peak memory $(fmt "$r10" 1 MB)"
 	if grep -q warning "$W/p1.10x.err"; then
 		note "P1: sanso on the 10x model: $(grep -m1 warning \
 			"$W/p1.10x.err" | sed 's/^[^ ]*: //')"
@@ -817,7 +817,10 @@ p4_live()
 	what+=" left out (anchor: conntrack -E -e NEW,DESTROY > /dev/null"
 	what+=" on the same traffic)"
 	add_row P4 "$what" \
-		"$sm µs" "$sc µs" "$x" "<= 1.0" "$(met "<=" 1.0 "" "$x")"
+		"$(awk -v v="$sm" 'BEGIN { printf v == "-" ? "-" : "%.1f µs", v }')" \
+		"$(awk -v v="$sc" 'BEGIN { printf v == "-" ? "-" : "%.1f µs", v }')" \
+		"$x" \
+		"<= 1.0" "$(met "<=" 1.0 "" "$x")"
 	note "P4: live ladder (benchflood conn, -t $BENCH_SECONDS each," \
 		"TCP connect and RST through the gateway, conntrack's TCP" \
 		"close timeout 2 s): highest rate with no overrun and no failed" \
