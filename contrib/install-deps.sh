@@ -4,7 +4,8 @@
 # Run as root on Debian 12 or later.
 set -e
 export DEBIAN_FRONTEND=noninteractive
-apt-get update
+# --no-update: the caller (CI) has just run apt-get update.
+[ "${1:-}" = --no-update ] || apt-get update
 apt-get install -y --no-install-recommends \
 	build-essential pkg-config clang libclang-rt-dev \
 	libyaml-dev libnftnl-dev libmnl-dev libcmocka-dev libpsl-dev \
