@@ -91,6 +91,8 @@ bool name_valid(const char *s);
  * On -EINVAL, *why (a static string) says what is wrong; -ENOSPC if n is
  * too small. why may be NULL. */
 int fqdn_pattern_parse(const char *s, char *out, size_t n, const char **why);
+/* True for a wildcard directly over a shared-hosting (private) suffix. */
+bool fqdn_pattern_shared(const char *pattern);
 /* True if `name` (any case, optional trailing dot) matches `pattern`
  * (canonical): an exact name, or "*.d" for any depth below d. */
 bool fqdn_match(const char *pattern, const char *name);

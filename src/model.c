@@ -697,6 +697,16 @@ static void load_fqdn_set(struct loader *L, const struct ynode *key,
 				    q(L, s), why);
 				continue;
 			}
+			if (fqdn_pattern_shared(buf)) {
+				struct loc l = at(L, e);
+
+				diag_add(L->d, &l, DIAG_WARNING, "W06", NULL,
+					 "FQDN pattern \"%s\": wildcard "
+					 "directly over the shared hosting "
+					 "domain %s: any of its customers can "
+					 "add addresses to set \"%s\"",
+					 buf, buf + 2, f->name);
+			}
 			f->names[f->n_names].pattern = strdup(buf);
 			f->names[f->n_names++].loc = at(L, e);
 		}

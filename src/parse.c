@@ -652,6 +652,24 @@ static const char *labels_check(const char *s, int *nlabels)
 	}
 }
 
+/*
+ * A wildcard directly over a suffix of the list's private section
+ * ("*.cloudfront.net", "*.s3.amazonaws.com") admits every customer of that
+ * provider: anyone who may use the set can open it to an address of their
+ * choice by registering a name there.
+ */
+bool fqdn_pattern_shared(const char *pattern)
+{
+	const psl_ctx_t *ctx;
+
+	if (!pattern || pattern[0] != '*' || pattern[1] != '.')
+		return false;
+	ctx = psl_get();
+	return ctx && psl_is_public_suffix2(ctx, pattern + 2,
+					    PSL_TYPE_PRIVATE |
+					    PSL_TYPE_NO_STAR_RULE);
+}
+
 int fqdn_pattern_parse(const char *s, char *out, size_t n, const char **why)
 {
 	char buf[FQDN_MAX + 2];
