@@ -26,75 +26,14 @@
 # missing.
 
 set -u
-
-AT=2026-11-01
-TIMEOUT=60
-
-update=0
-if [ "${1-}" = --update ]; then
-	update=1
-	shift
-fi
-if [ $# -ne 1 ]; then
-	echo "usage: $0 [--update] BIN" >&2
-	exit 2
-fi
-bin=$1
-case $bin in
-/*) ;;
-*) bin=$PWD/$bin ;;
-esac
-if [ ! -x "$bin" ]; then
-	echo "$0: $bin: not an executable" >&2
-	exit 2
-fi
+# shellcheck source=tests/golden/lib.sh
+. "$(dirname "$0")/../golden/lib.sh"
+golden_init "$@"
 if ! command -v patch >/dev/null; then
 	echo "$0: patch(1) is missing (Debian package patch)" >&2
 	exit 2
 fi
-
-root=$(cd "$(dirname "$0")/../.." && pwd) || exit 2
 dir=$root/tests/golden-diff
-cd "$root" || exit 2
-tmp=$(mktemp -d) || exit 2
-trap 'rm -rf "$tmp"' EXIT
-
-# The output must not depend on the caller's locale or timezone.
-export LC_ALL=C TZ=UTC
-
-passed=0
-failed=0
-
-# expect FILE GOT: compare (or, with --update, rewrite) one result.
-expect() {
-	local want=$1 got=$2
-
-	if [ $update = 1 ]; then
-		if ! cmp -s "$got" "$want"; then
-			cp "$got" "$want"
-			echo "updated ${want#"$root"/}"
-		fi
-		passed=$((passed + 1))
-		return
-	fi
-	if [ -f "$want" ] && cmp -s "$got" "$want"; then
-		passed=$((passed + 1))
-		return
-	fi
-	failed=$((failed + 1))
-	echo "FAIL: ${want#"$root"/}"
-	if [ -f "$want" ]; then
-		diff -u --label "${want#"$root"/}" --label "got" "$want" "$got"
-	else
-		echo "  (missing; run with --update to create it)"
-		sed 's/^/  /' "$got"
-	fi
-}
-
-fail() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-}
 
 for p in "$dir"/*.patch; do
 	[ -e "$p" ] || continue
@@ -109,7 +48,7 @@ for p in "$dir"/*.patch; do
 	if [ -s "$p" ]; then
 		if ! patch -s -o "$t/new.yaml" "$t/old.yaml" <"$p" \
 		     >"$t/patch.log" 2>&1; then
-			fail "$name: the patch does not apply"
+			golden_fail "$name: the patch does not apply"
 			sed 's/^/  /' "$t/patch.log"
 			continue
 		fi
@@ -127,7 +66,7 @@ for p in "$dir"/*.patch; do
 	(cd "$t" && timeout "$TIMEOUT" "$bin" diff "${args[@]}" \
 		old.yaml new.yaml) >"$t/out" 2>&1
 	echo "exit $?" >>"$t/out"
-	expect "$dir/$name.out" "$t/out"
+	golden_expect "$dir/$name.out" "$t/out"
 done
 
 # graph_case FILE WANT STATUS: golden DOT (WANT may be empty: no golden).
@@ -139,27 +78,27 @@ graph_case() {
 	local rc=$?
 	timeout "$TIMEOUT" "$bin" graph "$file" >"$tmp/g2.dot" 2>/dev/null
 	if [ $rc -ne "$status" ]; then
-		fail "graph $file: exit $rc, expected $status"
+		golden_fail "graph $file: exit $rc, expected $status"
 		sed 's/^/  /' "$tmp/g1.err"
 		return
 	fi
 	if [ ! -s "$tmp/g1.dot" ]; then
-		fail "graph $file: no output"
+		golden_fail "graph $file: no output"
 		sed 's/^/  /' "$tmp/g1.err"
 		return
 	fi
 	if ! cmp -s "$tmp/g1.dot" "$tmp/g2.dot"; then
-		fail "graph $file: two runs differ"
+		golden_fail "graph $file: two runs differ"
 		return
 	fi
 	if [ -n "$have_dot" ] &&
 	   ! dot -Tsvg "$tmp/g1.dot" >"$tmp/g.svg" 2>"$tmp/dot.err"; then
-		fail "graph $file: dot -Tsvg rejects it"
+		golden_fail "graph $file: dot -Tsvg rejects it"
 		sed 's/^/  /' "$tmp/dot.err"
 		return
 	fi
 	if [ -n "$want" ]; then
-		expect "$want" "$tmp/g1.dot"
+		golden_expect "$want" "$tmp/g1.dot"
 	else
 		passed=$((passed + 1))
 	fi
@@ -187,5 +126,4 @@ for z in zones/*.yaml; do
 	graph_case "$z" "" 0
 done
 
-echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+golden_finish
