@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 #
-# The operations tests: systemd units, logrotate, rsyslog and Fluent Bit
+# The operations tests: make install and uninstall, systemd units, logrotate, rsyslog and Fluent Bit
 # forwarding, the Ansible role, static analysis (cppcheck, shellcheck)
 # and valgrind. Each test skips, saying why, what its tools or root
 # would be needed for. Under three minutes; prints "N passed, N failed".
@@ -17,7 +17,7 @@ case $SANSO in
 /*) ;;
 *) SANSO=$PWD/$SANSO ;;
 esac
-tests=(test_systemd test_logrotate test_rsyslog test_fluentbit test_ansible
+tests=(test_install test_systemd test_logrotate test_rsyslog test_fluentbit test_ansible
 	test_static test_valgrind)
 [ -n "${OPS_SLOW-}" ] && tests+=(test_debian)
 pass=0
