@@ -856,6 +856,48 @@ static bool t8_next_flow(struct t8 *t, struct t8_frame *fr)
 	return false;
 }
 
+/*
+ * Flow g reached `u` in an internet zone. The path is reported as it goes
+ * on from there straight out to an external zone (SPEC's "juki-db -> renkei
+ * -> mail-sanit -> upstream": where the data leaves the site), one report
+ * per onward hop; when nothing goes on, it is reported ending at `u`. Only
+ * one more hop is followed: from the internet tier the path is already out.
+ */
+static int t8_internet(struct t8 *t, int g, const struct endpoint *u)
+{
+	const struct model *m = t->c->m;
+	struct t8_frame *fr;
+	bool onward = false;
+
+	if (t8_push(t, u, g))
+		return -ENOMEM;
+	fr = &t->st[t->depth - 1];
+	while (fr->g >= 0 || t8_next_flow(t, fr)) {
+		const struct flow *h = &m->flows[fr->g];
+		const struct endpoint *v;
+		struct epi vi;
+
+		if (fr->j >= h->n_to) {
+			fr->g = -1;
+			continue;
+		}
+		v = &h->to[fr->j++];
+		if (++t->steps > T8_MAX_STEPS) {
+			t->depth--;
+			return -E2BIG;
+		}
+		if (!ep_info(m, v, &vi) || vi.tier != TIER_EXTERNAL ||
+		    t8_on_path(t, v) || (v->kind == EP_FQDN && fr->relay))
+			continue;
+		t8_offending(t, fr->g, v);
+		onward = true;
+	}
+	t->depth--;
+	if (!onward)
+		t8_offending(t, g, u);
+	return 0;
+}
+
 /* Depth-first over simple paths from the start frame (depth 2 on entry:
  * the mynumber endpoint and the first hop's target). */
 static int t8_walk(struct t8 *t)
@@ -883,8 +925,17 @@ static int t8_walk(struct t8 *t)
 		if (!ep_info(m, u, &ui) || t8_on_path(t, u))
 			continue;
 		if (t8_terminal(ui.tier)) {
-			if (!(u->kind == EP_FQDN && fr->relay))
+			int r = 0;
+
+			if (u->kind == EP_FQDN && fr->relay)
+				continue;
+			if (ui.tier == TIER_INTERNET)
+				r = t8_internet(t, fr->g, u);
+			else
 				t8_offending(t, fr->g, u);
+			if (r)
+				return r;
+			/* t8_push may have moved the stack */
 			continue;
 		}
 		if (t8_push(t, u, fr->g))
