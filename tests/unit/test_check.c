@@ -342,11 +342,11 @@ static void test_t8_offending(void **state)
 	run_yaml(&r, t8_chain, NULL);
 	expect(&r, "T8", 1);
 	g = find(&r.chk, "T8");
-	/* The path ends where it first reaches internet (sanit): s2u is
-	 * never followed. */
+	/* From the internet host (sanit) the path goes one hop on, straight
+	 * out, as SPEC's example path does. */
 	assert_string_equal(g->msg, "flow \"r2j\": path juki -> renkei -> "
-			    "lgmail -> sanit leaves mynumber without passing "
-			    "an update relay to an FQDN set");
+			    "lgmail -> sanit -> up leaves mynumber without "
+			    "passing an update relay to an FQDN set");
 	assert_string_equal(g->flow, "r2j");
 	run_free(&r);
 
