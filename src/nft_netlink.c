@@ -22,6 +22,10 @@
  *    an end element one past its high bound, behind an end element at
  *    zero; a concatenation holds each range as one element with a key and
  *    a key end, each field padded to 32 bits;
+ *  - a dynamic set (the per-source log limits) has the timeout and eval
+ *    flags, its size and timeout, and is written to by a dynset update
+ *    whose one limit goes in as the single expression, with a timeout of
+ *    0 (the set's own);
  *  - objects go in nft's order (chains, sets each with its elements,
  *    rules), so that even the handles the kernel gives out agree.
  */

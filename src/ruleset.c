@@ -5,7 +5,9 @@
  * into a chain per zone pair, where each flow's plain (unscheduled,
  * unlogged, literal-address) part is one element of a concatenated
  * interval set. Only flows with a schedule, logging or an FQDN set get a
- * rule of their own.
+ * rule of their own. Drops are logged per source address first and per
+ * chain second, and the input chain's per source zone, so that one noisy
+ * host hides nobody else's drops (SECURITY.md F8).
  */
 #include <arpa/inet.h>
 #include <errno.h>
