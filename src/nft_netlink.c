@@ -232,23 +232,12 @@ static int set_udata(struct nftnl_set *ns, const struct rs_set *s)
 			goto out;
 		break;
 	case RS_VMAP:
-		if (s->n_key == 1) {
-			/* type ifname : verdict */
-			if (!nftnl_udata_put_u32(u,
-					NFTNL_UDATA_SET_KEYBYTEORDER, BO_HOST) ||
-			    !nftnl_udata_put_u32(u,
-					NFTNL_UDATA_SET_DATABYTEORDER,
-					BO_INVALID) ||
-			    !nftnl_udata_put_u32(u,
-					NFTNL_UDATA_SET_DATA_INTERVAL, 0))
-				goto out;
-			break;
-		}
+		/* type ifname : verdict has no typeof. */
 		if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
-					 BO_INVALID) ||
+					 s->n_key == 1 ? BO_HOST : BO_INVALID) ||
 		    !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER,
 					 BO_INVALID) ||
-		    put_typeof(u, EXPR_CONCAT, NULL) ||
+		    (s->n_key > 1 && put_typeof(u, EXPR_CONCAT, NULL)) ||
 		    !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATA_INTERVAL, 0))
 			goto out;
 		break;

@@ -101,7 +101,10 @@ if ! out=$("$SANSO" check "$ZF" 2>&1); then
 	bad "the lab's zone file does not check: $out"
 	finish
 fi
-lab_plan "$ZF" && lab_build && lab_load "$ZF" || { bad "lab build"; finish; }
+if ! { lab_plan "$ZF" && lab_build && lab_load "$ZF"; }; then
+	bad "lab build"
+	finish
+fi
 GW=$LAB_GW
 A=$(lab_ns a)
 UP=$(lab_ns upstream)
@@ -114,8 +117,8 @@ LAB_PIDS+=("$MON")
 
 wait_for()
 {
-	local what=$1 file=$2 secs=${3:-10} i
-	for i in $(seq $((secs * 10))); do
+	local what=$1 file=$2 secs=${3:-10} _
+	for _ in $(seq $((secs * 10))); do
 		grep -Eq -- "$what" "$file" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -129,8 +132,8 @@ alerts()
 
 wait_alert()
 {
-	local i
-	for i in $(seq $((${3:-10} * 10))); do
+	local _
+	for _ in $(seq $((${3:-10} * 10))); do
 		alerts "$1" "${2-.}" >/dev/null && return 0
 		sleep 0.1
 	done
@@ -254,6 +257,9 @@ fi
 kill -TERM "$MON"
 wait "$MON"
 rc=$?
-[ "$rc" -eq 0 ] && ok "monitor: SIGTERM, exit 0" ||
+if [ "$rc" -eq 0 ]; then
+	ok "monitor: SIGTERM, exit 0"
+else
 	bad "monitor: exit status $rc: $(tail -3 "$D/mon.err")"
+fi
 finish
