@@ -8,7 +8,8 @@
  *
  * Every set is a concatenation of two or more fields (with the interval
  * flag), an interval set of `meta time` spans (schedules), a timeout set
- * of addresses (FQDN sets), or the dispatch verdict map, so the emitters
+ * of addresses (FQDN sets), a dynamic set of source addresses (the
+ * per-source log limits), or a dispatch verdict map, so the emitters
  * handle few shapes.
  */
 #ifndef SANSO_RULESET_H
@@ -64,7 +65,9 @@ enum rs_set_kind {
 	RS_CONCAT,		/* concatenation, interval flag */
 	RS_INTERVAL,		/* one field (RF_TIME), interval flag */
 	RS_TIMEOUT,		/* one address field, timeout flag */
-	RS_VMAP,		/* iifname . oifname : verdict */
+	RS_DYNAMIC,		/* one source address, dynamic and timeout
+				 * flags, a size: filled by the kernel */
+	RS_VMAP,		/* iifname [. oifname] : verdict */
 };
 
 struct rs_set {
@@ -79,6 +82,8 @@ struct rs_set {
 	size_t n, cap;
 	int32_t *flow;		/* comment "flow:NAME" per element, or -1 */
 	char **target;		/* RS_VMAP: the chain each element jumps to */
+	uint32_t size;		/* RS_DYNAMIC: most elements */
+	uint32_t timeout;	/* RS_DYNAMIC: seconds an element lives */
 	char *comment;
 };
 
@@ -88,6 +93,8 @@ enum rs_expr_kind {
 	RX_LOOKUP,		/* fields (concatenated) in @set */
 	RX_VMAP,		/* fields vmap @set */
 	RX_CT_STATE,		/* ct state & bits != 0 */
+	RX_UPDATE,		/* update @set { field limit rate N/second
+				 * burst B packets }: a limit per key */
 	RX_LIMIT,		/* limit rate N/second burst B packets */
 	RX_LOG,			/* log prefix P group G */
 	RX_COUNTER,
@@ -99,9 +106,9 @@ struct rs_expr {
 	int n_field;
 	bool inv;
 	uint8_t val[16], hi[16];	/* CMP / RANGE values, network order */
-	const struct rs_set *set;	/* LOOKUP / VMAP */
+	const struct rs_set *set;	/* LOOKUP / VMAP / UPDATE */
 	uint32_t bits;			/* CT_STATE: NF_CT_STATE_BIT(...) */
-	uint32_t rate, burst;		/* LIMIT */
+	uint32_t rate, burst;		/* LIMIT / UPDATE */
 	char *prefix;			/* LOG */
 	uint16_t group;			/* LOG */
 };
@@ -150,8 +157,19 @@ struct ruleset {
 };
 
 #define RS_DEFAULT_TABLE "sanso"
-#define RS_LOG_RATE 10
-#define RS_LOG_BURST 20
+/*
+ * A logged drop passes two limits (SECURITY.md F8): one per source
+ * address, kept in a dynamic set per source zone (log-ZONE-v4, -v6;
+ * log-v4, -v6 for interfaces outside the zone file), and then one per
+ * log rule, that is per chain and address family, so that the log as a
+ * whole stays bounded. man/sanso.8 gives the reasons for the figures.
+ */
+#define RS_LOG_SRC_RATE 1	/* packets a second per source */
+#define RS_LOG_SRC_BURST 5
+#define RS_LOG_SRC_SIZE 65535	/* sources a set tracks */
+#define RS_LOG_SRC_TIMEOUT 60	/* seconds a quiet source is kept */
+#define RS_LOG_RATE 25		/* packets a second per rule */
+#define RS_LOG_BURST 50
 /* Above this many zones, pairs without flows share one logged drop
  * instead of a chain each (N * (N - 1) chains would not load fast). */
 #define RS_PAIR_CHAIN_MAX_ZONES 64

@@ -22,6 +22,10 @@
  *    an end element one past its high bound, behind an end element at
  *    zero; a concatenation holds each range as one element with a key and
  *    a key end, each field padded to 32 bits;
+ *  - a dynamic set (the per-source log limits) has the timeout and eval
+ *    flags, its size and timeout, and is written to by a dynset update
+ *    whose one limit goes in as the single expression, with a timeout of
+ *    0 (the set's own);
  *  - objects go in nft's order (chains, sets each with its elements,
  *    rules), so that even the handles the kernel gives out agree.
  */
@@ -208,6 +212,7 @@ static int set_udata(struct nftnl_set *ns, const struct rs_set *s)
 		return -ENOMEM;
 	switch (s->kind) {
 	case RS_TIMEOUT:
+	case RS_DYNAMIC:
 		/* type ipv4_addr / ipv6_addr: no typeof. */
 		if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
 					 BO_BIG))
@@ -227,11 +232,12 @@ static int set_udata(struct nftnl_set *ns, const struct rs_set *s)
 			goto out;
 		break;
 	case RS_VMAP:
+		/* type ifname : verdict has no typeof. */
 		if (!nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER,
-					 BO_INVALID) ||
+					 s->n_key == 1 ? BO_HOST : BO_INVALID) ||
 		    !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER,
 					 BO_INVALID) ||
-		    put_typeof(u, EXPR_CONCAT, NULL) ||
+		    (s->n_key > 1 && put_typeof(u, EXPR_CONCAT, NULL)) ||
 		    !nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATA_INTERVAL, 0))
 			goto out;
 		break;
@@ -261,7 +267,8 @@ static int set_check(const struct rs_set *s)
 				return -EOPNOTSUPP;
 		return 0;
 	case RS_VMAP:
-		if (s->n_key < 2 || (s->n && !s->target))
+		if ((s->n && !s->target) ||
+		    (s->n_key == 1 && s->key[0] != RF_IIFNAME))
 			return -EINVAL;
 		for (int i = 0; i < s->n_key; i++)
 			if (fields[s->key[i]].host)
@@ -272,6 +279,10 @@ static int set_check(const struct rs_set *s)
 		       -EOPNOTSUPP;
 	case RS_TIMEOUT:
 		return s->n_key == 1 && is_addr(s->key[0]) ? 0 : -EOPNOTSUPP;
+	case RS_DYNAMIC:
+		return s->n_key == 1 && (s->key[0] == RF_SADDR4 ||
+					 s->key[0] == RF_SADDR6) &&
+		       !s->n && s->size && s->timeout ? 0 : -EOPNOTSUPP;
 	}
 	return -EINVAL;
 }
@@ -303,6 +314,9 @@ static struct nftnl_set *set_object(const struct ruleset *rs,
 	case RS_TIMEOUT:
 		flags = NFT_SET_TIMEOUT;
 		break;
+	case RS_DYNAMIC:
+		flags = NFT_SET_TIMEOUT | NFT_SET_EVAL;
+		break;
 	case RS_VMAP:
 		flags = NFT_SET_MAP;
 		break;
@@ -318,6 +332,11 @@ static struct nftnl_set *set_object(const struct ruleset *rs,
 	if (s->kind == RS_VMAP) {
 		nftnl_set_set_u32(ns, NFTNL_SET_DATA_TYPE, NFT_DATA_VERDICT);
 		nftnl_set_set_u32(ns, NFTNL_SET_DATA_LEN, VERDICT_LEN);
+	}
+	if (s->kind == RS_DYNAMIC) {
+		nftnl_set_set_u32(ns, NFTNL_SET_DESC_SIZE, s->size);
+		nftnl_set_set_u64(ns, NFTNL_SET_TIMEOUT,
+				  (uint64_t)s->timeout * 1000);
 	}
 	/* Only interval concatenations carry their field lengths. */
 	if (s->kind == RS_CONCAT &&
@@ -772,6 +791,62 @@ static int lower_ct_state(struct lower *l, uint32_t bits)
 	return cmp(l, NFT_CMP_NEQ, &zero, sizeof(zero));
 }
 
+/* limit rate N/second burst B packets, not yet owned by anything. */
+static struct nftnl_expr *limit_expr(uint32_t rate, uint32_t burst)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("limit");
+
+	if (!e)
+		return NULL;
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, rate);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, burst);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	return e;
+}
+
+/* update @set { field limit ... }: the set's own timeout (0 here), and
+ * one statement, which nft passes as the single expression. */
+static int lower_update(struct lower *l, const struct rs_expr *x)
+{
+	enum rs_field f = x->field[0];
+	struct nftnl_expr *e, *lim;
+	uint32_t id;
+	int rc;
+
+	if (!x->set || x->set->kind != RS_DYNAMIC || x->n_field != 1 ||
+	    f != x->set->key[0])
+		return -EINVAL;
+	id = set_id_of(l->ids, x->set);
+	if (!id)
+		return -EINVAL;
+	rc = deps(l, f);
+	if (!rc)
+		rc = load(l, f, 0, rs_fields[f].len);
+	if (rc)
+		return rc;
+	e = expr_add(l, "dynset");
+	if (!e)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG_1);
+	nftnl_expr_set_u64(e, NFTNL_EXPR_DYNSET_TIMEOUT, 0);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+	if (nftnl_expr_set_str(e, NFTNL_EXPR_DYNSET_SET_NAME,
+			       x->set->name) < 0)
+		return -ENOMEM;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_DYNSET_SET_ID, id);
+	lim = limit_expr(x->rate, x->burst);
+	if (!lim)
+		return -ENOMEM;
+	/* The dynset takes the limit over. */
+	if (nftnl_expr_set(e, NFTNL_EXPR_DYNSET_EXPR, lim, 0) < 0) {
+		nftnl_expr_free(lim);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 static int lower_expr(struct lower *l, const struct rs_expr *x)
 {
 	struct nftnl_expr *e;
@@ -787,15 +862,15 @@ static int lower_expr(struct lower *l, const struct rs_expr *x)
 		return lower_lookup(l, x);
 	case RX_CT_STATE:
 		return lower_ct_state(l, x->bits);
+	case RX_UPDATE:
+		if ((unsigned int)x->field[0] >= RF_COUNT)
+			return -EINVAL;
+		return lower_update(l, x);
 	case RX_LIMIT:
-		e = expr_add(l, "limit");
+		e = limit_expr(x->rate, x->burst);
 		if (!e)
 			return -ENOMEM;
-		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, x->rate);
-		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, x->burst);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+		nftnl_rule_add_expr(l->r, e);
 		return 0;
 	case RX_LOG:
 		e = expr_add(l, "log");

@@ -132,6 +132,9 @@ static void print_set(FILE *out, const struct ruleset *rs,
 		fprintf(out, "\t\tflags interval\n");
 	else if (s->kind == RS_TIMEOUT)
 		fprintf(out, "\t\tflags timeout\n");
+	else if (s->kind == RS_DYNAMIC)
+		fprintf(out, "\t\tsize %u\n\t\tflags dynamic,timeout\n"
+			"\t\ttimeout %us\n", s->size, s->timeout);
 	if (s->n)
 		fprintf(out, "\t\telements = {");
 	for (size_t e = 0; e < s->n; e++) {
@@ -190,6 +193,12 @@ static void print_expr(FILE *out, const struct rs_expr *x)
 			}
 		break;
 	}
+	case RX_UPDATE:
+		fprintf(out, "update @%s { ", x->set->name);
+		print_fields(out, x->field, 1);
+		fprintf(out, " limit rate %u/second burst %u packets }",
+			x->rate, x->burst);
+		break;
 	case RX_LIMIT:
 		fprintf(out, "limit rate %u/second burst %u packets", x->rate,
 			x->burst);

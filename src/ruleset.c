@@ -5,7 +5,9 @@
  * into a chain per zone pair, where each flow's plain (unscheduled,
  * unlogged, literal-address) part is one element of a concatenated
  * interval set. Only flows with a schedule, logging or an FQDN set get a
- * rule of their own.
+ * rule of their own. Drops are logged per source address first and per
+ * chain second, and the input chain's per source zone, so that one noisy
+ * host hides nobody else's drops (SECURITY.md F8).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -378,23 +380,16 @@ static int add_cmp(struct rs_rule *r, enum rs_field f, const void *val)
 	return 0;
 }
 
-static int add_log(struct rs_rule *r, const struct model *m, bool limit,
+static int add_log(struct rs_rule *r, const struct model *m,
 		   const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+	__attribute__((format(printf, 3, 4)));
 
-static int add_log(struct rs_rule *r, const struct model *m, bool limit,
+static int add_log(struct rs_rule *r, const struct model *m,
 		   const char *fmt, ...)
 {
 	struct rs_expr *x;
 	va_list ap;
 
-	if (limit) {
-		x = expr_add(r, RX_LIMIT);
-		if (!x)
-			return -ENOMEM;
-		x->rate = RS_LOG_RATE;
-		x->burst = RS_LOG_BURST;
-	}
 	x = expr_add(r, RX_LOG);
 	if (!x)
 		return -ENOMEM;
@@ -493,7 +488,74 @@ struct build {
 	time_t hz_from, hz_to;
 	struct rs_set **sched;		/* per schedule, created on use */
 	struct rs_set **fqdn[2];	/* per FQDN set and family */
+	/* Per source zone and family, the last for interfaces outside
+	 * the zone file: the sources that drops were logged for. */
+	struct rs_set *(*log)[2];
 };
+
+/* The log of a drop path, a rule for each address family: each source
+ * gets its own allowance first, so that one noisy host cannot use up
+ * the rule's, which keeps the log as a whole bounded (SECURITY.md F8).
+ * zone < 0: interfaces outside the zone file. */
+static int drop_log(struct build *b, struct rs_chain *c, int zone,
+		    const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int drop_log(struct build *b, struct rs_chain *c, int zone,
+		    const char *fmt, ...)
+{
+	const struct model *m = b->p->m;
+	size_t z = zone < 0 ? m->n_zones : (size_t)zone;
+	char *prefix;
+	va_list ap;
+	int rc = -ENOMEM;
+
+	va_start(ap, fmt);
+	if (vasprintf(&prefix, fmt, ap) < 0)
+		prefix = NULL;
+	va_end(ap);
+	if (!prefix)
+		return -ENOMEM;
+	for (int i = 0; i < 2; i++) {
+		const struct rs_set *s = b->log[z][i];
+		struct rs_rule *r = rule_new(c);
+		struct rs_expr *x;
+
+		if (!r || !(x = expr_add(r, RX_UPDATE)))
+			goto out;
+		x->set = s;
+		x->field[0] = s->key[0];
+		x->n_field = 1;
+		x->rate = RS_LOG_SRC_RATE;
+		x->burst = RS_LOG_SRC_BURST;
+		if (!(x = expr_add(r, RX_LIMIT)))
+			goto out;
+		x->rate = RS_LOG_RATE;
+		x->burst = RS_LOG_BURST;
+		if (add_log(r, m, "%s", prefix))
+			goto out;
+	}
+	rc = 0;
+out:
+	free(prefix);
+	return rc;
+}
+
+/* The dynamic set of the sources logged for one zone (NULL: for
+ * interfaces outside the zone file) and family. */
+static struct rs_set *log_set(struct ruleset *rs, const char *zone, int fam)
+{
+	struct rs_set *s;
+
+	s = set_new(rs, zone ? xasprintf("log-%s-v%d", zone, fam) :
+			xasprintf("log-v%d", fam), RS_DYNAMIC, 1,
+		    fam == 4 ? RF_SADDR4 : RF_SADDR6);
+	if (s) {
+		s->size = RS_LOG_SRC_SIZE;
+		s->timeout = RS_LOG_SRC_TIMEOUT;
+	}
+	return s;
+}
 
 /* Every key of one rule for one family and shape, in a fixed order. */
 typedef int (*key_fn)(void *ctx, const struct key *k);
@@ -682,7 +744,7 @@ static int special_rule(struct build *b, struct rs_chain *c,
 		return -ENOMEM;
 	if (add_lookup(r, o.set))
 		return -ENOMEM;
-	if (pr->log && add_log(r, m, false, "sanso:flow:%s", fl->name))
+	if (pr->log && add_log(r, m, "sanso:flow:%s", fl->name))
 		return -ENOMEM;
 	r->verdict = RV_ACCEPT;
 	r->comment = xasprintf("flow:%s", fl->name);
@@ -733,10 +795,10 @@ static int pair_chain(struct build *b, const struct pol_pair *pp)
 					goto out;
 			}
 	}
-	rc = -ENOMEM;
-	r = rule_new(c);
-	if (!r || add_log(r, m, true, "sanso:%s>%s", zf->name, zt->name))
+	rc = drop_log(b, c, pp->from, "sanso:%s>%s", zf->name, zt->name);
+	if (rc)
 		goto out;
+	rc = -ENOMEM;
 	r = rule_new(c);
 	if (!r)
 		goto out;
@@ -757,11 +819,8 @@ static struct rs_chain *drop_chain(struct build *b, int from, int to)
 				       m->zones[to].name));
 	struct rs_rule *r;
 
-	if (!c)
-		return NULL;
-	r = rule_new(c);
-	if (!r || add_log(r, m, true, "sanso:%s>%s", m->zones[from].name,
-			  m->zones[to].name))
+	if (!c || drop_log(b, c, from, "sanso:%s>%s", m->zones[from].name,
+			   m->zones[to].name))
 		return NULL;
 	r = rule_new(c);
 	if (!r)
@@ -903,10 +962,40 @@ static int input_rules(struct rs_chain *in, enum rs_field port_field,
 	return 0;
 }
 
-static int base_chains(struct build *b, struct rs_set *vmap,
-		       struct rs_set **gw)
+/* The input chain dispatches its drops on the interface to a chain per
+ * zone, in-ZONE, so that each source zone has its own log budget and
+ * its drops name it (sanso:ZONE>gateway). */
+static int input_zones(struct build *b, struct rs_set *vin)
 {
 	const struct model *m = b->p->m;
+
+	for (size_t z = 0; z < m->n_zones; z++) {
+		const struct zone *zn = &m->zones[z];
+		struct rs_chain *c = chain_new(b->rs, xasprintf("in-%s",
+					       zn->name));
+		struct rs_rule *r;
+
+		if (!c || drop_log(b, c, (int)z, "sanso:%s>gateway",
+				   zn->name) || !(r = rule_new(c)))
+			return -ENOMEM;
+		r->verdict = RV_DROP;
+		for (size_t i = 0; i < zn->n_ifaces; i++) {
+			struct key k = { .len = 0 };
+			char *t = strdup(c->name);
+
+			if (!t)
+				return -ENOMEM;
+			key_ifname(&k, zn->ifaces[i].name);
+			if (set_add(vin, &k, -1, t))
+				return -ENOMEM;
+		}
+	}
+	return set_sort(vin);
+}
+
+static int base_chains(struct build *b, struct rs_set *vmap,
+		       struct rs_set *vin, struct rs_set **gw)
+{
 	struct rs_chain *fwd, *in, *out;
 	struct rs_rule *r;
 	uint8_t lo[16] = "lo";
@@ -933,7 +1022,7 @@ static int base_chains(struct build *b, struct rs_set *vmap,
 	r->verdict = RV_DROP;
 	if (!(r = rule_new(fwd)) || add_lookup(r, vmap))
 		return -ENOMEM;
-	if (!(r = rule_new(fwd)) || add_log(r, m, true, "sanso:*>*"))
+	if (drop_log(b, fwd, -1, "sanso:*>*"))
 		return -ENOMEM;
 
 	if (!(r = rule_new(in)) || add_cmp(r, RF_IIFNAME, lo))
@@ -956,9 +1045,12 @@ static int base_chains(struct build *b, struct rs_set *vmap,
 	    input_rules(in, RF_UDP_DPORT, 53, gw[2], gw[3], "gateway:dns") ||
 	    input_rules(in, RF_TCP_DPORT, 53, gw[2], gw[3], "gateway:dns"))
 		return -ENOMEM;
-	if (!(r = rule_new(in)) || add_log(r, m, true, "sanso:*>gateway"))
+	/* An interface outside the zone file falls through to a log of
+	 * its own. */
+	if (!(r = rule_new(in)) || add_lookup(r, vin) ||
+	    drop_log(b, in, -1, "sanso:*>gateway"))
 		return -ENOMEM;
-	return 0;
+	return input_zones(b, vin);
 }
 
 static void local_date(const char *tz, time_t t, char *buf, size_t n)
@@ -1044,7 +1136,7 @@ struct ruleset *ruleset_build(const struct policy *p, const char *table,
 	const struct model *m = p->m;
 	struct build b = { .p = p };
 	struct ruleset *rs = calloc(1, sizeof(*rs));
-	struct rs_set *vmap, *gw[4];
+	struct rs_set *vmap, *vin, *gw[4];
 	int rc = -ENOMEM;
 
 	if (!rs)
@@ -1056,7 +1148,9 @@ struct ruleset *ruleset_build(const struct policy *p, const char *table,
 	b.sched = calloc(m->n_schedules + 1, sizeof(*b.sched));
 	b.fqdn[0] = calloc(m->n_fqdn_sets + 1, sizeof(*b.fqdn[0]));
 	b.fqdn[1] = calloc(m->n_fqdn_sets + 1, sizeof(*b.fqdn[1]));
-	if (!rs->family || !rs->table || !b.sched || !b.fqdn[0] || !b.fqdn[1])
+	b.log = calloc(m->n_zones + 1, sizeof(*b.log));
+	if (!rs->family || !rs->table || !b.sched || !b.fqdn[0] ||
+	    !b.fqdn[1] || !b.log)
 		goto out;
 	rc = sched_horizon(m->timezone, at, RS_SCHED_YEARS, &b.hz_from,
 			   &b.hz_to);
@@ -1079,6 +1173,7 @@ struct ruleset *ruleset_build(const struct policy *p, const char *table,
 	}
 	vmap = set_new(rs, strdup("dispatch"), RS_VMAP, 2, RF_IIFNAME,
 		       RF_OIFNAME);
+	vin = set_new(rs, strdup("dispatch-in"), RS_VMAP, 1, RF_IIFNAME);
 	gw[0] = set_new(rs, strdup("ssh-v4"), RS_CONCAT, 2, RF_IIFNAME,
 			RF_SADDR4);
 	gw[1] = set_new(rs, strdup("ssh-v6"), RS_CONCAT, 2, RF_IIFNAME,
@@ -1087,12 +1182,20 @@ struct ruleset *ruleset_build(const struct policy *p, const char *table,
 			RF_SADDR4);
 	gw[3] = set_new(rs, strdup("dns-v6"), RS_CONCAT, 2, RF_IIFNAME,
 			RF_SADDR6);
-	if (!vmap || !gw[0] || !gw[1] || !gw[2] || !gw[3])
+	if (!vmap || !vin || !gw[0] || !gw[1] || !gw[2] || !gw[3])
 		goto out;
+	for (size_t i = 0; i <= m->n_zones; i++)
+		for (int f = 0; f < 2; f++) {
+			b.log[i][f] = log_set(rs, i < m->n_zones ?
+					      m->zones[i].name : NULL,
+					      f ? 6 : 4);
+			if (!b.log[i][f])
+				goto out;
+		}
 	if (endpoint_sets(&b, m->gateway.ssh_from, m->gateway.n_ssh_from,
 			  gw[0], gw[1]) || dns_sets(&b, gw[2], gw[3]))
 		goto out;
-	if (base_chains(&b, vmap, gw))
+	if (base_chains(&b, vmap, vin, gw))
 		goto out;
 	for (size_t i = 0; i < p->n_pairs; i++)
 		if ((rc = pair_chain(&b, &p->pairs[i])))
@@ -1109,6 +1212,7 @@ out:
 	free(b.sched);
 	free(b.fqdn[0]);
 	free(b.fqdn[1]);
+	free(b.log);
 	if (rc) {
 		ruleset_free(rs);
 		errno = -rc;

@@ -7,7 +7,8 @@
 # alerts it writes to a JSON lines sink.
 #
 #   - a permitted flow raises nothing;
-#   - a dropped attempt mynumber -> upstream is `blocked`;
+#   - a dropped attempt mynumber -> upstream is `blocked`, and one from
+#     lgwan to the gateway itself is `blocked` naming lgwan;
 #   - a flow with alert_outside, outside its schedule, is `off_hours`;
 #   - a rule inserted by hand that lets inet -> mynumber through: the
 #     connection is `cross_zone` (critical) and the table `drift`s;
@@ -247,6 +248,24 @@ then
 	ok "blocked mynumber -> upstream reported"
 else
 	bad "no blocked alert for mynumber -> upstream"
+fi
+# The gateway's input, per source zone: lgwan reaching an address of the
+# gateway is logged as sanso:lgwan>gateway, and the alert names lgwan
+# from that prefix, although the source address (upstream's) would name
+# upstream.
+if ip -n "$GW" addr add 10.255.0.1/32 dev lo &&
+	ip -n "$LGW" addr add 198.51.100.77/32 dev eth0; then
+	ip netns exec "$LGW" timeout 5 nc -z -w 1 -s 198.51.100.77 \
+		10.255.0.1 22
+	if wait_alert blocked '"src_zone":"lgwan","dst_zone":null.*"src":"198.51.100.77".*"dport":22.*lgwan -> the gateway'
+	then
+		ok "blocked lgwan -> the gateway reported, naming the zone"
+	else
+		bad "no blocked alert naming lgwan for its drop at the" \
+			"gateway: $(alerts blocked '"dport":22')"
+	fi
+else
+	bad "cannot add the gateway's address"
 fi
 if wait_alert off_hours '"flow":"renkei-to-juki".*reading the conntrack table'
 then

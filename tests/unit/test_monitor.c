@@ -520,6 +520,34 @@ static void test_blocked(void **state)
 	fx_free(x);
 }
 
+/* The input chain logs per source zone (sanso:ZONE>gateway): the zone
+ * is the interface's, from the prefix, whatever the address says. */
+static void test_blocked_input_zone(void **state)
+{
+	struct fx *x = fx_new(false);
+	struct timespec t = jst(2026, 11, 24, 10, 0);
+	struct nflog_pkt p;
+
+	(void)state;
+	p = drop("sanso:mynumber>gateway", "10.30.9.9", "10.10.0.1", 22, 1,
+		 t.tv_sec);
+	monitor_nflog(x->mon, &p, &t);
+	assert_int_equal(x->fk.n, 1);
+	assert_int_equal(x->fk.alerts[0].type, ALERT_BLOCKED);
+	assert_string_equal(x->fk.alerts[0].src_zone, "mynumber");
+	assert_string_equal(x->fk.alerts[0].dst_zone, "");
+	assert_non_null(strstr(x->fk.alerts[0].message,
+			       "mynumber -> the gateway tcp/22"));
+	/* The same source at the gateway through another zone's
+	 * interface is a drop of its own. */
+	p = drop("sanso:inet>gateway", "10.30.9.9", "10.10.0.1", 22, 2,
+		 t.tv_sec + 1);
+	monitor_nflog(x->mon, &p, &t);
+	assert_int_equal(x->fk.n, 2);
+	assert_string_equal(x->fk.alerts[1].src_zone, "inet");
+	fx_free(x);
+}
+
 static void test_nflog_gaps(void **state)
 {
 	struct fx *x = fx_new(false);
@@ -952,6 +980,7 @@ int main(void)
 		cmocka_unit_test(test_schedule_closed),
 		cmocka_unit_test(test_fqdn),
 		cmocka_unit_test(test_blocked),
+		cmocka_unit_test(test_blocked_input_zone),
 		cmocka_unit_test(test_nflog_gaps),
 		cmocka_unit_test(test_maintenance_closed),
 		cmocka_unit_test(test_drift),

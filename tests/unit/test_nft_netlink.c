@@ -940,7 +940,7 @@ static void be_put(uint8_t *p, size_t n, uint64_t v)
 static struct ruleset *synthetic(void)
 {
 	struct ruleset *rs = calloc(1, sizeof(*rs));
-	struct rs_set *s, *s2, *tm, *fq4, *fq6, *vm;
+	struct rs_set *s, *s2, *tm, *fq4, *fq6, *vm, *vi, *dy4, *dy6;
 	struct rs_chain *c, *d;
 	struct rs_rule *r;
 	struct rs_expr *x;
@@ -988,6 +988,20 @@ static struct ruleset *synthetic(void)
 	memcpy(lo, "a", 1);
 	memcpy(lo + 16, "b", 1);
 	syn_elem(vm, lo, lo, "d");
+	vi = syn_set(rs, "vi", RS_VMAP, 1, RF_IIFNAME);
+	memset(lo, 0, sizeof(lo));
+	memcpy(lo, "eth1", 4);
+	syn_elem(vi, lo, lo, "d");
+	memcpy(lo, "eth0", 4);
+	syn_elem(vi, lo, lo, "c");
+	/* Dynamic sets: figures other than the ruleset's own, and one
+	 * that nft prints in hours. */
+	dy4 = syn_set(rs, "dy4", RS_DYNAMIC, 1, RF_SADDR4);
+	dy4->size = 100;
+	dy4->timeout = 3600;
+	dy6 = syn_set(rs, "dy6", RS_DYNAMIC, 1, RF_SADDR6);
+	dy6->size = 65535;
+	dy6->timeout = 61;
 
 	c = syn_chain(rs, "c", NULL, false);
 	d = syn_chain(rs, "d", NULL, false);
@@ -1060,8 +1074,30 @@ static struct ruleset *synthetic(void)
 	syn_lookup(r, fq6, false);
 	r = syn_rule(c, RV_ACCEPT, NULL, NULL);
 	syn_match(r, RF_ICMPV6_TYPE, false, "1", NULL);
+	/* Per source, then in total, as the drop logs do; and after a
+	 * match that already made nft check the protocol. */
+	r = syn_rule(c, RV_DROP, NULL, NULL);
+	x = syn_x(r, RX_UPDATE, RF_SADDR4);
+	x->set = dy4;
+	x->rate = 2;
+	x->burst = 9;
+	x = syn_x(r, RX_LIMIT, 0);
+	x->rate = 30;
+	x->burst = 60;
+	x = syn_x(r, RX_LOG, 0);
+	x->prefix = strdup("sanso:a>gateway");
+	x->group = 7;
+	r = syn_rule(c, RV_NONE, NULL, NULL);
+	syn_match(r, RF_TCP_DPORT, false, "22", NULL);
+	syn_match(r, RF_SADDR6, false, "fd00::", "fd00::ffff");
+	x = syn_x(r, RX_UPDATE, RF_SADDR6);
+	x->set = dy6;
+	x->rate = 1;
+	x->burst = 5;
 	r = syn_rule(rs->chains[3], RV_NONE, NULL, NULL);
 	syn_lookup(r, vm, false);
+	r = syn_rule(rs->chains[2], RV_NONE, NULL, NULL);
+	syn_lookup(r, vi, false);
 	return rs;
 }
 
@@ -1127,6 +1163,35 @@ static void test_unsupported(void **state)
 	assert_int_equal(ruleset_to_batch(rs, b), -EINVAL);
 	kbatch_free(b);
 	ruleset_free(rs);
+
+	/* A dynamic set is keyed on a source address and starts empty;
+	 * an update names a dynamic set and its key. */
+	for (int i = 0; i < 4; i++) {
+		struct rs_set *dy;
+		struct rs_expr *x = NULL;
+
+		rs = synthetic();
+		dy = rs->sets[rs->n_sets - 2];
+		assert_string_equal(dy->name, "dy4");
+		for (size_t j = 0; j < rs->chains[0]->n_rules && !x; j++)
+			if (rs->chains[0]->rules[j].n_x &&
+			    rs->chains[0]->rules[j].x[0].kind == RX_UPDATE)
+				x = &rs->chains[0]->rules[j].x[0];
+		assert_non_null(x);
+		if (i == 0)
+			dy->key[0] = RF_DADDR4;
+		else if (i == 1)
+			dy->timeout = 0;
+		else if (i == 2)
+			x->set = rs->sets[0];
+		else
+			x->field[0] = RF_DADDR4;
+		b = kbatch_new();
+		assert_int_equal(ruleset_to_batch(rs, b),
+				 i < 2 ? -EOPNOTSUPP : -EINVAL);
+		kbatch_free(b);
+		ruleset_free(rs);
+	}
 }
 
 /* ---- atomicity and size ---- */
