@@ -18,5 +18,7 @@ apt-get install -y --no-install-recommends \
 	systemd logrotate rsyslog-gnutls openssl ansible ansible-lint \
 	cppcheck clang-tidy valgrind shellcheck strace python3-jinja2 \
 	util-linux procps man-db
+# make deb and tests/ops/test_debian.sh: the Debian package.
+apt-get install -y --no-install-recommends dpkg-dev debhelper fakeroot lintian
 # make bench: throughput and timing.
 apt-get install -y --no-install-recommends iperf3 time jq

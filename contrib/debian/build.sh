@@ -11,7 +11,10 @@
 #
 # Needs: dpkg-dev debhelper fakeroot and the Build-Depends of
 # contrib/debian/control (dpkg-checkbuilddeps says which are missing).
-# DEB_BUILD_OPTIONS=nocheck skips the tests.
+# DEB_BUILD_OPTIONS=nocheck skips the tests and turns on the nocheck build
+# profile too, so that the test-only Build-Depends (cmocka, mandoc) need
+# not be installed; the build runs parallel=$(nproc) unless
+# DEB_BUILD_OPTIONS names a parallel= of its own.
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,9 +37,23 @@ git ls-files -z --cached --others --exclude-standard |
 cp -r contrib/debian "$src/debian"
 rm -f "$src/debian/build.sh" "$src/debian/README"
 
+profiles=
+case " ${DEB_BUILD_OPTIONS-} " in
+*" nocheck "*) profiles=-Pnocheck ;;
+esac
+case " ${DEB_BUILD_OPTIONS-} " in
+*" parallel="*) ;;
+*)
+	DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:+$DEB_BUILD_OPTIONS }parallel=$(nproc)"
+	export DEB_BUILD_OPTIONS
+	;;
+esac
+
 cd "$src"
-dpkg-checkbuilddeps
-dpkg-buildpackage -us -uc -b
+# shellcheck disable=SC2086  # empty or one word
+dpkg-checkbuilddeps $profiles
+# shellcheck disable=SC2086
+dpkg-buildpackage -us -uc -b $profiles
 mkdir -p "$out"
 cp "$tmp"/*.deb "$tmp"/*.buildinfo "$tmp"/*.changes "$out"/
 ls -1 "$out"/*.deb

@@ -7,7 +7,8 @@
 #   need CMD...                    skip the whole test unless each exists
 #   need_root                      skip the whole test unless root
 #   ops_ns NAME                    a new network namespace, named in
-#                                  OPS_NSNAME, deleted on exit
+#                                  OPS_NSNAME, deleted on exit with
+#                                  every process still in it
 #   ops_listener NAME              a TCP listener on 127.0.0.1, its port
 #                                  in OPS_PORT, stopped on exit
 #   finish                         prints "N passed, N failed", exits
@@ -34,9 +35,17 @@ ops_cleanup()
 		wait "$p" 2>/dev/null
 	done
 	for n in "${OPS_NS[@]}"; do
+		# Anything still running inside was started by this test.
+		for p in $(ip netns pids "$n" 2>/dev/null); do
+			kill -9 "$p" 2>/dev/null
+		done
 		ip netns del "$n" 2>/dev/null
 	done
-	[ -n "${OPS_KEEP-}" ] || rm -rf "$OPS_TMP"
+	if [ -z "${OPS_KEEP-}" ]; then
+		rm -rf "$OPS_TMP"
+	elif [ -d "$OPS_TMP" ]; then
+		echo "$OPS_NAME: kept $OPS_TMP"
+	fi
 }
 trap ops_cleanup EXIT
 
