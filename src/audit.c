@@ -249,8 +249,14 @@ int audit_key_load(const char *state_dir, bool create,
 		r = -errno;
 		goto out;
 	}
+	/*
+	 * A writer trusts only its own key or root's. Root reading a key to
+	 * verify (the monitor's, owned by its user) trusts its owner, who
+	 * could forge the lines it signs anyway.
+	 */
 	if (!S_ISREG(st.st_mode) || (st.st_mode & 077) ||
-	    (st.st_uid != geteuid() && st.st_uid != 0)) {
+	    (st.st_uid != geteuid() && st.st_uid != 0 &&
+	     (create || geteuid() != 0))) {
 		r = -EPERM;
 		goto out;
 	}

@@ -14,8 +14,6 @@
 
 #define CMD "verify-log"
 
-/* Until src/cmd.h declares it. */
-
 static void help(FILE *out)
 {
 	cmd_usage(out, CMD);
@@ -32,8 +30,9 @@ static const char *key_problem(int r)
 {
 	switch (r) {
 	case -EPERM:
-		return "must be a regular file of root (or of this user), "
-		       "with no access for group or others";
+		return "must be a regular file of root or of this user "
+		       "(root may read any user's), with no access for "
+		       "group or others";
 	case -EINVAL:
 		return "is not a 32-byte key";
 	default:

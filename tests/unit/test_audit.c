@@ -221,6 +221,18 @@ static void test_key(void **state)
 	assert_int_equal(audit_key_load(sub, true, k2), 0);
 	assert_int_equal(stat(sub, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0700);
+
+	/* A key of another user: root may read it to verify, never to
+	 * write with it. */
+	if (geteuid() == 0) {
+		snprintf(path, sizeof(path), "%s/audit.key", sub);
+		assert_int_equal(chown(path, 65534, 65534), 0);
+		assert_int_equal(audit_key_load(sub, false, k1), 0);
+		assert_memory_equal(k1, k2, AUDIT_KEY_LEN);
+		assert_int_equal(audit_key_load(sub, true, k1), -EPERM);
+		chmod(path, 0640);
+		assert_int_equal(audit_key_load(sub, false, k1), -EPERM);
+	}
 }
 
 /* ---- append, reopen, continue ---- */
