@@ -79,7 +79,8 @@ struct mon_cmd {
 	struct pcap_writer *rec;
 	struct fqdn_cache *fqdn;
 	size_t n_fqdn;
-	bool warned_deploy, warned_digest;
+	int deploy_err;		/* the read error last said, 0 none */
+	bool warned_digest;
 	struct dnsguard *guard;	/* the DNS guard, in this same loop */
 	bool no_guard;		/* --no-dnsguard: it runs on its own */
 };
@@ -166,11 +167,12 @@ static int op_deployed(void *ctx, char *table, size_t n, char hex[65])
 	struct deployment d;
 	int r = deploy_current(c->state_dir, &d);
 
-	if (r && r != -ENOENT && !c->warned_deploy) {
-		c->warned_deploy = true;
+	/* The monitor raises config_error too; this is for the journal. */
+	if (r && r != -ENOENT && r != c->deploy_err)
 		fprintf(stderr, "sanso: " CMD ": drift: cannot read the "
-			"deployment in %s: %s\n", c->state_dir, strerror(-r));
-	}
+			"deployment in %s: %s (judging against the table found "
+			"at start)\n", c->state_dir, strerror(-r));
+	c->deploy_err = r == -ENOENT ? 0 : r;
 	if (r)
 		return r;
 	snprintf(table, n, "%s", d.table[0] ? d.table : c->table);
@@ -403,14 +405,29 @@ static int nflog_bind(struct mon_cmd *c, uint16_t group)
 	return 0;
 }
 
+/* Start times for the connections found at start. The unit sets the
+ * sysctl before its sandbox hides /proc/sys: written only when it reads
+ * 0, and a warning only when it stays 0. Unreadable is not known to be
+ * off, so it goes unsaid. */
 static void timestamps_on(void)
 {
-	int fd = open("/proc/sys/net/netfilter/nf_conntrack_timestamp",
-		      O_WRONLY | O_CLOEXEC);
+	static const char path[] =
+		"/proc/sys/net/netfilter/nf_conntrack_timestamp";
+	char v[8];
+	ssize_t n;
+	int fd;
 
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, v, sizeof(v) - 1);
+	close(fd);
+	if (n <= 0 || v[0] != '0')
+		return;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1\n", 2) != 2)
-		fprintf(stderr, "sanso: " CMD ": cannot turn on "
-			"nf_conntrack_timestamp (%s): connections found at "
+		fprintf(stderr, "sanso: " CMD ": nf_conntrack_timestamp is 0 "
+			"and cannot be turned on (%s): connections found at "
 			"start are judged as of now\n", strerror(errno));
 	if (fd >= 0)
 		close(fd);
@@ -1011,6 +1028,7 @@ int cmd_monitor(int argc, char **argv)
 	ms.tick = tick_cb;
 	ms.ctx = &c;
 	ms.table = c.table;
+	ms.state_dir = c.state_dir;
 	if (!replay) {
 		ms.drift_interval = (unsigned int)drift;
 		ms.ops.ctx = &c;
