@@ -446,7 +446,8 @@ static int drain(struct mon_cmd *c, struct mnl_socket *nl, int proto,
 
 	*err = 0;
 	for (i = 0; i < DRAIN_MAX; i++) {
-		ssize_t n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf), 0);
+		ssize_t n = nlsock_recv(mnl_socket_get_fd(nl), buf,
+					sizeof(buf), 0);
 
 		if (n < 0) {
 			if (errno == EINTR)
