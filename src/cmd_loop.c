@@ -171,8 +171,11 @@ int cmd_loop_poll(struct cmd_loop *l, struct pollfd *pfd,
 	while (read(l->sfd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP && l->reload)
 			l->reload(l->ctx);
-		else if (si.ssi_signo == SIGUSR1 && l->reopen)
+		else if (si.ssi_signo == SIGUSR1 && l->reopen) {
+			fprintf(stderr, "sanso: %s: SIGUSR1: reopening the "
+				"log files\n", l->cmd);
 			l->reopen(l->ctx);
+		}
 		else if (si.ssi_signo != SIGHUP && si.ssi_signo != SIGUSR1)
 			l->stop = true;
 	}

@@ -599,11 +599,7 @@ static void guard_start(struct mon_cmd *c)
  * has not been applied. */
 static void reopen(void *ctx)
 {
-	struct mon_cmd *c = ctx;
-
-	fprintf(stderr, "sanso: " CMD ": SIGUSR1: reopening the alert "
-		"files\n");
-	reopen_sinks(c);
+	reopen_sinks(ctx);
 }
 
 static void reload(void *ctx)
