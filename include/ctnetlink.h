@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "parse.h"
 
@@ -70,6 +71,16 @@ int ct_parse(const struct nlmsghdr *nlh, struct ct_event *ev);
  * getsockopt() (it doubles the request), or -errno. Shared by every
  * monitor socket. */
 int nlsock_rcvbuf(struct mnl_socket *nl, int bytes);
+
+/* recvmsg() on a netlink socket that keeps only what the kernel sent
+ * (nl_pid 0): a process with CAP_NET_ADMIN can send to these sockets
+ * too, and its datagrams are dropped unread. `flags` as for recv().
+ * The length, or -1 with errno (ENOSPC: the datagram was truncated, as
+ * mnl_socket_recvfrom() says it). */
+ssize_t nlsock_recv(int fd, void *buf, size_t len, int flags);
+/* The same on a libmnl socket, blocking as it is: in place of
+ * mnl_socket_recvfrom(). */
+ssize_t nlsock_recv_mnl(const struct mnl_socket *nl, void *buf, size_t len);
 
 /* The event socket: NETLINK_NETFILTER, subscribed to NEW and DESTROY,
  * NETLINK_NO_ENOBUFS off (losses are reported), non-blocking. NULL with

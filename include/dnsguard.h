@@ -149,13 +149,14 @@ struct guard_cli {
  * creates the state directory and the alerter.  0 or an exit status. */
 int guard_cli_open(struct guard_cli *c, const struct model *m,
 		   const char *table);
-/* What both commands do after their options: check the table name, load
- * and validate the zone file, insist on an upstream resolver, then
+/* What both commands do after cmd_parse(): take its options, load and
+ * validate the zone file, insist on an upstream resolver, then
  * guard_cli_open(). Returns an exit status. */
 struct loaded;
-int guard_cli_start(struct guard_cli *c, const char *path, const char *table,
+struct cmd_opts;
+int guard_cli_start(struct guard_cli *c, const struct cmd_opts *o,
 		    struct loaded *l);
-/* SIGHUP: new sinks, the JSON lines file reopened. */
+/* SIGHUP and SIGUSR1: the sinks of `m`, the JSON lines file reopened. */
 int guard_cli_reconfigure(struct guard_cli *c, const struct model *m);
 /* Flushes and frees the alerter. */
 void guard_cli_close(struct guard_cli *c);

@@ -36,7 +36,9 @@ struct monitor_ops {
 	 * many, or -errno. NULL: nothing is removed (replay). */
 	int (*ct_sweep)(void *ctx, monitor_match_fn match, void *arg);
 	/* The deployed ruleset: its table (family inet) and digest.
-	 * 0, -ENOENT when nothing is deployed, -errno. */
+	 * 0, -ENOENT when nothing is deployed, -errno. On any other
+	 * error the monitor raises config_error (once per distinct error)
+	 * and judges drift against the table as it found it at start. */
 	int (*deployed)(void *ctx, char *table, size_t n, char hex[65]);
 	/* The live table's digest: 0, -ENOENT when it does not exist.
 	 * NULL: no drift checks (replay). */
@@ -57,6 +59,7 @@ struct monitor_setup {
 	void *ctx;			/* for emit and tick */
 	struct monitor_ops ops;
 	const char *table;	/* watched when nothing is deployed */
+	const char *state_dir;	/* the deployments, for messages; borrowed */
 	unsigned int drift_interval;	/* seconds; 0: never */
 };
 
@@ -111,7 +114,8 @@ void monitor_local_addr(struct monitor *mon, const struct prefix *a,
  * `overrun` alert; `what` names the socket and what is done about it. */
 void monitor_overrun(struct monitor *mon, const struct timespec *ts,
 		     uint64_t n, const char *what);
-/* A SIGHUP reload failed: a `config_error` alert. */
+/* A SIGHUP reload failed, or the DNS guard did not start: a
+ * `config_error` alert. */
 void monitor_config_error(struct monitor *mon, const struct timespec *ts,
 			  const char *message);
 

@@ -13,7 +13,6 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 
 #include "alert.h"
@@ -21,7 +20,6 @@
 #include "deploy.h"
 #include "dnsguard.h"
 #include "ruleset.h"
-#include "sched.h"
 
 #define CMD "dnsguard"
 #define MAX_LISTEN 32
@@ -69,22 +67,8 @@ void guard_cli_alert(void *arg, const struct alert *a)
 static void alerter_conf_of(struct guard_cli *c, const struct model *m,
 			    struct alerter_conf *ac)
 {
-	memset(ac, 0, sizeof(*ac));
-	ac->site = m->site ? m->site : "";
-	ac->host = c->host;
-	ac->timezone = m->timezone && !tz_check(m->timezone) ? m->timezone :
-								"UTC";
-	if (c->jsonl) {
-		c->jsonl_sink.kind = SINK_JSONL;
-		c->jsonl_sink.path = (char *)c->jsonl;
-		ac->sinks = &c->jsonl_sink;
-		ac->n_sinks = 1;
-	} else {
-		ac->sinks = m->monitor.sinks;
-		ac->n_sinks = m->monitor.n_sinks;
-	}
-	ac->dedup_seconds = m->monitor.dedup_seconds;
-	ac->state_dir = c->state_dir;
+	cmd_alerter_conf(m, c->host, c->jsonl, &c->jsonl_sink, c->state_dir,
+			 ac);
 }
 
 int guard_cli_reconfigure(struct guard_cli *c, const struct model *m)
@@ -134,25 +118,24 @@ void guard_cli_close(struct guard_cli *c)
 	c->al = NULL;
 }
 
-int guard_cli_start(struct guard_cli *c, const char *path, const char *table,
+int guard_cli_start(struct guard_cli *c, const struct cmd_opts *o,
 		    struct loaded *l)
 {
 	int ret;
 
-	if (table && !table_name_ok(table)) {
-		cmd_err(c->cmd, "bad table name \"%s\"", table);
-		return EXIT_USAGE;
-	}
+	c->state_dir = o->state_dir;
+	c->jsonl = o->jsonl;
+	c->verbose = o->verbose;
 	signal(SIGPIPE, SIG_IGN);
-	ret = cmd_load(c->cmd, path, NULL, l);
+	ret = cmd_load(c->cmd, o->path, NULL, l);
 	if (ret)
 		return ret;
 	if (!l->m->gateway.n_dns_upstream) {
 		cmd_err(c->cmd, "%s: gateway.dns.upstream is not set: there is "
-			"no resolver to ask", path);
+			"no resolver to ask", o->path);
 		return EXIT_FINDINGS;
 	}
-	return guard_cli_open(c, l->m, table);
+	return guard_cli_open(c, l->m, o->table);
 }
 
 /* ---- the command ---- */
@@ -163,172 +146,150 @@ static int parse_listen(const char *s, struct hostport *hp)
 	return hostport_parse(s, 53, &hp->addr, &hp->port);
 }
 
+struct run {
+	struct guard_cli *c;
+	const char *path;
+	struct loaded *cur;
+	struct dnsguard *g;
+};
+
 /* SIGHUP: the zone file again; kept only if it loads and the guard
- * takes it. */
-static void reload(struct guard_cli *c, const char *path, struct loaded *cur,
-		   struct dnsguard *g)
+ * takes it. The alert files are reopened either way. */
+static void reload(void *ctx)
 {
+	struct run *r = ctx;
 	struct loaded next;
 	char err[512];
 
-	if (cmd_load(CMD, path, NULL, &next)) {
+	if (cmd_load(CMD, r->path, NULL, &next)) {
 		loaded_free(&next);
 		cmd_err(CMD, "%s: reload refused; keeping the old zone file",
-			path);
-		guard_cli_reconfigure(c, cur->m);	/* logrotate */
+			r->path);
+		guard_cli_reconfigure(r->c, r->cur->m);
 		return;
 	}
-	if (dnsguard_reload(g, next.m, err, sizeof(err))) {
+	if (dnsguard_reload(r->g, next.m, err, sizeof(err))) {
 		cmd_err(CMD, "reload: %s; keeping the old zone file", err);
 		loaded_free(&next);
-		guard_cli_reconfigure(c, cur->m);
+		guard_cli_reconfigure(r->c, r->cur->m);
 		return;
 	}
-	guard_cli_reconfigure(c, next.m);
-	loaded_free(cur);
-	*cur = next;
-	fprintf(stderr, "sanso: " CMD ": reloaded %s\n", path);
+	guard_cli_reconfigure(r->c, next.m);
+	loaded_free(r->cur);
+	*r->cur = next;
+	fprintf(stderr, "sanso: " CMD ": reloaded %s\n", r->path);
+}
+
+/* SIGUSR1 (logrotate): the alert files only. */
+static void reopen(void *ctx)
+{
+	struct run *r = ctx;
+
+	guard_cli_reconfigure(r->c, r->cur->m);
 }
 
 static int run(struct guard_cli *c, const char *path, struct loaded *l,
 	       struct dnsguard_conf *conf)
 {
-	struct dnsguard *g;
+	struct run r = { c, path, l, NULL };
+	struct cmd_loop lp = { CMD, reload, reopen, &r, -1, false };
 	struct dnsguard_stats st;
-	sigset_t mask;
 	char err[512];
-	bool stop = false;
-	int sfd, ret = EXIT_OK;
+	int ret;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
-	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-		cmd_err(CMD, "signals: %s", strerror(errno));
-		return EXIT_SYSTEM;
-	}
-	g = dnsguard_new(l->m, conf, err, sizeof(err));
-	if (!g) {
+	ret = cmd_loop_open(&lp);
+	if (ret)
+		return ret;
+	r.g = dnsguard_new(l->m, conf, err, sizeof(err));
+	if (!r.g) {
 		cmd_err(CMD, "%s", err);
-		close(sfd);
+		cmd_loop_close(&lp);
 		return EXIT_SYSTEM;
 	}
 	fprintf(stderr, "sanso: " CMD ": answering for %zu FQDN set%s of "
 		"site %s (table inet %s)\n", l->m->n_fqdn_sets,
 		l->m->n_fqdn_sets == 1 ? "" : "s",
 		l->m->site ? l->m->site : "", c->table);
-	while (!stop) {
+	while (!lp.stop) {
 		struct pollfd pfd[3] = {
-			{ sfd, POLLIN, 0 },
-			{ dnsguard_fd(g), POLLIN, 0 },
+			{ -1, 0, 0 },
+			{ dnsguard_fd(r.g), POLLIN, 0 },
 			{ alerter_fd(c->al), POLLIN, 0 },
 		};
-		int n = poll(pfd, 3, dnsguard_timeout(g));
 
-		if (n < 0 && errno != EINTR) {
-			cmd_err(CMD, "poll: %s", strerror(errno));
+		if (cmd_loop_poll(&lp, pfd, 3, dnsguard_timeout(r.g)) < 0) {
 			ret = EXIT_SYSTEM;
 			break;
 		}
-		if (n > 0 && (pfd[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGHUP)
-					reload(c, path, l, g);
-				else
-					stop = true;
-			}
-		}
-		if (dnsguard_process(g)) {
+		if (dnsguard_process(r.g)) {
 			cmd_err(CMD, "%s", strerror(errno));
 			ret = EXIT_SYSTEM;
 			break;
 		}
 		alerter_tick(c->al, time(NULL));
 	}
-	dnsguard_stats(g, &st);
+	dnsguard_stats(r.g, &st);
 	fprintf(stderr, "sanso: " CMD ": %" PRIu64 " queries, %" PRIu64
 		" answered, %" PRIu64 " from cache, %" PRIu64 " refused, %"
 		PRIu64 " SERVFAIL, %" PRIu64 " stale\n", st.queries,
 		st.answered, st.cache_hits, st.refused, st.servfail,
 		st.stale);
 	/* Saves the learned elements. */
-	dnsguard_free(g);
-	close(sfd);
+	dnsguard_free(r.g);
+	cmd_loop_close(&lp);
 	return ret;
+}
+
+struct listen_args {
+	struct hostport v[MAX_LISTEN];
+	size_t n;
+};
+
+static int own_opt(void *ctx, int opt, const char *arg)
+{
+	struct listen_args *la = ctx;
+
+	if (opt != 'l')
+		return 0;
+	if (la->n == MAX_LISTEN || parse_listen(arg, &la->v[la->n])) {
+		cmd_err(CMD, "bad --listen \"%s\" (ADDRESS, ADDRESS:PORT or "
+			"[IPV6]:PORT; at most %d)", arg, MAX_LISTEN);
+		return EXIT_USAGE;
+	}
+	la->n++;
+	return 0;
 }
 
 int cmd_dnsguard(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "table", required_argument, NULL, 't' },
 		{ "listen", required_argument, NULL, 'l' },
-		{ "jsonl", required_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct guard_cli c = { .cmd = CMD, .state_dir = DEPLOY_STATE_DIR };
-	struct hostport listen[MAX_LISTEN];
+	struct listen_args la = { .n = 0 };
+	const struct cmd_parser p = { CMD, CMD_OPT_VERBOSE, opts, own_opt,
+				      &la, help };
+	struct guard_cli c = { .cmd = CMD };
 	struct dnsguard_conf conf;
-	const char *table = NULL;
 	struct loaded l = { 0 };
-	size_t n_listen = 0;
-	int opt, ret;
+	struct cmd_opts o;
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 's':
-			c.state_dir = optarg;
-			break;
-		case 't':
-			table = optarg;
-			break;
-		case 'l':
-			if (n_listen == MAX_LISTEN ||
-			    parse_listen(optarg, &listen[n_listen])) {
-				cmd_err(CMD, "bad --listen \"%s\" (ADDRESS, "
-					"ADDRESS:PORT or [IPV6]:PORT; at "
-					"most %d)", optarg, MAX_LISTEN);
-				return EXIT_USAGE;
-			}
-			n_listen++;
-			break;
-		case 'j':
-			c.jsonl = optarg;
-			break;
-		case 'v':
-			c.verbose = true;
-			break;
-		case 'h':
-			help(stdout);
-			return EXIT_OK;
-		default:
-			help(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		help(stderr);
-		return EXIT_USAGE;
-	}
-	ret = guard_cli_start(&c, argv[optind], table, &l);
+	ret = cmd_parse(&p, argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	ret = guard_cli_start(&c, &o, &l);
 	if (ret)
 		goto out;
 	memset(&conf, 0, sizeof(conf));
 	conf.table = c.table;
 	conf.state_dir = c.state_dir;
-	conf.listen = listen;
-	conf.n_listen = n_listen;
+	conf.listen = la.v;
+	conf.n_listen = la.n;
 	conf.hooks.log = guard_cli_log;
 	conf.hooks.alert = guard_cli_alert;
 	conf.hooks.arg = &c;
-	ret = run(&c, argv[optind], &l, &conf);
+	ret = run(&c, o.path, &l, &conf);
 out:
 	guard_cli_close(&c);
 	loaded_free(&l);

@@ -21,7 +21,6 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -79,7 +78,8 @@ struct mon_cmd {
 	struct pcap_writer *rec;
 	struct fqdn_cache *fqdn;
 	size_t n_fqdn;
-	bool warned_deploy, warned_digest;
+	int deploy_err;		/* the read error last said, 0 none */
+	bool warned_digest;
 	struct dnsguard *guard;	/* the DNS guard, in this same loop */
 	bool no_guard;		/* --no-dnsguard: it runs on its own */
 };
@@ -115,22 +115,19 @@ static void help(FILE *out)
 
 static void alerter_conf_of(struct mon_cmd *c, struct alerter_conf *ac)
 {
-	const struct model *m = c->cur.m;
+	cmd_alerter_conf(c->cur.m, c->host, c->jsonl, &c->jsonl_sink,
+			 c->data_dir, ac);
+}
 
-	memset(ac, 0, sizeof(*ac));
-	ac->site = m->site ? m->site : "";
-	ac->host = c->host;
-	ac->timezone = m->timezone && !tz_check(m->timezone) ? m->timezone
-							     : "UTC";
-	if (c->jsonl) {
-		ac->sinks = &c->jsonl_sink;
-		ac->n_sinks = 1;
-	} else {
-		ac->sinks = m->monitor.sinks;
-		ac->n_sinks = m->monitor.n_sinks;
-	}
-	ac->dedup_seconds = m->monitor.dedup_seconds;
-	ac->state_dir = c->data_dir;
+/* The sinks of the policy in force, the JSON lines files reopened. */
+static void reopen_sinks(struct mon_cmd *c)
+{
+	struct alerter_conf ac;
+
+	alerter_conf_of(c, &ac);
+	if (alerter_reconfigure(c->al, &ac))
+		fprintf(stderr, "sanso: " CMD ": alert sinks: %s\n",
+			strerror(errno));
 }
 
 static void emit_cb(void *ctx, const struct alert *a)
@@ -166,11 +163,12 @@ static int op_deployed(void *ctx, char *table, size_t n, char hex[65])
 	struct deployment d;
 	int r = deploy_current(c->state_dir, &d);
 
-	if (r && r != -ENOENT && !c->warned_deploy) {
-		c->warned_deploy = true;
+	/* The monitor raises config_error too; this is for the journal. */
+	if (r && r != -ENOENT && r != c->deploy_err)
 		fprintf(stderr, "sanso: " CMD ": drift: cannot read the "
-			"deployment in %s: %s\n", c->state_dir, strerror(-r));
-	}
+			"deployment in %s: %s (judging against the table found "
+			"at start)\n", c->state_dir, strerror(-r));
+	c->deploy_err = r == -ENOENT ? 0 : r;
 	if (r)
 		return r;
 	snprintf(table, n, "%s", d.table[0] ? d.table : c->table);
@@ -403,14 +401,29 @@ static int nflog_bind(struct mon_cmd *c, uint16_t group)
 	return 0;
 }
 
+/* Start times for the connections found at start. The unit sets the
+ * sysctl before its sandbox hides /proc/sys: written only when it reads
+ * 0, and a warning only when it stays 0. Unreadable is not known to be
+ * off, so it goes unsaid. */
 static void timestamps_on(void)
 {
-	int fd = open("/proc/sys/net/netfilter/nf_conntrack_timestamp",
-		      O_WRONLY | O_CLOEXEC);
+	static const char path[] =
+		"/proc/sys/net/netfilter/nf_conntrack_timestamp";
+	char v[8];
+	ssize_t n;
+	int fd;
 
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, v, sizeof(v) - 1);
+	close(fd);
+	if (n <= 0 || v[0] != '0')
+		return;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1\n", 2) != 2)
-		fprintf(stderr, "sanso: " CMD ": cannot turn on "
-			"nf_conntrack_timestamp (%s): connections found at "
+		fprintf(stderr, "sanso: " CMD ": nf_conntrack_timestamp is 0 "
+			"and cannot be turned on (%s): connections found at "
 			"start are judged as of now\n", strerror(errno));
 	if (fd >= 0)
 		close(fd);
@@ -429,7 +442,8 @@ static int drain(struct mon_cmd *c, struct mnl_socket *nl, int proto,
 
 	*err = 0;
 	for (i = 0; i < DRAIN_MAX; i++) {
-		ssize_t n = recv(mnl_socket_get_fd(nl), buf, sizeof(buf), 0);
+		ssize_t n = nlsock_recv(mnl_socket_get_fd(nl), buf,
+					sizeof(buf), 0);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -579,11 +593,18 @@ static void guard_start(struct mon_cmd *c)
 		c->cur.m->n_fqdn_sets == 1 ? "" : "s");
 }
 
-/* ---- SIGHUP ---- */
+/* ---- SIGHUP, SIGUSR1 ---- */
 
-static void reload(struct mon_cmd *c)
+/* logrotate: the files again, not the zone file, which may hold what
+ * has not been applied. */
+static void reopen(void *ctx)
 {
-	struct alerter_conf ac;
+	reopen_sinks(ctx);
+}
+
+static void reload(void *ctx)
+{
+	struct mon_cmd *c = ctx;
 	struct loaded nl;
 	struct timespec now;
 	char msg[256];
@@ -614,12 +635,10 @@ static void reload(struct mon_cmd *c)
 			snprintf(msg, sizeof(msg), "reload of %s failed (the "
 				 "previous policy stays)", c->path);
 		loaded_free(&nl);
-		/* The old policy stays, but SIGHUP is also logrotate's
-		 * signal: the alert files are reopened all the same. */
-		alerter_conf_of(c, &ac);
-		if (alerter_reconfigure(c->al, &ac))
-			fprintf(stderr, "sanso: " CMD ": alert sinks: %s\n",
-				strerror(errno));
+		/* The old policy stays, but SIGHUP was logrotate's signal
+		 * before SIGUSR1: the alert files are reopened all the
+		 * same. */
+		reopen_sinks(c);
 		monitor_config_error(c->mon, &now, msg);
 		return;
 	}
@@ -634,10 +653,7 @@ static void reload(struct mon_cmd *c)
 	fqdn_alloc(c);
 	if (c->guard && dnsguard_reload(c->guard, c->cur.m, msg, sizeof(msg)))
 		monitor_config_error(c->mon, &now, msg);
-	alerter_conf_of(c, &ac);
-	if (alerter_reconfigure(c->al, &ac))
-		fprintf(stderr, "sanso: " CMD ": alert sinks: %s\n",
-			strerror(errno));
+	reopen_sinks(c);
 	if (c->cur.m->gateway.log_group != c->log_group &&
 	    (r = nflog_bind(c, c->cur.m->gateway.log_group)))
 		cmd_err(CMD, "nflog group %u: %s (still on group %u)",
@@ -735,22 +751,15 @@ static int open_live(struct mon_cmd *c)
 
 static int run_live(struct mon_cmd *c, const char *user, bool once)
 {
+	struct cmd_loop lp = { CMD, reload, reopen, c, -1, false };
 	struct pollfd pfd[7];
 	struct timespec now;
-	sigset_t mask;
 	time_t last = 0, started = time(NULL);
-	bool stop = false;
-	int sfd, ret;
+	int ret;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
-	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-		cmd_err(CMD, "signals: %s", strerror(errno));
-		return EXIT_SYSTEM;
-	}
+	ret = cmd_loop_open(&lp);
+	if (ret)
+		return ret;
 	ret = open_live(c);
 	if (ret)
 		goto out;
@@ -773,7 +782,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 			"monitor.alerts and no --jsonl was given: alerts are "
 			"counted but go nowhere\n");
 
-	while (!stop) {
+	while (!lp.stop) {
 		uint64_t lost = 0;
 		int n, bits, err, timeout;
 		bool busy = false;
@@ -782,7 +791,6 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 		timeout = 1000 - (int)(now.tv_nsec / 1000000);
 		if (once && !c->dumping && !c->rt_dumping)
 			timeout = 0;
-		pfd[0] = (struct pollfd){ sfd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ mnl_socket_get_fd(c->ev), POLLIN, 0 };
 		pfd[2] = (struct pollfd){ mnl_socket_get_fd(c->dump), POLLIN,
 					  0 };
@@ -794,23 +802,12 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 					  POLLIN, 0 };
 		if (c->guard && dnsguard_timeout(c->guard) < timeout)
 			timeout = dnsguard_timeout(c->guard);
-		n = poll(pfd, 7, timeout);
-		if (n < 0 && errno != EINTR) {
-			cmd_err(CMD, "poll: %s", strerror(errno));
+		n = cmd_loop_poll(&lp, pfd, 7, timeout);
+		if (n < 0) {
 			ret = EXIT_SYSTEM;
 			break;
 		}
 		clock_gettime(CLOCK_REALTIME, &now);
-		if (n > 0 && (pfd[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				if (si.ssi_signo == SIGHUP)
-					reload(c);
-				else
-					stop = true;
-			}
-		}
 		if (n > 0 && (pfd[1].revents & (POLLIN | POLLERR))) {
 			busy = true;
 			drain(c, c->ev, NETLINK_NETFILTER, &lost, &err);
@@ -881,7 +878,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 		 * or after ONCE_MAX seconds of a busy gateway. */
 		if (once && ((!busy && !c->dumping && !c->rt_dumping) ||
 			     now.tv_sec - started > ONCE_MAX))
-			stop = true;
+			lp.stop = true;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (once)
@@ -890,105 +887,88 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 out:
 	dnsguard_free(c->guard);
 	c->guard = NULL;
-	close(sfd);
+	cmd_loop_close(&lp);
 	return ret;
+}
+
+struct mon_args {
+	const char *user, *replay, *record;
+	unsigned long drift;
+	bool once, no_guard;
+};
+
+static int own_opt(void *ctx, int opt, const char *arg)
+{
+	struct mon_args *a = ctx;
+	char *end;
+
+	switch (opt) {
+	case 'u':
+		a->user = arg;
+		break;
+	case 'd':
+		errno = 0;
+		a->drift = strtoul(arg, &end, 10);
+		if (errno || *end || !*arg || a->drift > 86400 ||
+		    arg[0] == '-') {
+			cmd_err(CMD, "bad --drift-interval \"%s\" (seconds, 0 "
+				"to 86400)", arg);
+			return EXIT_USAGE;
+		}
+		break;
+	case 'r':
+		a->replay = arg;
+		break;
+	case 'R':
+		a->record = arg;
+		break;
+	case 'o':
+		a->once = true;
+		break;
+	case 'G':
+		a->no_guard = true;
+		break;
+	}
+	return 0;
 }
 
 int cmd_monitor(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "user", required_argument, NULL, 'u' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "table", required_argument, NULL, 't' },
 		{ "drift-interval", required_argument, NULL, 'd' },
-		{ "jsonl", required_argument, NULL, 'j' },
 		{ "replay", required_argument, NULL, 'r' },
 		{ "record", required_argument, NULL, 'R' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "no-dnsguard", no_argument, NULL, 'G' },
-		{ "data-dir", required_argument, NULL, 'D' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct mon_cmd c = { .state_dir = DEPLOY_STATE_DIR,
-			     .table = RS_DEFAULT_TABLE };
-	const char *user = NULL, *replay = NULL, *record = NULL;
-	unsigned long drift = 60;
+	struct mon_args a = { .drift = 60 };
+	const struct cmd_parser p = { CMD, CMD_OPT_DATA_DIR, opts, own_opt,
+				      &a, help };
+	struct mon_cmd c = { 0 };
 	struct monitor_setup ms;
 	struct alerter_conf ac;
 	struct monitor_stats st;
-	bool once = false;
-	char *end;
-	int opt, ret;
+	struct cmd_opts o;
+	int ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'u':
-			user = optarg;
-			break;
-		case 's':
-			c.state_dir = optarg;
-			break;
-		case 't':
-			c.table = optarg;
-			break;
-		case 'd':
-			errno = 0;
-			drift = strtoul(optarg, &end, 10);
-			if (errno || *end || !*optarg || drift > 86400 ||
-			    optarg[0] == '-') {
-				cmd_err(CMD, "bad --drift-interval \"%s\" "
-					"(seconds, 0 to 86400)", optarg);
-				return EXIT_USAGE;
-			}
-			break;
-		case 'j':
-			c.jsonl = optarg;
-			break;
-		case 'r':
-			replay = optarg;
-			break;
-		case 'R':
-			record = optarg;
-			break;
-		case 'o':
-			once = true;
-			break;
-		case 'G':
-			c.no_guard = true;
-			break;
-		case 'D':
-			c.data_dir = optarg;
-			break;
-		case 'h':
-			help(stdout);
-			return EXIT_OK;
-		default:
-			help(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		help(stderr);
-		return EXIT_USAGE;
-	}
-	if (!table_name_ok(c.table)) {
-		cmd_err(CMD, "bad table name \"%s\"", c.table);
-		return EXIT_USAGE;
-	}
-	if (replay && (user || record)) {
+	ret = cmd_parse(&p, argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	if (a.replay && (a.user || a.record)) {
 		cmd_err(CMD, "--replay reads a file: --user and --record do "
 			"not apply");
 		return EXIT_USAGE;
 	}
-	c.path = argv[optind];
-	if (!c.data_dir)
-		c.data_dir = c.state_dir;
+	c.path = o.path;
+	c.state_dir = o.state_dir;
+	c.data_dir = o.data_dir ? o.data_dir : o.state_dir;
+	c.table = o.table ? o.table : RS_DEFAULT_TABLE;
+	c.jsonl = o.jsonl;
+	c.no_guard = a.no_guard;
 	if (gethostname(c.host, sizeof(c.host) - 1) < 0)
 		snprintf(c.host, sizeof(c.host), "localhost");
-	c.jsonl_sink.kind = SINK_JSONL;
-	c.jsonl_sink.path = (char *)c.jsonl;
 	signal(SIGPIPE, SIG_IGN);
 
 	ret = cmd_load(CMD, c.path, NULL, &c.cur);
@@ -1011,8 +991,9 @@ int cmd_monitor(int argc, char **argv)
 	ms.tick = tick_cb;
 	ms.ctx = &c;
 	ms.table = c.table;
-	if (!replay) {
-		ms.drift_interval = (unsigned int)drift;
+	ms.state_dir = c.state_dir;
+	if (!a.replay) {
+		ms.drift_interval = (unsigned int)a.drift;
 		ms.ops.ctx = &c;
 		ms.ops.ct_sweep = op_ct_sweep;
 		ms.ops.deployed = op_deployed;
@@ -1024,18 +1005,18 @@ int cmd_monitor(int argc, char **argv)
 		cmd_err(CMD, "%s", strerror(errno));
 		goto out;
 	}
-	if (replay) {
-		ret = run_replay(&c, replay);
+	if (a.replay) {
+		ret = run_replay(&c, a.replay);
 		goto out;
 	}
-	if (record) {
-		c.rec = pcapw_open(record);
+	if (a.record) {
+		c.rec = pcapw_open(a.record);
 		if (!c.rec) {
-			cmd_err(CMD, "%s: %s", record, strerror(errno));
+			cmd_err(CMD, "%s: %s", a.record, strerror(errno));
 			goto out;
 		}
 	}
-	ret = run_live(&c, user, once);
+	ret = run_live(&c, a.user, a.once);
 	monitor_stats(c.mon, &st);
 	fprintf(stderr, "sanso: " CMD ": %" PRIu64 " events, %" PRIu64
 		" judged, %" PRIu64 " overruns, %" PRIu64 " nflog gaps\n",
@@ -1045,7 +1026,7 @@ out:
 	alerter_free(c.al);
 	monitor_free(c.mon);
 	if (pcapw_close(c.rec))
-		cmd_err(CMD, "%s: %s", record, strerror(errno));
+		cmd_err(CMD, "%s: %s", a.record, strerror(errno));
 	if (c.ev)
 		mnl_socket_close(c.ev);
 	if (c.dump)

@@ -10,13 +10,11 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <arpa/inet.h>
-#include <sys/signalfd.h>
 
 #include "alert.h"
 #include "cmd.h"
@@ -311,28 +309,67 @@ static int new_state(struct resolver *r)
 	return EXIT_OK;
 }
 
+struct looping {
+	struct resolver *r;
+	const char *path;
+	struct loaded *l;
+	int ret;		/* EXIT_SYSTEM: a reload left no state */
+};
+
+/* SIGHUP: the zone file again, and the names and sets it has. */
+static void reload(void *ctx)
+{
+	struct looping *lg = ctx;
+	struct resolver *r = lg->r;
+	struct loaded next;
+
+	if (lg->ret)
+		return;
+	if (cmd_load(CMD, lg->path, NULL, &next)) {
+		loaded_free(&next);
+		cmd_err(CMD, "%s: reload refused; keeping the old zone file",
+			lg->path);
+		guard_cli_reconfigure(r->c, lg->l->m);
+		return;
+	}
+	fqdn_state_save(r->fs, r->c->state_dir, fqdn_now());
+	fqdn_state_free(r->fs);
+	r->fs = NULL;
+	free_jobs(r);
+	guard_cli_reconfigure(r->c, next.m);
+	loaded_free(lg->l);
+	*lg->l = next;
+	r->m = lg->l->m;
+	if (new_state(r) || make_jobs(r)) {
+		lg->ret = EXIT_SYSTEM;
+		return;
+	}
+	fprintf(stderr, "sanso: " CMD ": reloaded %s\n", lg->path);
+}
+
+/* SIGUSR1 (logrotate): the alert files only. */
+static void reopen(void *ctx)
+{
+	struct looping *lg = ctx;
+
+	guard_cli_reconfigure(lg->r->c, lg->l->m);
+}
+
 static int loop(struct resolver *r, const char *path, struct loaded *l)
 {
+	struct looping lg = { r, path, l, EXIT_OK };
+	struct cmd_loop lp = { CMD, reload, reopen, &lg, -1, false };
 	int64_t next_check = 0, next_gc = 0, next_save = 0;
-	sigset_t mask;
-	bool stop = false;
 	char err[512];
-	int sfd, ret = EXIT_OK;
+	int ret;
 
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
-	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-		cmd_err(CMD, "signals: %s", strerror(errno));
-		return EXIT_SYSTEM;
-	}
+	ret = cmd_loop_open(&lp);
+	if (ret)
+		return ret;
 	next_save = fqdn_now() + SAVE_EVERY_MS;
-	while (!stop) {
+	while (!lp.stop) {
 		int64_t now = fqdn_now(), wake = now + CHECK_EVERY_MS;
 		struct pollfd pfd[2];
-		int n;
 
 		for (size_t i = 0; i < r->n_jobs; i++) {
 			if (r->jobs[i].next <= now &&
@@ -358,106 +395,53 @@ static int loop(struct resolver *r, const char *path, struct loaded *l)
 			next_save = now + SAVE_EVERY_MS;
 			fqdn_state_save(r->fs, r->c->state_dir, now);
 		}
-		pfd[0] = (struct pollfd){ sfd, POLLIN, 0 };
 		pfd[1] = (struct pollfd){ alerter_fd(r->c->al), POLLIN, 0 };
-		n = poll(pfd, 2, wake > now ? (int)(wake - now) : 0);
-		if (n < 0 && errno != EINTR) {
-			cmd_err(CMD, "poll: %s", strerror(errno));
+		if (cmd_loop_poll(&lp, pfd, 2, wake > now ?
+				  (int)(wake - now) : 0) < 0) {
 			ret = EXIT_SYSTEM;
 			break;
 		}
-		alerter_tick(r->c->al, time(NULL));
-		if (n > 0 && (pfd[0].revents & POLLIN)) {
-			struct signalfd_siginfo si;
-
-			while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				struct loaded next;
-
-				if (si.ssi_signo != SIGHUP) {
-					stop = true;
-					continue;
-				}
-				if (cmd_load(CMD, path, NULL, &next)) {
-					loaded_free(&next);
-					cmd_err(CMD, "%s: reload refused; "
-						"keeping the old zone file",
-						path);
-					guard_cli_reconfigure(r->c, l->m);
-					continue;
-				}
-				fqdn_state_save(r->fs, r->c->state_dir,
-						fqdn_now());
-				fqdn_state_free(r->fs);
-				r->fs = NULL;
-				free_jobs(r);
-				guard_cli_reconfigure(r->c, next.m);
-				loaded_free(l);
-				*l = next;
-				r->m = l->m;
-				if (new_state(r) || make_jobs(r)) {
-					ret = EXIT_SYSTEM;
-					goto out;
-				}
-				fprintf(stderr, "sanso: " CMD ": reloaded "
-					"%s\n", path);
-			}
+		if (lg.ret) {
+			ret = lg.ret;
+			goto out;
 		}
+		alerter_tick(r->c->al, time(NULL));
 	}
 out:
 	if (r->fs)
 		fqdn_state_save(r->fs, r->c->state_dir, fqdn_now());
-	close(sfd);
+	cmd_loop_close(&lp);
 	return ret;
+}
+
+static int own_opt(void *ctx, int opt, const char *arg)
+{
+	struct resolver *r = ctx;
+
+	(void)arg;
+	if (opt == 'o')
+		r->once = true;
+	return 0;
 }
 
 int cmd_resolve(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "once", no_argument, NULL, 'o' },
-		{ "state-dir", required_argument, NULL, 's' },
-		{ "table", required_argument, NULL, 't' },
-		{ "jsonl", required_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	struct guard_cli c = { .cmd = CMD, .state_dir = DEPLOY_STATE_DIR };
+	struct guard_cli c = { .cmd = CMD };
 	struct resolver r = { .c = &c };
-	const char *table = NULL;
+	const struct cmd_parser p = { CMD, CMD_OPT_VERBOSE, opts, own_opt,
+				      &r, help };
 	struct loaded l = { 0 };
+	struct cmd_opts o;
 	int opt, ret;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'o':
-			r.once = true;
-			break;
-		case 's':
-			c.state_dir = optarg;
-			break;
-		case 't':
-			table = optarg;
-			break;
-		case 'j':
-			c.jsonl = optarg;
-			break;
-		case 'v':
-			c.verbose = true;
-			break;
-		case 'h':
-			help(stdout);
-			return EXIT_OK;
-		default:
-			help(stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1) {
-		help(stderr);
-		return EXIT_USAGE;
-	}
-	ret = guard_cli_start(&c, argv[optind], table, &l);
+	ret = cmd_parse(&p, argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+	ret = guard_cli_start(&c, &o, &l);
 	if (ret)
 		goto out;
 	r.m = l.m;
@@ -470,7 +454,7 @@ int cmd_resolve(int argc, char **argv)
 		goto out;
 	}
 	if (!r.once) {
-		ret = loop(&r, argv[optind], &l);
+		ret = loop(&r, o.path, &l);
 		goto out;
 	}
 	for (size_t i = 0; i < r.n_jobs; i++)

@@ -235,6 +235,35 @@ int nlsock_rcvbuf(struct mnl_socket *nl, int bytes)
 	return v;
 }
 
+ssize_t nlsock_recv(int fd, void *buf, size_t len, int flags)
+{
+	struct sockaddr_nl from;
+	struct iovec iov = { buf, len };
+	struct msghdr msg = { .msg_name = &from, .msg_iov = &iov,
+			      .msg_iovlen = 1 };
+	ssize_t n;
+
+	for (;;) {
+		msg.msg_namelen = sizeof(from);
+		n = recvmsg(fd, &msg, flags);
+		if (n < 0)
+			return n;
+		if (msg.msg_namelen == sizeof(from) &&
+		    from.nl_family == AF_NETLINK && from.nl_pid == 0)
+			break;
+	}
+	if (msg.msg_flags & MSG_TRUNC) {
+		errno = ENOSPC;
+		return -1;
+	}
+	return n;
+}
+
+ssize_t nlsock_recv_mnl(const struct mnl_socket *nl, void *buf, size_t len)
+{
+	return nlsock_recv(mnl_socket_get_fd(nl), buf, len, 0);
+}
+
 static struct mnl_socket *nf_open(int flags)
 {
 	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER,
@@ -343,7 +372,7 @@ static int run_replies(struct mnl_socket *nl, uint32_t seq, mnl_cb_t cb,
 	int r;
 
 	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		n = nlsock_recv_mnl(nl, buf, sizeof(buf));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

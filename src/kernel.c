@@ -32,6 +32,7 @@
 #include <libnftnl/gen.h>
 #include <libnftnl/udata.h>
 
+#include "ctnetlink.h"
 #include "kernel.h"
 
 /*
@@ -441,7 +442,7 @@ static int nl_request(struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 		goto out;
 	}
 	do {
-		n = mnl_socket_recvfrom(nl, buf, RECV_BUF);
+		n = nlsock_recv_mnl(nl, buf, RECV_BUF);
 		if (n < 0) {
 			ret = -errno;
 			goto out;
@@ -699,7 +700,7 @@ static int batch_send(const struct kbatch *b, bool end, uint32_t genid,
 		const struct nlmsghdr *nlh;
 		int left;
 
-		n = recv(fd, buf, RECV_BUF, MSG_DONTWAIT);
+		n = nlsock_recv(fd, buf, RECV_BUF, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

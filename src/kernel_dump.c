@@ -23,6 +23,7 @@
 #include <linux/netfilter/nfnetlink.h>
 #include <openssl/evp.h>
 
+#include "ctnetlink.h"
 #include "kernel.h"
 #include "kernel_dump.h"
 
@@ -105,7 +106,7 @@ static int dump(uint16_t type, uint16_t family, void (*fill)(struct nlmsghdr *,
 		goto out;
 	}
 	for (;;) {
-		ret = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		ret = (int)nlsock_recv_mnl(nl, buf, sizeof(buf));
 		if (ret <= 0) {
 			ret = ret < 0 ? -errno : 0;
 			break;

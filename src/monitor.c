@@ -58,8 +58,13 @@ struct monitor {
 	uint64_t gaps_pending;
 	time_t last_tick, last_drift;
 	bool have_baseline;
-	char baseline[65];	/* live digest at start, when nothing is
-				 * deployed */
+	/* What drift is judged against when no deployment can be read:
+	 * the last one read, else the live table as first found. */
+	char baseline[65];
+	char baseline_table[72];
+	bool baseline_deployed;
+	int deploy_err;		/* the deployment's read error last
+				 * reported, 0 none */
 	char drift_seen[65];	/* the live digest last reported, "" none */
 	struct monitor_stats st;
 };
@@ -755,11 +760,57 @@ static void schedules_tick(struct monitor *mon, const struct timespec *now)
 
 /* ---- drift ---- */
 
+/* The live table as the monitor found it: what drift is judged against
+ * when there has been no deployment to compare with. */
+static int take_baseline(struct monitor *mon, const char *table)
+{
+	const struct monitor_ops *o = &mon->conf.ops;
+	int r = o->live_digest(o->ctx, table, mon->baseline);
+
+	if (r == -ENOENT)
+		snprintf(mon->baseline, sizeof(mon->baseline), "absent");
+	else if (r < 0)
+		return r;
+	snprintf(mon->baseline_table, sizeof(mon->baseline_table), "%s",
+		 table);
+	mon->have_baseline = true;
+	mon->baseline_deployed = false;
+	return 0;
+}
+
+/* A deployment that cannot be read must not silence drift detection: it
+ * is said once per distinct error, and the last deployment read (else
+ * the table found at start) stands in. */
+static void deploy_unreadable(struct monitor *mon, int err,
+			      const struct timespec *now)
+{
+	const char *dir = mon->conf.state_dir;
+	struct alert a;
+
+	if (err == mon->deploy_err)
+		return;
+	mon->deploy_err = err;
+	alert_init(&a, ALERT_CONFIG_ERROR, now);
+	if (mon->baseline_deployed)
+		set_message(&a, "cannot read the deployment%s%s: %s; drift is "
+			    "judged against the deployed ruleset last read",
+			    dir ? " in " : "", dir ? dir : "",
+			    strerror(-err));
+	else
+		set_message(&a, "cannot read the deployment%s%s: %s; drift is "
+			    "judged against table inet %s as found at start",
+			    dir ? " in " : "", dir ? dir : "", strerror(-err),
+			    mon->have_baseline ? mon->baseline_table :
+			    mon->conf.table ? mon->conf.table : "sanso");
+	emit(mon, &a);
+}
+
 static void drift_check(struct monitor *mon, const struct timespec *now)
 {
 	const struct monitor_ops *o = &mon->conf.ops;
+	const char *mine = mon->conf.table ? mon->conf.table : "sanso";
 	char table[72], want[65], got[65];
-	bool deployed = true;
+	const char *against = "deployed ruleset", *why = "";
 	struct alert a;
 	int r;
 
@@ -767,24 +818,35 @@ static void drift_check(struct monitor *mon, const struct timespec *now)
 		return;
 	r = o->deployed ? o->deployed(o->ctx, table, sizeof(table), want)
 			: -ENOENT;
-	if (r == -ENOENT) {
-		/* Nothing deployed by sanso: watch for changes from the
-		 * table as the monitor found it. */
-		deployed = false;
-		snprintf(table, sizeof(table), "%s",
-			 mon->conf.table ? mon->conf.table : "sanso");
-		if (!mon->have_baseline) {
-			r = o->live_digest(o->ctx, table, mon->baseline);
-			if (r == -ENOENT)
-				snprintf(mon->baseline, sizeof(mon->baseline),
-					 "absent");
-			else if (r < 0)
-				return;
-			mon->have_baseline = true;
-		}
+	if (!r) {
+		mon->deploy_err = 0;
+		snprintf(mon->baseline_table, sizeof(mon->baseline_table),
+			 "%s", table);
+		memcpy(mon->baseline, want, sizeof(mon->baseline));
+		mon->have_baseline = true;
+		mon->baseline_deployed = true;
+	} else {
+		if (r != -ENOENT)
+			deploy_unreadable(mon, r, now);
+		/* Nothing deployed by sanso: our table, as the monitor
+		 * found it. */
+		if ((!mon->have_baseline ||
+		     (r == -ENOENT && (mon->baseline_deployed ||
+				       strcmp(mine, mon->baseline_table)))) &&
+		    take_baseline(mon, mine))
+			return;
+		snprintf(table, sizeof(table), "%s", mon->baseline_table);
 		memcpy(want, mon->baseline, sizeof(want));
-	} else if (r < 0) {
-		return;
+		if (r == -ENOENT) {
+			against = "table found at start";
+			why = " (nothing deployed)";
+		} else if (mon->baseline_deployed) {
+			against = "deployed ruleset last read";
+			why = " (the deployment cannot be read now)";
+		} else {
+			against = "table found at start";
+			why = " (the deployment cannot be read)";
+		}
 	}
 	r = o->live_digest(o->ctx, table, got);
 	if (r == -ENOENT)
@@ -805,11 +867,9 @@ static void drift_check(struct monitor *mon, const struct timespec *now)
 		set_message(&a, "table inet %s appeared (sha256 %.16s...)",
 			    table, got);
 	else
-		set_message(&a, "table inet %s no longer matches the %s: "
+		set_message(&a, "table inet %s no longer matches the %s%s: "
 			    "sha256 %.16s..., expected %.16s...", table,
-			    deployed ? "deployed ruleset" :
-			    "table found at start (nothing deployed)",
-			    got, want);
+			    against, why, got, want);
 	emit(mon, &a);
 }
 

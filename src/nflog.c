@@ -263,7 +263,7 @@ static int cfg_send(struct mnl_socket *nl, struct nlmsghdr *nlh)
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	for (;;) {
-		n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		n = nlsock_recv_mnl(nl, buf, sizeof(buf));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

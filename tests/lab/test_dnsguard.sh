@@ -341,6 +341,22 @@ check "set emptied" no "$(in_set 203.0.113.10)"
 sleep 2.5
 check "re-armed after the set was emptied" yes "$(in_set 203.0.113.10)"
 
+# SIGUSR1 (logrotate): the alert file is reopened at its path, and the
+# zone file, edited meanwhile, is not read.
+cp "$ZONE" "$ZONE.orig"
+sed -i 's/ multi.example.test,//' "$ZONE"
+mv "$LAB_DIR/alerts.jsonl" "$LAB_DIR/alerts.jsonl.1" 2>/dev/null
+kill -USR1 "$GUARD_PID"
+for _ in $(seq 30); do
+	[ -e "$LAB_DIR/alerts.jsonl" ] && break
+	sleep 0.1
+done
+check "alert file opened again at its path on SIGUSR1" yes \
+	"$([ -e "$LAB_DIR/alerts.jsonl" ] && echo yes || echo no)"
+check "zone file not read on SIGUSR1" NOERROR \
+	"$(q status multi.example.test)"
+cp "$ZONE.orig" "$ZONE"
+
 # SIGHUP: a name taken out of the zone file is refused at once, on the
 # same sockets.
 cp "$ZONE" "$ZONE.orig"

@@ -14,11 +14,17 @@
 #     connection is `cross_zone` (critical) and the table `drift`s;
 #   - SIGHUP with a broken zone file is `config_error`, and the old
 #     policy keeps working;
+#   - SIGUSR1 after the alert file was renamed (logrotate): the next
+#     alert goes to a new file at the path, and a zone file edited
+#     meanwhile is not read;
 #   - a flood of new connections: no overrun, or an overrun followed by
 #     a re-read of the table; the monitor survives;
 #   - the maintenance window ends: `maintenance_closed`, and the
 #     session it let in (a long-lived nc) carries no more data;
 #   - --user nobody keeps CAP_NET_ADMIN only and still works;
+#   - a deployment the monitor cannot read (--user nobody, a 0700 root
+#     state directory): `config_error`, and a change of the table is
+#     still `drift`;
 #   - SIGTERM: exit status 0.
 #
 # Needs root and network namespaces (tests/lab/lib.sh). SANSO names the
@@ -74,6 +80,7 @@ D=$LAB_DIR/mon
 mkdir -p "$D/state"
 ZF=$D/zones.yaml
 ALERTS=$D/alerts.jsonl
+ROTATED=$D/alerts.jsonl.1
 
 # Local wall time in Asia/Tokyo, offset $1 seconds from now, format $2.
 jst()
@@ -198,10 +205,12 @@ wait_for()
 	return 1
 }
 
-# Alerts of one type matching an extended regex.
+# Alerts of one type matching an extended regex (the file rotated by
+# SIGUSR1 included).
 alerts()
 {
-	grep -E "\"type\":\"$1\"" "$ALERTS" 2>/dev/null | grep -E -- "${2-.}"
+	cat "$ROTATED" "$ALERTS" 2>/dev/null | grep -E "\"type\":\"$1\"" |
+		grep -E -- "${2-.}"
 }
 
 wait_alert()
@@ -329,6 +338,38 @@ wait_for 'policy of .* in force' "$D/mon.err" 5 &&
 	ok "SIGHUP with the good file reloads" ||
 	bad "SIGHUP with the good file did not reload"
 
+# ---- SIGUSR1: reopen the alert file, and nothing else ----
+
+# As logrotate does: rename, then signal. The zone file is edited in
+# between (a new site name); SIGUSR1 must not read it.
+mv "$ALERTS" "$ROTATED"
+sed 's/^site: lab-monitor$/site: lab-monitor-edited/' "$D/zones.good" >"$ZF"
+reloads=$(grep -c 'SIGHUP: reloading' "$D/mon.err")
+kill -USR1 "$MON"
+wait_for 'SIGUSR1: reopening' "$D/mon.err" 5 ||
+	bad "no trace of SIGUSR1 in the monitor's log"
+# A new blocked source: an alert of its own, right away.
+ip netns exec "$INET" timeout 5 nc -z -w 1 -s 10.30.5.5 203.0.113.10 8443
+for _ in $(seq 50); do
+	grep -q '"dport":8443' "$ALERTS" 2>/dev/null && break
+	sleep 0.1
+done
+if grep -q '"type":"blocked".*"dport":8443' "$ALERTS" 2>/dev/null; then
+	ok "after SIGUSR1 the next alert goes to a new file at the path"
+	if grep -q '"site":"lab-monitor",' "$ALERTS"; then
+		ok "SIGUSR1 left the policy alone (the edited site is not in force)"
+	else
+		bad "SIGUSR1 loaded the edited zone file: $(grep 8443 "$ALERTS")"
+	fi
+else
+	bad "no alert in a new $ALERTS after SIGUSR1 ($(ls "$D"); rotated: $(grep -c 8443 "$ROTATED"))"
+fi
+if [ "$(grep -c 'SIGHUP: reloading' "$D/mon.err")" != "$reloads" ] ||
+	grep -q 'lab-monitor-edited' "$D/mon.err"; then
+	bad "SIGUSR1 reloaded the zone file"
+fi
+cp "$D/zones.good" "$ZF"
+
 # ---- a flood of new connections ----
 
 if [ -z "${LAB_MONITOR_RECORD-}" ]; then
@@ -443,6 +484,54 @@ if id nobody >/dev/null 2>&1; then
 	fi
 fi
 
+# ---- a deployment the monitor cannot read ----
+
+# The unit's case: an unprivileged monitor, deployments in a root 0700
+# directory. Without them, the table found at start is the reference.
+if id nobody >/dev/null 2>&1; then
+	L=$D/locked
+	if [ -d "$LAB_DIR/state" ]; then
+		cp -a "$LAB_DIR/state" "$L"
+	else
+		mkdir -p "$L"
+	fi
+	chown root:root "$L"
+	chmod 0700 "$L"
+	mkdir -p "$D/nobody2"
+	chown nobody "$D/nobody2"
+	A2=$D/nobody2/alerts.jsonl
+	ip netns exec "$GW" "$SANSO" monitor "$ZF" --user nobody \
+		--state-dir "$L" --data-dir "$D/nobody2" --jsonl "$A2" \
+		--drift-interval 1 --no-dnsguard >"$D/locked.out" \
+		2>"$D/locked.err" &
+	MON2=$!
+	LAB_PIDS+=("$MON2")
+	if wait_for 'watching' "$D/locked.err" 10 &&
+		wait_for '"type":"config_error".*cannot read the deployment' \
+			"$A2" 10; then
+		ok "unreadable deployment: config_error ($(grep -o \
+			'cannot read the deployment[^;]*' "$A2" | head -n 1))"
+	else
+		bad "unreadable deployment: no config_error: $(cat "$D/locked.err" "$A2" 2>/dev/null | tail -n 5)"
+	fi
+	sleep 1.5
+	if ip netns exec "$GW" nft add rule inet sanso forward ip saddr \
+		192.0.2.77 drop; then
+		if wait_for '"type":"drift"' "$A2" 8; then
+			ok "unreadable deployment: drift still detected"
+		else
+			bad "unreadable deployment: no drift alert: $(tail -n 3 "$A2")"
+		fi
+	else
+		bad "nft add rule failed"
+	fi
+	if [ "$(grep -c '"type":"config_error"' "$A2")" -ne 1 ]; then
+		bad "the same read error was said more than once"
+	fi
+	kill -TERM "$MON2"
+	wait "$MON2"
+fi
+
 echo "alerts written:"
-sed 's/^/  /' "$ALERTS" | cut -c1-220
+cat "$ROTATED" "$ALERTS" | sed 's/^/  /' | cut -c1-220
 finish

@@ -3,23 +3,24 @@
 #
 # contrib/logrotate/sanso against a running monitor (in a network
 # namespace of its own): logrotate renames the alert log and creates the
-# new one, its postrotate SIGHUP makes the monitor reopen the path, the
-# alerts before and after land in the rotated and the new file, and
+# new one, its postrotate SIGUSR1 makes the monitor reopen the path
+# without reading the zone file again, the alerts before and after land
+# in the rotated and the new file, and
 # `sanso verify-log` accepts both. The user the file belongs to is nobody
 # here (sanso on a gateway), and postrotate signals the test's monitor
 # instead of the unit.
 set -u
 # shellcheck source=tests/ops/lib.sh
 . "$(dirname "$0")/lib.sh"
-need logrotate ip
+need logrotate ip nft
 need_root
 need_sanso
 
 conf=$OPS_ROOT/contrib/logrotate/sanso
 T=$OPS_TMP
-if grep -q 'systemctl kill --kill-whom=main --signal=HUP sanso-monitor.service' "$conf" &&
+if grep -q 'systemctl kill --kill-whom=main --signal=USR1 sanso-monitor.service' "$conf" &&
 	grep -q '^/var/log/sanso/alerts.jsonl {' "$conf"; then
-	ok "logrotate: rotates /var/log/sanso/alerts.jsonl, postrotate sends SIGHUP to the monitor"
+	ok "logrotate: rotates /var/log/sanso/alerts.jsonl, postrotate sends SIGUSR1 to the monitor"
 else
 	bad "logrotate: $conf does not name the alert log or signal the monitor"
 fi
@@ -37,7 +38,7 @@ cp "$T/good.yaml" "$T/zones.yaml"
 log=$T/log/alerts.jsonl
 
 ip netns exec "$ns" "$SANSO" monitor "$T/zones.yaml" --state-dir "$T/state" \
-	--jsonl "$log" --drift-interval 0 >"$T/monitor.out" 2>&1 &
+	--jsonl "$log" --drift-interval 1 >"$T/monitor.out" 2>&1 &
 mon=$!
 OPS_PIDS+=("$mon")
 
@@ -77,8 +78,9 @@ before=$(lines "$log")
 sed -e "s|/var/log/sanso/alerts.jsonl|$log|" \
 	-e 's/su sanso sanso/su nobody '"$(id -gn nobody)"'/' \
 	-e 's/create 0640 sanso sanso/create 0640 nobody '"$(id -gn nobody)"'/' \
-	-e "s|systemctl kill --kill-whom=main --signal=HUP sanso-monitor.service|kill -HUP $mon|" \
+	-e "s|systemctl kill --kill-whom=main --signal=USR1 sanso-monitor.service|kill -USR1 $mon|" \
 	"$conf" >"$T/logrotate.conf"
+reloads=$(grep -c 'SIGHUP: reloading' "$T/monitor.out")
 if logrotate -f -s "$T/logrotate.state" "$T/logrotate.conf" >"$T/lr.out" 2>&1; then
 	ok "logrotate -f with contrib/logrotate/sanso"
 else
@@ -92,9 +94,17 @@ else
 	bad "rotated file: \"$rotated\" ($(ls "$T/log"))"
 fi
 sleep 0.5
-alert
-if wait_lines "$log" 1 && [ "$(stat -c %U:%a "$log")" = nobody:640 ]; then
-	ok "after SIGHUP the monitor writes to the new file (nobody, 0640)"
+# An alert without a signal of its own: a table appears, which is drift.
+ip netns exec "$ns" nft add table inet sanso
+if grep -q 'SIGUSR1: reopening' "$T/monitor.out" &&
+	[ "$(grep -c 'SIGHUP: reloading' "$T/monitor.out")" = "$reloads" ]; then
+	ok "postrotate's SIGUSR1 reopens the files, the zone file is not read"
+else
+	bad "after postrotate: $(tail -n 3 "$T/monitor.out")"
+fi
+if wait_lines "$log" 1 && grep -q '"type":"drift"' "$log" &&
+	[ "$(stat -c %U:%a "$log")" = nobody:640 ]; then
+	ok "after SIGUSR1 the monitor writes to the new file (nobody, 0640)"
 else
 	bad "new file after rotation: $(ls -l "$T/log"); monitor: $(tail -n 3 "$T/monitor.out")"
 fi

@@ -665,6 +665,57 @@ static void test_drift(void **state)
 	assert_int_equal(x->fk.n, 1);
 	assert_non_null(strstr(x->fk.alerts[0].message, "found at start"));
 	fx_free(x);
+
+	/* The deployment cannot be read (an unprivileged monitor, a 0700
+	 * state directory): said once, and the table found at start
+	 * stands in, so a change is still drift. */
+	x = fx_new(true);
+	x->fk.deployed_ret = -EACCES;
+	strcpy(x->fk.live, "aa");
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 1);
+	assert_int_equal(x->fk.alerts[0].type, ALERT_CONFIG_ERROR);
+	assert_non_null(strstr(x->fk.alerts[0].message,
+			       "cannot read the deployment"));
+	assert_non_null(strstr(x->fk.alerts[0].message, strerror(EACCES)));
+	t.tv_sec += 60;			/* the same error: not again */
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 1);
+	strcpy(x->fk.live, "bb");
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 2);
+	assert_int_equal(x->fk.alerts[1].type, ALERT_DRIFT);
+	assert_non_null(strstr(x->fk.alerts[1].message,
+			       "the deployment cannot be read"));
+	x->fk.deployed_ret = -EIO;	/* another error: said */
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 3);
+	assert_int_equal(x->fk.alerts[2].type, ALERT_CONFIG_ERROR);
+	x->fk.deployed_ret = 0;		/* readable again, then an apply */
+	strcpy(x->fk.deployed, "bb");
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 3);
+	strcpy(x->fk.deployed, "cc");
+	strcpy(x->fk.live, "cc");
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 3);
+	x->fk.deployed_ret = -EACCES;	/* unreadable anew: said anew, */
+	t.tv_sec += 60;			/* and the last deployment read */
+	monitor_tick(x->mon, &t);	/* is the reference */
+	assert_int_equal(x->fk.n, 4);
+	assert_int_equal(x->fk.alerts[3].type, ALERT_CONFIG_ERROR);
+	assert_non_null(strstr(x->fk.alerts[3].message, "last read"));
+	strcpy(x->fk.live, "dd");
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 5);
+	assert_int_equal(x->fk.alerts[4].type, ALERT_DRIFT);
+	assert_non_null(strstr(x->fk.alerts[4].message, "last read"));
+	fx_free(x);
 }
 
 /* ---- netlink in, reload ---- */
