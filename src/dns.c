@@ -481,24 +481,34 @@ int dns_rewrite_ttls(uint8_t *buf, size_t len, uint32_t age, uint32_t fixed)
 {
 	struct dns_name name;
 	size_t off = DNS_HDR_LEN, total;
+	uint8_t *orig;
+	int ret = -EBADMSG;
 
 	if (len < DNS_HDR_LEN)
 		return -EBADMSG;
-	total = (size_t)dns_get16(buf + 6) + dns_get16(buf + 8) +
-		dns_get16(buf + 10);
-	if (dns_name_read(buf, len, &off, &name) || len - off < 4)
-		return -EBADMSG;
+	/*
+	 * Names are read from a copy: a compressed name may run through
+	 * another record's TTL bytes, which change as they are written.
+	 */
+	orig = malloc(len);
+	if (!orig)
+		return -ENOMEM;
+	memcpy(orig, buf, len);
+	total = (size_t)dns_get16(orig + 6) + dns_get16(orig + 8) +
+		dns_get16(orig + 10);
+	if (dns_name_read(orig, len, &off, &name) || len - off < 4)
+		goto out;
 	off += 4;
 	for (size_t i = 0; i < total; i++) {
 		uint16_t type, rclass, rdlen;
 		uint32_t ttl;
 		size_t at;
 
-		if (dns_name_read(buf, len, &off, &name))
-			return -EBADMSG;
+		if (dns_name_read(orig, len, &off, &name))
+			goto out;
 		at = off + 4;
-		if (rr_fixed(buf, len, &off, &type, &rclass, &ttl, &rdlen))
-			return -EBADMSG;
+		if (rr_fixed(orig, len, &off, &type, &rclass, &ttl, &rdlen))
+			goto out;
 		if (type != DNS_T_OPT) {
 			if (ttl > INT32_MAX)
 				ttl = 0;
@@ -507,5 +517,8 @@ int dns_rewrite_ttls(uint8_t *buf, size_t len, uint32_t age, uint32_t fixed)
 		}
 		off += rdlen;
 	}
-	return 0;
+	ret = 0;
+out:
+	free(orig);
+	return ret;
 }
