@@ -67,7 +67,7 @@ in_ns "$SANSO" status --state-dir "$S" >"$tmp/out" 2>&1 && grep -q 'matches the 
 # state directory it may write, so that only the kernel says no).
 cp "$tmp/city.list" "$tmp/before"
 chmod 711 "$tmp"
-mkdir -m 777 "$tmp/nobody"
+install -d -o 65534 -g 65534 -m 700 "$tmp/nobody"
 in_ns setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	"$SANSO" apply "$beta" --state-dir "$tmp/nobody" >"$tmp/out" 2>&1
 rc=$?
