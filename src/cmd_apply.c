@@ -149,9 +149,9 @@ static bool recordable(const char *path, const struct model *m)
 	}
 	for (size_t i = 0; i < m->n_holiday_files; i++)
 		if (strpbrk(m->holiday_files[i].ref, "\n\r")) {
-			cmd_err("apply", "a holiday file name with a line break "
-				"cannot be recorded: rename it and apply again; "
-				"nothing changed");
+			cmd_err("apply", "a holiday file name with a line "
+				"break cannot be recorded: rename it and apply "
+				"again; nothing changed");
 			return false;
 		}
 	return true;

@@ -82,8 +82,9 @@ int cmd_confirm(int argc, char **argv)
 					err);
 			if (deploy_current(state, &d))
 				cmd_err("confirm", "too late: the deadline of "
-					"deployment %u has passed; rolled back: "
-					"no sanso table is loaded now", pd.id);
+					"deployment %u has passed; rolled "
+					"back: no sanso table is loaded now",
+					pd.id);
 			else
 				cmd_err("confirm", "too late: the deadline of "
 					"deployment %u has passed; rolled back "

@@ -678,9 +678,9 @@ static int read_copies(const char *state, const struct deployment *d,
 		if (sscanf(line, "holiday %zu %64s %n", &k, want, &off) == 2 &&
 		    off) {
 			if (n >= (size_t)d->holiday_files || k != n + 1) {
-				snprintf(err, errlen, "deployment %u: its record "
-					 "lists holiday file copies out of "
-					 "order", d->id);
+				snprintf(err, errlen, "deployment %u: its "
+					 "record lists holiday file copies out "
+					 "of order", d->id);
 				ret = -EINVAL;
 				break;
 			}
@@ -702,8 +702,8 @@ static int read_copies(const char *state, const struct deployment *d,
 			}
 			sha256_hex(v[n - 1].data, v[n - 1].len, sum);
 			if (strcmp(sum, want)) {
-				snprintf(err, errlen, "deployment %u: %s is not "
-					 "the copy it recorded (SHA-256 "
+				snprintf(err, errlen, "deployment %u: %s is "
+					 "not the copy it recorded (SHA-256 "
 					 "differs)", d->id, p);
 				ret = -EBADMSG;
 			}
@@ -867,9 +867,9 @@ int deploy_rollback(const char *state, const char *why, char *err,
 		size_t used = strnlen(err, errlen);
 
 		snprintf(err + used, errlen - used, "%sdeployment %u used "
-			 "table %s, the current one %s: remove %s by hand after "
-			 "checking", used ? "; " : "", prev.id, prev.table,
-			 cur.table, cur.table);
+			 "table %s, the current one %s: remove %s by hand "
+			 "after checking", used ? "; " : "", prev.id,
+			 prev.table, cur.table, cur.table);
 	}
 	ret = deploy_commit(rs, false, err, errlen);
 	ruleset_free(rs);

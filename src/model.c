@@ -1825,7 +1825,8 @@ struct model *model_load(const char *path, struct diags *d)
 				 MODEL_MAX_FILE_BYTES);
 		else
 			diag_add(d, &(struct loc){ path, 0, 0 }, DIAG_ERROR,
-				 "E002", NULL, "cannot read: %s", read_error(e));
+				 "E002", NULL, "cannot read: %s",
+				 read_error(e));
 		errno = e;
 		return NULL;
 	}

@@ -457,10 +457,13 @@ static void holiday_file_read_once(void **state)
 	static const char two[] =
 		"version: 1\nsite: u\n"
 		"zones:\n"
-		"  lgwan: { tier: lgwan, interfaces: [e1], networks: [10.20.0.0/16] }\n"
+		"  lgwan: { tier: lgwan, interfaces: [e1],"
+		" networks: [10.20.0.0/16] }\n"
 		"schedules:\n"
-		"  a: { days: [mon], hours: [\"08:00-09:00\"], holidays: hol/days.yaml }\n"
-		"  b: { days: [tue], hours: [\"08:00-09:00\"], holidays: hol/days.yaml }\n";
+		"  a: { days: [mon], hours: [\"08:00-09:00\"],"
+		" holidays: hol/days.yaml }\n"
+		"  b: { days: [tue], hours: [\"08:00-09:00\"],"
+		" holidays: hol/days.yaml }\n";
 	struct model_opts o = { .dir = fx->src, .keep = true };
 	struct diags d = { 0 };
 	struct model *m;
