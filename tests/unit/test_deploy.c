@@ -349,8 +349,11 @@ static void record_by_hand(struct fx *fx, const struct model *m,
 	if (copies) {
 		snprintf(rec + n, sizeof(rec) - n, "holiday_files 1\n"
 			 "holiday 1 %s hol/days.yaml\n", sum);
-		putf(fx, "state/deploy/1/holiday-1.yaml",
-		     m->holiday_files[0].data);
+		/* the bytes kept are not a C string */
+		assert_int_equal(m->holiday_files[0].len, strlen(days_yaml));
+		assert_memory_equal(m->holiday_files[0].data, days_yaml,
+				    strlen(days_yaml));
+		putf(fx, "state/deploy/1/holiday-1.yaml", days_yaml);
 	}
 	putf(fx, "state/deploy/1/record", rec);
 	assert_int_equal(deploy_current(fx->state, dep), 0);
