@@ -669,25 +669,33 @@ static int read_copies(const char *state, const struct deployment *d,
 		goto out;
 	}
 	for (line = text; line && *line && !ret;) {
-		char *nl = strchr(line, '\n'), want[65];
-		size_t k;
-		int off = 0;
+		char *nl = strchr(line, '\n'), *want, *ref, *end;
+		unsigned long k;
 
 		if (nl)
 			*nl = '\0';
-		if (sscanf(line, "holiday %zu %64s %n", &k, want, &off) == 2 &&
-		    off) {
-			if (n >= (size_t)d->holiday_files || k != n + 1) {
+		if (!strncmp(line, "holiday ", 8)) {
+			errno = 0;
+			k = strtoul(line + 8, &end, 10);
+			want = end + 1;
+			ref = want + 65;
+			if (errno || end == line + 8 || *end != ' ' ||
+			    strnlen(want, 65) < 65 || want[64] != ' ' ||
+			    !*ref || n >= (size_t)d->holiday_files ||
+			    k != n + 1) {
 				snprintf(err, errlen, "deployment %u: its "
-					 "record lists holiday file copies out "
-					 "of order", d->id);
+					 "record has a bad holiday line",
+					 d->id);
 				ret = -EINVAL;
 				break;
 			}
-			v[n].ref = strdup(line + off);
+			want[64] = '\0';
+			v[n].ref = strdup(ref);
 			if (!v[n].ref ||
 			    path_of(p, sizeof(p), state,
-				    "deploy/%u/holiday-%zu.yaml", d->id, k)) {
+				    "deploy/%u/holiday-%lu.yaml", d->id, k)) {
+				free(v[n].ref);
+				v[n].ref = NULL;
 				ret = -ENOMEM;
 				break;
 			}
