@@ -54,6 +54,11 @@ struct loaded {
  * 0, EXIT_FINDINGS, EXIT_USAGE (bad --at) or EXIT_SYSTEM. */
 int cmd_load(const char *cmd, const char *path, const char *at,
 	     struct loaded *l);
+/* Same, from the file's bytes already read (apply records exactly what
+ * it compiled). */
+int cmd_load_buf(const char *cmd, const char *path, const char *buf,
+		 size_t len, const struct model_opts *o, const char *at,
+		 struct loaded *l);
 void loaded_free(struct loaded *l);
 /* Parses --at (NULL: now) in the model's timezone. 0 or -EINVAL. */
 int cmd_when(const struct model *m, const char *at, time_t *when,

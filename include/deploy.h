@@ -5,10 +5,16 @@
  * whether the live table still matches.
  *
  *   STATE/deploy/N/zones.yaml   the zone file as applied
- *   STATE/deploy/N/record       key value lines (struct deployment)
+ *   STATE/deploy/N/holiday-K.yaml  the holiday files it read, as read
+ *   STATE/deploy/N/record       key value lines (struct deployment), then
+ *                               "holiday K SHA256 REF" per copy
  *   STATE/current               N of the live deployment
  *   STATE/pending               a commit-confirmed apply awaiting confirm
+ *   STATE/lock                  flock()ed by every change of the above
  *   STATE/audit.log             one JSON line per apply, confirm, rollback
+ *
+ * A deployment is self-contained: rollback and the boot load rebuild it
+ * from these copies alone.
  */
 #ifndef SANSO_DEPLOY_H
 #define SANSO_DEPLOY_H
@@ -17,9 +23,12 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "model.h"
 #include "ruleset.h"
 
 #define DEPLOY_STATE_DIR "/var/lib/sanso"
+/* How long apply, confirm and rollback wait for each other's lock. */
+#define DEPLOY_LOCK_WAIT 60
 
 struct deployment {
 	unsigned int id;
@@ -33,6 +42,8 @@ struct deployment {
 	char ruleset_sha256[65];	/* digest of the live table after it */
 	char site[64];
 	char timezone[64];	/* the zone file's: records and status use it */
+	int holiday_files;	/* copies kept; -1: recorded by an older sanso,
+				 * without copies */
 };
 
 struct pending {
@@ -42,8 +53,21 @@ struct pending {
 	long pid;		/* the timer process */
 };
 
-/* Creates the state directory (0700) if needed; -errno. */
-int deploy_state_init(const char *state);
+/* Creates the state directory (0700) if needed; -errno, and err says
+ * why. An existing one that is not the caller's, or that group or others
+ * may write, is refused (-EPERM) and left as it is. */
+int deploy_state_init(const char *state, char *err, size_t errlen);
+
+/*
+ * Takes STATE/lock (flock, exclusive), which every change of current,
+ * pending and deploy/ holds from its first read to its last write.
+ * `wait`: seconds to wait for another holder (then -EWOULDBLOCK), or -1
+ * for as long as it takes. Checks the state directory as
+ * deploy_state_init() does; -ENOENT when it does not exist. Returns the
+ * lock's descriptor or -errno with err set; deploy_unlock() releases it.
+ */
+int deploy_lock(const char *state, int wait, char *err, size_t errlen);
+void deploy_unlock(int fd);
 
 /* The live deployment: 0, -ENOENT when nothing is deployed, -errno. */
 int deploy_current(const char *state, struct deployment *out);
@@ -58,29 +82,37 @@ int deploy_pending(const char *state, struct pending *out);
 int deploy_commit(const struct ruleset *rs, bool dry_run, char *err,
 		  size_t errlen);
 
-/* Records a committed ruleset as a new deployment and makes it current.
- * `zone` is the zone file's bytes. Fills d->id, ->previous, ->time,
- * ->user and ->ruleset_sha256 (read back from the kernel). */
+/* Records a committed ruleset as a new deployment and makes it current,
+ * under the lock. `zone` is the zone file's bytes as compiled; `m`, the
+ * model loaded from them with model_opts.keep, gives the holiday files to
+ * copy (-EINVAL when it holds no bytes, or a ref has a line break). Fills
+ * d->id, ->previous, ->time, ->user, ->holiday_files and ->ruleset_sha256
+ * (read back from the kernel). */
 int deploy_record(const char *state, struct deployment *d, const char *zone,
-		  size_t zone_len);
+		  size_t zone_len, const struct model *m);
 
 /* Rebuilds the ruleset of a recorded deployment from its saved zone file
- * as of its own compile time, so it is the table that was loaded; holiday
- * files are read where the original pointed. The ruleset owns the model
+ * and holiday file copies (each checked against its SHA-256) as of its
+ * own compile time, so it is the table that was loaded. A deployment
+ * recorded without copies reads holiday files where the zone file named
+ * them, and says so in err while returning 0. The ruleset owns the model
  * and policy it was built from. */
 int deploy_rebuild(const char *state, const struct deployment *d,
 		   struct ruleset **out, char *err, size_t errlen);
 
 /* Restores the deployment before the current one (or removes the table
- * when there was none). `why` goes to the audit log. */
+ * when there was none), under the lock. `why` goes to the audit log. On
+ * success err may still hold a warning. */
 int deploy_rollback(const char *state, const char *why, char *err,
 		    size_t errlen);
 
 /* Commit-confirmed: writes STATE/pending and starts a timer process,
  * detached from the session, that rolls back at the deadline unless
- * deploy_confirm() ran first. */
+ * deploy_confirm() ran first; at the deadline it takes the lock and looks
+ * at pending again. */
 int deploy_arm_confirm(const char *state, unsigned int seconds);
-/* Keeps the pending deployment: 0, -ENOENT when nothing is pending. */
+/* Keeps the pending deployment, under the lock: 0, -ENOENT when nothing
+ * is pending, -ETIMEDOUT (nothing changed) once its deadline has come. */
 int deploy_confirm(const char *state, struct pending *was);
 
 /* Appends one JSON line to STATE/audit.log. */

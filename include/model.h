@@ -222,10 +222,22 @@ struct monitor_conf {
 	uint32_t dedup_seconds;	/* default 60 */
 };
 
+/* A holiday file as the loader read it: what a deployment keeps a copy
+ * of, so that it can be rebuilt without the original. */
+struct model_file {
+	char *ref;		/* as the zone file names it */
+	char *path;		/* where it was read from */
+	char *data;		/* its bytes: with model_opts.keep only */
+	size_t len;
+	uint8_t sha256[32];
+};
+
 struct model {
 	char *path;		/* the zone file as given */
 	char **files;		/* every file read (zone file, holiday files) */
 	size_t n_files;
+	struct model_file *holiday_files;	/* one per distinct ref */
+	size_t n_holiday_files;
 	uint8_t sha256[32];	/* of the zone file's bytes */
 
 	int version;
@@ -265,7 +277,31 @@ struct model *model_load(const char *path, struct diags *d);
  * holiday files (NULL: current directory). */
 struct model *model_load_buf(const char *name, const char *dir,
 			     const char *buf, size_t len, struct diags *d);
+
+struct model_opts {
+	const char *dir;	/* for relative holiday files; NULL: cwd */
+	/* Keep every holiday file's bytes in m->holiday_files, and read each
+	 * one once even when several schedules name it. */
+	bool keep;
+	/* Take holiday files from `files` (matched by ref) and never from
+	 * the file system: a deployment's recorded copies. A ref not among
+	 * them is E002. */
+	bool sealed;
+	const struct model_file *files;
+	size_t n_files;
+};
+
+/* model_load_buf() with options; `o` may be NULL. */
+struct model *model_load_opts(const char *name, const char *buf, size_t len,
+			      const struct model_opts *o, struct diags *d);
 void model_free(struct model *m);
+
+/*
+ * Reads a whole regular file of at most `max` bytes, as the loader does:
+ * without blocking on a FIFO or taking a terminal. NULL with errno
+ * (EINVAL: not a regular file; EFBIG: larger than max).
+ */
+char *model_read_file(const char *path, size_t max, size_t *len);
 
 /* Lookups by name; -1 if absent. */
 int model_zone(const struct model *m, const char *name);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
 #include <getopt.h>
+#include <libgen.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -43,23 +44,6 @@ static void warn_missing_ifaces(const struct model *m)
 					m->zones[i].ifaces[j].name);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-	char *buf = NULL, chunk[8192];
-	FILE *f = fopen(path, "re"), *mem;
-	size_t r;
-
-	if (!f)
-		return NULL;
-	mem = open_memstream(&buf, len);
-	while (mem && (r = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, r, mem);
-	if (mem)
-		fclose(mem);
-	fclose(f);
-	return buf;
-}
-
 /* --deployed (at boot: the current deployment again, exactly) and
  * --fail-closed (when even that cannot load). Neither makes a new
  * deployment: status then tells the truth about what is live. */
@@ -69,8 +53,26 @@ static int apply_special(int what, const char *table, const char *state,
 	struct deployment d;
 	struct ruleset *rs = NULL;
 	char err[1024] = "";
-	int c, ret = EXIT_SYSTEM;
+	int c, lock = -1, ret = EXIT_SYSTEM;
 
+	if (what == 'D' && !dry) {
+		lock = deploy_lock(state, DEPLOY_LOCK_WAIT, err, sizeof(err));
+		if (lock == -ENOENT) {
+			cmd_err("apply", "--deployed: nothing is deployed");
+			return EXIT_FINDINGS;
+		}
+		if (lock < 0) {
+			cmd_err("apply", "--deployed: %s", err);
+			return lock == -EWOULDBLOCK ? EXIT_FINDINGS :
+			       EXIT_SYSTEM;
+		}
+		err[0] = '\0';
+	} else if (!dry) {
+		/* The safety net loads whatever the state directory's
+		 * condition: the lock only keeps the audit chain whole. */
+		lock = deploy_lock(state, DEPLOY_LOCK_WAIT, err, sizeof(err));
+		err[0] = '\0';
+	}
 	if (what == 'D') {
 		struct pending pd;
 
@@ -84,19 +86,28 @@ static int apply_special(int what, const char *table, const char *state,
 					"never confirmed and rolling it back "
 					"failed: %s", pd.id,
 					err[0] ? err : strerror(-c));
-				return EXIT_SYSTEM;
+				goto out;
 			}
+			if (err[0])
+				fprintf(stderr, "sanso: apply: warning: %s\n",
+					err);
 			printf("deployment %u was never confirmed: rolled "
 			       "back\n", pd.id);
-			return EXIT_OK;
+			ret = EXIT_OK;
+			goto out;
 		}
 		c = deploy_current(state, &d);
 		if (c) {
 			cmd_err("apply", "--deployed: %s", c == -ENOENT ?
 				"nothing is deployed" : strerror(-c));
-			return c == -ENOENT ? EXIT_FINDINGS : EXIT_SYSTEM;
+			ret = c == -ENOENT ? EXIT_FINDINGS : EXIT_SYSTEM;
+			goto out;
 		}
 		c = deploy_rebuild(state, &d, &rs, err, sizeof(err));
+		if (!c && err[0]) {
+			fprintf(stderr, "sanso: apply: warning: %s\n", err);
+			err[0] = '\0';
+		}
 	} else {
 		rs = ruleset_fail_closed(table);
 		c = rs ? 0 : -errno;
@@ -123,7 +134,27 @@ static int apply_special(int what, const char *table, const char *state,
 	ret = EXIT_OK;
 out:
 	ruleset_free(rs);
+	deploy_unlock(lock);
 	return ret;
+}
+
+/* The record is one "key value" per line: a path with a line break in
+ * it cannot be recorded, so it is refused before the kernel is touched. */
+static bool recordable(const char *path, const struct model *m)
+{
+	if (strpbrk(path, "\n\r")) {
+		cmd_err("apply", "a zone file path with a line break cannot be "
+			"recorded: rename it and apply again; nothing changed");
+		return false;
+	}
+	for (size_t i = 0; i < m->n_holiday_files; i++)
+		if (strpbrk(m->holiday_files[i].ref, "\n\r")) {
+			cmd_err("apply", "a holiday file name with a line "
+				"break cannot be recorded: rename it and apply "
+				"again; nothing changed");
+			return false;
+		}
+	return true;
 }
 
 int cmd_apply(int argc, char **argv)
@@ -146,11 +177,12 @@ int cmd_apply(int argc, char **argv)
 	struct pending pd;
 	struct loaded l = { 0 };
 	struct ruleset *rs = NULL;
-	char err[1024] = "", *zone = NULL, abspath[PATH_MAX];
+	char err[1024] = "", *zone = NULL, abspath[PATH_MAX], dir[PATH_MAX];
+	struct model_opts mopts = { .keep = true };
 	bool dry = false;
 	long confirm = -1;
 	size_t zone_len = 0;
-	int c, ret;
+	int c, lock = -1, ret;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -199,19 +231,41 @@ int cmd_apply(int argc, char **argv)
 		cmd_err("apply", "bad table name \"%s\"", table);
 		return EXIT_USAGE;
 	}
-	ret = cmd_load("apply", argv[optind], at, &l);
+	/* Read once: what is compiled is what is recorded, and its SHA-256
+	 * is of those bytes, whatever happens to the file meanwhile. */
+	zone = model_read_file(argv[optind], MODEL_MAX_FILE_BYTES, &zone_len);
+	if (!zone) {
+		cmd_err("apply", "%s: %s", argv[optind], errno == EINVAL ?
+			"not a regular file" : strerror(errno));
+		ret = EXIT_SYSTEM;
+		goto out;
+	}
+	snprintf(dir, sizeof(dir), "%s", argv[optind]);
+	mopts.dir = dirname(dir);
+	ret = cmd_load_buf("apply", argv[optind], zone, zone_len, &mopts, at,
+			   &l);
 	if (ret)
 		goto out;
 	ret = EXIT_SYSTEM;
-	zone = slurp(argv[optind], &zone_len);
-	if (!zone) {
-		cmd_err("apply", "%s: %s", argv[optind], strerror(errno));
+	if (!realpath(argv[optind], abspath))
+		snprintf(abspath, sizeof(abspath), "%s", argv[optind]);
+	if (!recordable(abspath, l.m)) {
+		ret = EXIT_FINDINGS;
 		goto out;
 	}
-	if (!dry && (errno = -deploy_state_init(state))) {
-		cmd_err("apply", "state directory %s: %s", state,
-			strerror(errno));
+	if (!dry && deploy_state_init(state, err, sizeof(err))) {
+		cmd_err("apply", "%s", err);
 		goto out;
+	}
+	if (!dry) {
+		lock = deploy_lock(state, DEPLOY_LOCK_WAIT, err, sizeof(err));
+		if (lock < 0) {
+			cmd_err("apply", "%s", err);
+			if (lock == -EWOULDBLOCK)
+				ret = EXIT_FINDINGS;
+			goto out;
+		}
+		err[0] = '\0';
 	}
 	if (!dry && !deploy_pending(state, &pd)) {
 		cmd_err("apply", "deployment %u awaits 'sanso confirm' (or "
@@ -242,18 +296,10 @@ int cmd_apply(int argc, char **argv)
 	snprintf(d.table, sizeof(d.table), "%s", table);
 	snprintf(d.site, sizeof(d.site), "%s", l.m->site ? l.m->site : "");
 	snprintf(d.timezone, sizeof(d.timezone), "%s", l.m->timezone);
-	if (!realpath(argv[optind], abspath))
-		snprintf(abspath, sizeof(abspath), "%s", argv[optind]);
-	/* The record is one "key value" per line. */
-	if (strpbrk(abspath, "\n\r")) {
-		cmd_err("apply", "loaded, but a zone file path with a line "
-			"break cannot be recorded: rename it and apply again");
-		goto out;
-	}
 	snprintf(d.zone_file, sizeof(d.zone_file), "%s", abspath);
 	for (int i = 0; i < 32; i++)
 		snprintf(d.zone_sha256 + 2 * i, 3, "%02x", l.m->sha256[i]);
-	c = deploy_record(state, &d, zone, zone_len);
+	c = deploy_record(state, &d, zone, zone_len, l.m);
 	if (c) {
 		cmd_err("apply", "loaded, but recording the deployment in %s "
 			"failed: %s", state, strerror(-c));
@@ -280,5 +326,6 @@ out:
 	free(zone);
 	ruleset_free(rs);
 	loaded_free(&l);
+	deploy_unlock(lock);
 	return ret;
 }

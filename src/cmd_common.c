@@ -39,15 +39,9 @@ bool table_name_ok(const char *s)
 	return true;
 }
 
-int cmd_load(const char *cmd, const char *path, const char *at,
-	     struct loaded *l)
+static int load_rest(const char *cmd, const char *path, const char *at,
+		     struct loaded *l)
 {
-	memset(l, 0, sizeof(*l));
-	l->m = model_load(path, &l->d);
-	if (!l->m) {
-		cmd_err(cmd, "%s: %s", path, strerror(errno));
-		return EXIT_SYSTEM;
-	}
 	if (cmd_when(l->m, at, &l->when, &l->today)) {
 		cmd_err(cmd, "bad --at \"%s\" (YYYY-MM-DD or "
 			"YYYY-MM-DDTHH:MM)", at);
@@ -66,6 +60,31 @@ int cmd_load(const char *cmd, const char *path, const char *at,
 		return EXIT_SYSTEM;
 	}
 	return EXIT_OK;
+}
+
+int cmd_load(const char *cmd, const char *path, const char *at,
+	     struct loaded *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->m = model_load(path, &l->d);
+	if (!l->m) {
+		cmd_err(cmd, "%s: %s", path, strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	return load_rest(cmd, path, at, l);
+}
+
+int cmd_load_buf(const char *cmd, const char *path, const char *buf,
+		 size_t len, const struct model_opts *o, const char *at,
+		 struct loaded *l)
+{
+	memset(l, 0, sizeof(*l));
+	l->m = model_load_opts(path, buf, len, o, &l->d);
+	if (!l->m) {
+		cmd_err(cmd, "%s: %s", path, strerror(errno));
+		return EXIT_SYSTEM;
+	}
+	return load_rest(cmd, path, at, l);
 }
 
 void loaded_free(struct loaded *l)

@@ -44,20 +44,60 @@ int cmd_state_opts(const char *cmd, int argc, char **argv,
 int cmd_confirm(int argc, char **argv)
 {
 	const char *state = DEPLOY_STATE_DIR;
+	struct deployment d;
 	struct pending pd;
-	int ret = cmd_state_opts("confirm", argc, argv, &state);
+	char err[1024] = "";
+	int lock, ret = cmd_state_opts("confirm", argc, argv, &state);
 
 	if (ret >= 0)
 		return ret;
-	ret = deploy_confirm(state, &pd);
-	if (ret == -ENOENT) {
+	lock = deploy_lock(state, DEPLOY_LOCK_WAIT, err, sizeof(err));
+	if (lock == -ENOENT) {
 		cmd_err("confirm", "no apply is waiting for confirmation");
 		return EXIT_FINDINGS;
 	}
-	if (ret) {
-		cmd_err("confirm", "%s: %s", state, strerror(-ret));
-		return EXIT_SYSTEM;
+	if (lock < 0) {
+		cmd_err("confirm", "%s", err);
+		return lock == -EWOULDBLOCK ? EXIT_FINDINGS : EXIT_SYSTEM;
 	}
-	printf("kept deployment %u\n", pd.id);
-	return EXIT_OK;
+	err[0] = '\0';
+	ret = deploy_confirm(state, &pd);
+	if (ret == -ENOENT) {
+		cmd_err("confirm", "no apply is waiting for confirmation");
+		ret = EXIT_FINDINGS;
+	} else if (ret == -ETIMEDOUT) {
+		/* The timer would do the same once it has the lock; doing it
+		 * here means confirm returns with the outcome settled. */
+		ret = deploy_rollback(state, "confirm after the deadline", err,
+				      sizeof(err));
+		if (ret) {
+			cmd_err("confirm", "too late: the deadline of "
+				"deployment %u has passed, and rolling it back "
+				"failed: %s", pd.id,
+				err[0] ? err : strerror(-ret));
+			ret = EXIT_SYSTEM;
+		} else {
+			if (err[0])
+				fprintf(stderr, "sanso: confirm: warning: %s\n",
+					err);
+			if (deploy_current(state, &d))
+				cmd_err("confirm", "too late: the deadline of "
+					"deployment %u has passed; rolled "
+					"back: no sanso table is loaded now",
+					pd.id);
+			else
+				cmd_err("confirm", "too late: the deadline of "
+					"deployment %u has passed; rolled back "
+					"to deployment %u", pd.id, d.id);
+			ret = EXIT_FINDINGS;
+		}
+	} else if (ret) {
+		cmd_err("confirm", "%s: %s", state, strerror(-ret));
+		ret = EXIT_SYSTEM;
+	} else {
+		printf("kept deployment %u\n", pd.id);
+		ret = EXIT_OK;
+	}
+	deploy_unlock(lock);
+	return ret;
 }

@@ -88,6 +88,7 @@ int guard_cli_open(struct guard_cli *c, const struct model *m,
 {
 	struct alerter_conf ac;
 	struct deployment d;
+	char err[512];
 	int ret;
 
 	if (table)
@@ -96,9 +97,9 @@ int guard_cli_open(struct guard_cli *c, const struct model *m,
 		snprintf(c->table, sizeof(c->table), "%s", d.table);
 	else
 		snprintf(c->table, sizeof(c->table), "%s", RS_DEFAULT_TABLE);
-	ret = deploy_state_init(c->state_dir);
+	ret = deploy_state_init(c->state_dir, err, sizeof(err));
 	if (ret) {
-		cmd_err(c->cmd, "%s: %s", c->state_dir, strerror(-ret));
+		cmd_err(c->cmd, "%s", err);
 		return EXIT_SYSTEM;
 	}
 	if (gethostname(c->host, sizeof(c->host) - 1) < 0)

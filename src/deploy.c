@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <libnftnl/set.h>
+#include <openssl/evp.h>
 
 #include "alert.h"
 #include "check.h"
@@ -48,8 +50,27 @@ static int path_of(char *buf, size_t n, const char *state, const char *fmt,
 	return (size_t)len >= n ? -ENAMETOOLONG : 0;
 }
 
+/* A rename, an unlink or a mkdir is durable only once the directory
+ * holding it is synced. */
+static int sync_dir_of(const char *path)
+{
+	char dir[4200];
+	int fd, ret = 0;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	fd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 /* Writes a whole file through a temporary and a rename, so a reader (or
- * a crash) never sees half of it. */
+ * a crash) never sees half of it, and a power cut after it returns
+ * cannot take it back. */
 static int write_atomic(const char *path, const void *buf, size_t len,
 			mode_t mode)
 {
@@ -59,7 +80,12 @@ static int write_atomic(const char *path, const void *buf, size_t len,
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+	/* A temporary left by a crash is ours (the state lock keeps other
+	 * writers out); O_EXCL then never writes through what another
+	 * process may have put in its place. */
+	if (unlink(tmp) && errno != ENOENT)
+		return -errno;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 		  mode);
 	if (fd < 0)
 		return -errno;
@@ -83,28 +109,125 @@ static int write_atomic(const char *path, const void *buf, size_t len,
 		ret = -errno;
 	if (ret)
 		unlink(tmp);
+	else
+		ret = sync_dir_of(path);
 	return ret;
+}
+
+static int remove_synced(const char *path)
+{
+	if (unlink(path))
+		return errno == ENOENT ? 0 : -errno;
+	return sync_dir_of(path);
+}
+
+/* Root rebuilds rulesets at boot from what this directory holds: one
+ * that someone else owns or may write is refused (SECURITY.md F13). */
+static int state_check(const char *state, char *err, size_t errlen)
+{
+	struct stat st;
+	int ret;
+
+	if (lstat(state, &st)) {
+		ret = -errno;
+		snprintf(err, errlen, "state directory %s: %s", state,
+			 strerror(-ret));
+		return ret;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "state directory %s: not a directory",
+			 state);
+		return -ENOTDIR;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
+		snprintf(err, errlen, "state directory %s: refused: it is "
+			 "owned by uid %u with mode %04o, and must belong to "
+			 "uid %u and be writable by no one else (chown, chmod "
+			 "go-w)", state, (unsigned int)st.st_uid,
+			 (unsigned int)(st.st_mode & 07777),
+			 (unsigned int)geteuid());
+		return -EPERM;
+	}
+	return 0;
 }
 
 /* Deployments are readable by the state directory's group (0750/0640):
  * the monitor, running as its own user in that group, compares the live
  * table with them. The key, the audit log and pending stay 0600. */
-int deploy_state_init(const char *state)
+int deploy_state_init(const char *state, char *err, size_t errlen)
 {
 	char p[4200];
-	struct stat st;
+	bool made = false;
+	int ret;
 
-	if (mkdir(state, 0700) && errno != EEXIST)
-		return -errno;
-	if (lstat(state, &st))
-		return -errno;
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	if (path_of(p, sizeof(p), state, "deploy"))
+	if (!mkdir(state, 0700))
+		made = true;
+	else if (errno != EEXIST) {
+		ret = -errno;
+		snprintf(err, errlen, "state directory %s: %s", state,
+			 strerror(-ret));
+		return ret;
+	}
+	ret = state_check(state, err, errlen);
+	if (ret)
+		return ret;
+	if (path_of(p, sizeof(p), state, "deploy")) {
+		snprintf(err, errlen, "state directory %s: name too long",
+			 state);
 		return -ENAMETOOLONG;
-	if (mkdir(p, 0750) && errno != EEXIST)
-		return -errno;
-	return 0;
+	}
+	if (!mkdir(p, 0750))
+		ret = sync_dir_of(p);
+	else if (errno != EEXIST)
+		ret = -errno;
+	if (!ret && made)
+		ret = sync_dir_of(state);
+	if (ret)
+		snprintf(err, errlen, "state directory %s: %s", state,
+			 strerror(-ret));
+	return ret;
+}
+
+int deploy_lock(const char *state, int wait, char *err, size_t errlen)
+{
+	char p[4200];
+	int fd, ret, tries = 0;
+
+	ret = state_check(state, err, errlen);
+	if (ret)
+		return ret;
+	if (path_of(p, sizeof(p), state, "lock"))
+		return -ENAMETOOLONG;
+	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+		return ret;
+	}
+	for (;;) {
+		if (!flock(fd, wait < 0 ? LOCK_EX : LOCK_EX | LOCK_NB))
+			return fd;
+		ret = -errno;
+		if (ret == -EINTR)
+			continue;
+		if (ret != -EWOULDBLOCK || tries >= wait * 10)
+			break;
+		tries++;
+		usleep(100000);
+	}
+	if (ret == -EWOULDBLOCK)
+		snprintf(err, errlen, "another apply, confirm or rollback "
+			 "still holds %s after %d s; try again later", p, wait);
+	else
+		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+	close(fd);
+	return ret;
+}
+
+void deploy_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
 }
 
 static int read_small(const char *path, char *buf, size_t n)
@@ -135,6 +258,7 @@ static int record_parse(const char *text, struct deployment *d)
 	const char *line = text;
 
 	memset(d, 0, sizeof(*d));
+	d->holiday_files = -1;
 	while (line && *line) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
@@ -173,21 +297,38 @@ static int record_parse(const char *text, struct deployment *d)
 				field(d->timezone, sizeof(d->timezone), val);
 			else if (!strcmp(key, "site"))
 				field(d->site, sizeof(d->site), val);
+			else if (!strcmp(key, "holiday_files"))
+				d->holiday_files = v >= 0 && v <= 1024 ?
+						   (int)v : -1;
 		}
 		line = nl ? nl + 1 : NULL;
 	}
 	return d->id ? 0 : -EINVAL;
 }
 
-int deploy_load(const char *state, unsigned int id, struct deployment *out)
+/* Records name up to 64 holiday files, each up to a scalar's length. */
+#define RECORD_MAX (1u << 20)
+
+static int record_text(const char *state, unsigned int id, char **text)
 {
-	char p[4200], buf[8192];
-	int ret;
+	char p[4200];
+	size_t len;
 
 	if (path_of(p, sizeof(p), state, "deploy/%u/record", id))
 		return -ENAMETOOLONG;
-	ret = read_small(p, buf, sizeof(buf));
-	return ret ? ret : record_parse(buf, out);
+	*text = model_read_file(p, RECORD_MAX, &len);
+	return *text ? 0 : -errno;
+}
+
+int deploy_load(const char *state, unsigned int id, struct deployment *out)
+{
+	char *text = NULL;
+	int ret = record_text(state, id, &text);
+
+	if (!ret)
+		ret = record_parse(text, out);
+	free(text);
+	return ret;
 }
 
 int deploy_current(const char *state, struct deployment *out)
@@ -210,7 +351,7 @@ static int set_current(const char *state, unsigned int id)
 	if (path_of(p, sizeof(p), state, "current"))
 		return -ENAMETOOLONG;
 	if (!id)
-		return unlink(p) && errno != ENOENT ? -errno : 0;
+		return remove_synced(p);
 	snprintf(buf, sizeof(buf), "%u\n", id);
 	return write_atomic(p, buf, strlen(buf), 0640);
 }
@@ -400,16 +541,66 @@ static unsigned int next_id(const char *state)
 	}
 }
 
+static void hex(const uint8_t *md, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void sha256_hex(const char *buf, size_t len, char out[65])
+{
+	uint8_t md[32];
+	unsigned int n = 32;
+
+	if (!EVP_Digest(buf, len, md, &n, EVP_sha256(), NULL))
+		memset(md, 0, sizeof(md));
+	hex(md, sizeof(md), out);
+}
+
+/* The record: "key value" lines (struct deployment), then one line per
+ * holiday file copy, "holiday K SHA256 REF", REF to the end of the line. */
+static char *record_format(const struct deployment *d, const struct model *m)
+{
+	char *rec = NULL, sum[65];
+	size_t len = 0;
+	FILE *f = open_memstream(&rec, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "id %u\nprevious %u\ntime %lld\nat %lld\nuser %s\n"
+		"table %s\nzone_file %s\nzone_sha256 %s\nruleset_sha256 %s\n"
+		"site %s\ntimezone %s\nholiday_files %zu\n", d->id,
+		d->previous, (long long)d->time, (long long)d->at, d->user,
+		d->table, d->zone_file, d->zone_sha256, d->ruleset_sha256,
+		d->site, d->timezone, m->n_holiday_files);
+	for (size_t i = 0; i < m->n_holiday_files; i++) {
+		hex(m->holiday_files[i].sha256, 32, sum);
+		fprintf(f, "holiday %zu %s %s\n", i + 1, sum,
+			m->holiday_files[i].ref);
+	}
+	if (fclose(f)) {
+		free(rec);
+		return NULL;
+	}
+	return rec;
+}
+
 int deploy_record(const char *state, struct deployment *d, const char *zone,
-		  size_t zone_len)
+		  size_t zone_len, const struct model *m)
 {
 	char p[4200], *rec = NULL;
 	struct deployment cur;
 	int ret;
 
+	/* Each copy must be the bytes compiled, and each ref one line. */
+	for (size_t i = 0; i < m->n_holiday_files; i++)
+		if (!m->holiday_files[i].data ||
+		    strpbrk(m->holiday_files[i].ref, "\n\r"))
+			return -EINVAL;
 	d->previous = deploy_current(state, &cur) ? 0 : cur.id;
 	d->id = next_id(state);
 	d->time = time(NULL);
+	d->holiday_files = (int)m->n_holiday_files;
 	user_name(d->user, sizeof(d->user));
 	ret = kernel_table_digest(NFPROTO_INET, d->table, d->ruleset_sha256);
 	if (ret)
@@ -418,18 +609,27 @@ int deploy_record(const char *state, struct deployment *d, const char *zone,
 		return -ENAMETOOLONG;
 	if (mkdir(p, 0750))
 		return -errno;
+	ret = sync_dir_of(p);
+	if (ret)
+		return ret;
 	if (path_of(p, sizeof(p), state, "deploy/%u/zones.yaml", d->id))
 		return -ENAMETOOLONG;
 	ret = write_atomic(p, zone, zone_len, 0640);
+	for (size_t i = 0; i < m->n_holiday_files && !ret; i++) {
+		const struct model_file *f = &m->holiday_files[i];
+
+		if (path_of(p, sizeof(p), state, "deploy/%u/holiday-%zu.yaml",
+			    d->id, i + 1))
+			ret = -ENAMETOOLONG;
+		else
+			ret = write_atomic(p, f->data, f->len, 0640);
+	}
 	if (ret)
 		return ret;
-	if (asprintf(&rec, "id %u\nprevious %u\ntime %lld\nat %lld\nuser %s\n"
-		     "table %s\nzone_file %s\nzone_sha256 %s\n"
-		     "ruleset_sha256 %s\nsite %s\ntimezone %s\n", d->id,
-		     d->previous, (long long)d->time, (long long)d->at, d->user,
-		     d->table, d->zone_file, d->zone_sha256, d->ruleset_sha256,
-		     d->site, d->timezone) < 0)
+	rec = record_format(d, m);
+	if (!rec)
 		return -ENOMEM;
+	/* Written last: a record names only copies that are there. */
 	if (path_of(p, sizeof(p), state, "deploy/%u/record", d->id))
 		ret = -ENAMETOOLONG;
 	else
@@ -438,53 +638,184 @@ int deploy_record(const char *state, struct deployment *d, const char *zone,
 	return ret ? ret : set_current(state, d->id);
 }
 
+static void copies_free(struct model_file *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++) {
+		free(v[i].ref);
+		free(v[i].data);
+	}
+	free(v);
+}
+
+/* The holiday file copies of a deployment, each checked against the
+ * SHA-256 its record gives. */
+static int read_copies(const char *state, const struct deployment *d,
+		       struct model_file **out, size_t *n_out, char *err,
+		       size_t errlen)
+{
+	struct model_file *v = NULL;
+	char *text = NULL, *line, p[4200], sum[65];
+	size_t n = 0;
+	int ret = record_text(state, d->id, &text);
+
+	if (ret) {
+		snprintf(err, errlen, "deployment %u: its record: %s", d->id,
+			 strerror(-ret));
+		return ret;
+	}
+	v = calloc((size_t)d->holiday_files + 1, sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (line = text; line && *line && !ret;) {
+		char *nl = strchr(line, '\n'), *want, *ref, *end;
+		unsigned long k;
+
+		if (nl)
+			*nl = '\0';
+		if (!strncmp(line, "holiday ", 8)) {
+			errno = 0;
+			k = strtoul(line + 8, &end, 10);
+			want = end + 1;
+			ref = want + 65;
+			if (errno || end == line + 8 || *end != ' ' ||
+			    strnlen(want, 65) < 65 || want[64] != ' ' ||
+			    !*ref || n >= (size_t)d->holiday_files ||
+			    k != n + 1) {
+				snprintf(err, errlen, "deployment %u: its "
+					 "record has a bad holiday line",
+					 d->id);
+				ret = -EINVAL;
+				break;
+			}
+			want[64] = '\0';
+			v[n].ref = strdup(ref);
+			if (!v[n].ref ||
+			    path_of(p, sizeof(p), state,
+				    "deploy/%u/holiday-%lu.yaml", d->id, k)) {
+				free(v[n].ref);
+				v[n].ref = NULL;
+				ret = -ENOMEM;
+				break;
+			}
+			v[n].data = model_read_file(p, MODEL_MAX_FILE_BYTES,
+						    &v[n].len);
+			n++;
+			if (!v[n - 1].data) {
+				ret = -errno;
+				snprintf(err, errlen, "deployment %u: %s: %s",
+					 d->id, p, strerror(-ret));
+				break;
+			}
+			sha256_hex(v[n - 1].data, v[n - 1].len, sum);
+			if (strcmp(sum, want)) {
+				snprintf(err, errlen, "deployment %u: %s is "
+					 "not the copy it recorded (SHA-256 "
+					 "differs)", d->id, p);
+				ret = -EBADMSG;
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	if (!ret && n != (size_t)d->holiday_files) {
+		snprintf(err, errlen, "deployment %u: its record lists %zu of "
+			 "its %d holiday file copies", d->id, n,
+			 d->holiday_files);
+		ret = -EINVAL;
+	}
+out:
+	free(text);
+	if (ret) {
+		copies_free(v, n);
+		return ret;
+	}
+	*out = v;
+	*n_out = n;
+	return 0;
+}
+
+/* The first error the loader found, for a one-line message. */
+static const struct diag *first_error(const struct diags *dg)
+{
+	for (size_t i = 0; i < dg->n; i++)
+		if (dg->v[i].sev == DIAG_ERROR)
+			return &dg->v[i];
+	return NULL;
+}
+
 int deploy_rebuild(const char *state, const struct deployment *d,
 		   struct ruleset **out, char *err, size_t errlen)
 {
-	char p[4200], dir[4096];
+	char p[4200], dir[4096], sum[65];
 	struct diags dg = { 0 };
+	struct model_opts o = { 0 };
+	struct model_file *copies = NULL;
 	struct model *m = NULL;
 	struct policy *pol = NULL;
+	const struct diag *e;
 	char *buf = NULL;
-	size_t len = 0;
-	FILE *f;
-	int ret = -EINVAL;
+	size_t len = 0, n_copies = 0;
+	int ret;
 
+	*out = NULL;
 	if (path_of(p, sizeof(p), state, "deploy/%u/zones.yaml", d->id))
 		return -ENAMETOOLONG;
-	f = fopen(p, "re");
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", p, strerror(errno));
-		return -errno;
+	buf = model_read_file(p, MODEL_MAX_FILE_BYTES, &len);
+	if (!buf) {
+		ret = -errno;
+		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+		return ret;
 	}
-	{
-		FILE *mem = open_memstream(&buf, &len);
-		char chunk[8192];
-		size_t r;
-
-		while (mem && (r = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			fwrite(chunk, 1, r, mem);
-		if (mem)
-			fclose(mem);
+	sha256_hex(buf, len, sum);
+	if (d->zone_sha256[0] && strcmp(sum, d->zone_sha256)) {
+		snprintf(err, errlen, "deployment %u: %s is not the zone file "
+			 "it recorded (SHA-256 differs)", d->id, p);
+		ret = -EBADMSG;
+		goto out;
 	}
-	fclose(f);
 	snprintf(dir, sizeof(dir), "%s", d->zone_file);
-	m = buf ? model_load_buf(d->zone_file, dirname(dir), buf, len, &dg) :
-	    NULL;
+	o.dir = dirname(dir);
+	/* Recorded by an older sanso, without copies: the files where the
+	 * zone file named them are all there is. */
+	if (d->holiday_files >= 0) {
+		ret = read_copies(state, d, &copies, &n_copies, err, errlen);
+		if (ret)
+			goto out;
+		o.sealed = true;
+		o.files = copies;
+		o.n_files = n_copies;
+	}
+	m = model_load_opts(d->zone_file, buf, len, &o, &dg);
+	e = first_error(&dg);
 	if (!m || dg.errors) {
-		snprintf(err, errlen, "deployment %u: its zone file no longer "
-			 "loads (%u errors)", d->id, dg.errors);
+		ret = m ? -EINVAL : -errno;
+		if (e)
+			snprintf(err, errlen, "deployment %u: its zone file no "
+				 "longer loads: %s:%d: %s", d->id,
+				 e->loc.file ? e->loc.file : "?", e->loc.line,
+				 e->msg);
+		else
+			snprintf(err, errlen, "deployment %u: its zone file no "
+				 "longer loads: %s", d->id, strerror(-ret));
 		goto out;
 	}
 	pol = policy_build(m);
 	if (!pol) {
-		ret = -errno;
+		ret = -(errno ? errno : ENOMEM);
 		goto out;
 	}
 	*out = ruleset_build(pol, d->table, d->at);
 	ret = *out ? 0 : -(errno ? errno : ENOMEM);
 	/* The ruleset borrows the model: keep both alive with it. */
 	if (!ret) {
+		if (d->holiday_files < 0 && m->n_holiday_files)
+			snprintf(err, errlen, "deployment %u was recorded "
+				 "without copies of its holiday files (by an "
+				 "older sanso): read %s%s from where its zone "
+				 "file names it", d->id,
+				 m->holiday_files[0].path,
+				 m->n_holiday_files > 1 ? " and others" : "");
 		(*out)->owned_model = m;
 		(*out)->owned_policy = pol;
 		m = NULL;
@@ -494,6 +825,7 @@ out:
 	policy_free(pol);
 	model_free(m);
 	diags_free(&dg);
+	copies_free(copies, n_copies);
 	free(buf);
 	return ret;
 }
@@ -537,10 +869,14 @@ int deploy_rollback(const char *state, const char *why, char *err,
 	ret = deploy_rebuild(state, &prev, &rs, err, errlen);
 	if (ret)
 		return ret;
+	/* From here err holds warnings only: the rollback goes ahead. */
 	if (strcmp(prev.table, cur.table) &&
 	    kernel_table_exists(NFPROTO_INET, cur.table) > 0) {
-		snprintf(err, errlen, "deployment %u used table %s, the current "
-			 "one %s: remove %s by hand after checking", prev.id,
+		size_t used = strnlen(err, errlen);
+
+		snprintf(err + used, errlen - used, "%sdeployment %u used "
+			 "table %s, the current one %s: remove %s by hand "
+			 "after checking", used ? "; " : "", prev.id,
 			 prev.table, cur.table, cur.table);
 	}
 	ret = deploy_commit(rs, false, err, errlen);
@@ -548,14 +884,21 @@ int deploy_rollback(const char *state, const char *why, char *err,
 	if (ret)
 		return ret;
 	if (!kernel_table_digest(NFPROTO_INET, prev.table, digest) &&
-	    strcmp(digest, prev.ruleset_sha256))
-		snprintf(err, errlen, "restored, but the table differs from "
-			 "deployment %u as recorded (did a holiday file "
-			 "change?)", prev.id);
+	    strcmp(digest, prev.ruleset_sha256)) {
+		size_t used = strnlen(err, errlen);
+
+		snprintf(err + used, errlen - used, "%srestored, but the table "
+			 "differs from deployment %u as recorded",
+			 used ? "; " : "", prev.id);
+	}
 done:
 	ret = set_current(state, prev.id);
-	if (!path_of(p, sizeof(p), state, "pending"))
-		unlink(p);
+	if (!path_of(p, sizeof(p), state, "pending")) {
+		int r = remove_synced(p);
+
+		if (!ret)
+			ret = r;
+	}
 	deploy_audit(state, "rollback", &prev, why);
 	return ret;
 }
@@ -566,6 +909,7 @@ static void confirm_timer(const char *state, unsigned int id, time_t deadline)
 {
 	char err[512];
 	struct pending pd;
+	int lock;
 
 	for (;;) {
 		time_t now = time(NULL);
@@ -576,7 +920,16 @@ static void confirm_timer(const char *state, unsigned int id, time_t deadline)
 			break;
 		sleep(deadline - now > 1 ? 1 : (unsigned int)(deadline - now));
 	}
+	/* A confirm may be running: decide under the lock, on what pending
+	 * says then, so that confirm and the timer never both win. */
 	err[0] = '\0';
+	lock = deploy_lock(state, -1, err, sizeof(err));
+	if (lock < 0) {
+		deploy_audit(state, "rollback-failed", NULL, err);
+		_exit(1);
+	}
+	if (deploy_pending(state, &pd) || pd.id != id)
+		_exit(0);
 	if (deploy_rollback(state, "confirm timeout", err, sizeof(err)))
 		deploy_audit(state, "rollback-failed", NULL, err);
 	_exit(0);
@@ -650,6 +1003,11 @@ int deploy_arm_confirm(const char *state, unsigned int seconds)
 			if (fd > 2)
 				close(fd);
 		}
+		/* Above all the state lock apply holds: the timer must not
+		 * keep it. */
+		if (close_range(3, ~0u, 0))
+			for (fd = 3; fd < 1024; fd++)
+				close(fd);
 		confirm_timer(state, cur.id, deadline);
 	}
 	close(pipefd[1]);
@@ -664,7 +1022,7 @@ int deploy_arm_confirm(const char *state, unsigned int seconds)
 	return write_pending(state, &cur, deadline, timer);
 fail:
 	if (!path_of(p, sizeof(p), state, "pending"))
-		unlink(p);
+		remove_synced(p);
 	return ret;
 }
 
@@ -676,10 +1034,15 @@ int deploy_confirm(const char *state, struct pending *was)
 
 	if (ret)
 		return ret;
+	/* The timer rolls back at the deadline itself: from then on it is
+	 * too late, whoever gets the lock first. */
+	if (time(NULL) >= was->deadline)
+		return -ETIMEDOUT;
 	if (path_of(p, sizeof(p), state, "pending"))
 		return -ENAMETOOLONG;
-	if (unlink(p))
-		return -errno;
+	ret = remove_synced(p);
+	if (ret)
+		return ret;
 	if (!deploy_current(state, &cur))
 		deploy_audit(state, "confirm", &cur, NULL);
 	return 0;

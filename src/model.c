@@ -57,6 +57,7 @@ struct loader {
 	struct diags *d;
 	const char *file;	/* current file name (owned by m->files) */
 	const char *dir;	/* for relative holiday files */
+	const struct model_opts *o;
 	struct name *names;
 	size_t n_names, cap_names;
 	struct name_index nix;
@@ -788,6 +789,13 @@ static int cmp_i32(const void *a, const void *b)
 
 static char *read_file(const char *path, size_t max, size_t *len, int *e);
 static char *intern_file(struct loader *L, const char *path);
+static void sha256(const char *buf, size_t len, uint8_t out[32]);
+
+/* read_file()'s reasons; EINVAL is its "not a regular file". */
+static const char *read_error(int e)
+{
+	return e == EINVAL ? "not a regular file" : strerror(e);
+}
 
 /* A list of dates (or a mapping holding one under `dates`/`holidays`). */
 static void holiday_dates(struct loader *L, const struct ynode *v,
@@ -832,6 +840,80 @@ static void holiday_dates(struct loader *L, const struct ynode *v,
 	}
 }
 
+/* The bytes of a holiday file: from the options' copies when sealed, the
+ * kept bytes of an earlier read of the same ref, or the file system.
+ * Records what was read in m->holiday_files. NULL with *e set. */
+static char *holiday_bytes(struct loader *L, const char *ref,
+			   const char *path, size_t *len, int *e)
+{
+	const struct model_opts *o = L->o;
+	struct model *m = L->m;
+	struct model_file *f = NULL, *v;
+	char *buf = NULL;
+
+	for (size_t i = 0; i < m->n_holiday_files && !f; i++)
+		if (!strcmp(m->holiday_files[i].ref, ref))
+			f = &m->holiday_files[i];
+	if (o->sealed) {
+		const struct model_file *c = NULL;
+
+		for (size_t i = 0; i < o->n_files && !c; i++)
+			if (!strcmp(o->files[i].ref, ref))
+				c = &o->files[i];
+		if (!c) {
+			*e = ENOENT;
+			return NULL;
+		}
+		buf = malloc(c->len + 1);
+		if (!buf) {
+			*e = ENOMEM;
+			return NULL;
+		}
+		memcpy(buf, c->data, c->len);
+		buf[c->len] = '\0';
+		*len = c->len;
+	} else if (f && f->data) {
+		buf = malloc(f->len + 1);
+		if (!buf) {
+			*e = ENOMEM;
+			return NULL;
+		}
+		memcpy(buf, f->data, f->len);
+		buf[f->len] = '\0';
+		*len = f->len;
+		return buf;
+	} else {
+		buf = read_file(path, MODEL_MAX_FILE_BYTES, len, e);
+		if (!buf)
+			return NULL;
+	}
+	if (f)
+		return buf;
+	v = realloc(m->holiday_files, (m->n_holiday_files + 1) * sizeof(*v));
+	if (!v)
+		goto nomem;
+	m->holiday_files = v;
+	f = memset(&v[m->n_holiday_files], 0, sizeof(*f));
+	f->ref = strdup(ref);
+	f->path = strdup(path);
+	f->len = *len;
+	if (o->keep && (f->data = malloc(*len ? *len : 1)))
+		memcpy(f->data, buf, *len);
+	if (!f->ref || !f->path || (o->keep && !f->data)) {
+		free(f->ref);
+		free(f->path);
+		free(f->data);
+		goto nomem;
+	}
+	sha256(buf, *len, f->sha256);
+	m->n_holiday_files++;
+	return buf;
+nomem:
+	free(buf);
+	*e = ENOMEM;
+	return NULL;
+}
+
 static void holiday_file(struct loader *L, const struct ynode *v,
 			 struct schedule *s)
 {
@@ -853,10 +935,14 @@ static void holiday_file(struct loader *L, const struct ynode *v,
 		path = NULL;
 	if (!path)
 		return;
-	buf = read_file(path, MODEL_MAX_FILE_BYTES, &len, &e);
+	buf = holiday_bytes(L, rel, path, &len, &e);
 	if (!buf) {
-		err(L, v, "E002", NULL, "cannot read holiday file \"%s\": %s",
-		    q(L, path), strerror(e));
+		if (L->o->sealed && e == ENOENT)
+			err(L, v, "E002", NULL, "holiday file \"%s\" is not "
+			    "among the deployment's copies", q(L, rel));
+		else
+			err(L, v, "E002", NULL, "cannot read holiday file "
+			    "\"%s\": %s", q(L, path), read_error(e));
 		goto out;
 	}
 	name = intern_file(L, path);
@@ -1575,23 +1661,33 @@ static void load_root(struct loader *L, const struct ynode *root)
 
 /* ---- files ---- */
 
+/* O_NONBLOCK until fstat() has shown a regular file: a FIFO named as a
+ * holiday file must not stall check, apply or a monitor's reload. */
 static char *read_file(const char *path, size_t max, size_t *len, int *e)
 {
 	struct stat st;
 	char *buf = NULL;
 	size_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 
 	if (fd < 0) {
 		*e = errno;
 		return NULL;
 	}
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+	if (fstat(fd, &st)) {
+		*e = errno;
+		goto fail;
+	}
+	if (!S_ISREG(st.st_mode)) {
 		*e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
 		goto fail;
 	}
 	if ((size_t)st.st_size > max) {
 		*e = EFBIG;
+		goto fail;
+	}
+	if (fcntl(fd, F_SETFL, 0)) {
+		*e = errno;
 		goto fail;
 	}
 	buf = malloc((size_t)st.st_size + 1);
@@ -1626,6 +1722,16 @@ fail:
 	return NULL;
 }
 
+char *model_read_file(const char *path, size_t max, size_t *len)
+{
+	int e = 0;
+	char *buf = read_file(path, max, len, &e);
+
+	if (!buf)
+		errno = e;
+	return buf;
+}
+
 static char *intern_file(struct loader *L, const char *path)
 {
 	struct model *m = L->m;
@@ -1649,7 +1755,16 @@ static void sha256(const char *buf, size_t len, uint8_t out[32])
 struct model *model_load_buf(const char *name, const char *dir,
 			     const char *buf, size_t len, struct diags *d)
 {
-	struct loader L = { .d = d, .dir = dir };
+	struct model_opts o = { .dir = dir };
+
+	return model_load_opts(name, buf, len, &o, d);
+}
+
+struct model *model_load_opts(const char *name, const char *buf, size_t len,
+			      const struct model_opts *o, struct diags *d)
+{
+	static const struct model_opts none;
+	struct loader L = { .d = d, .o = o ? o : &none };
 	struct ytree_error ye;
 	struct ytree *t = NULL;
 	struct model *m = calloc(1, sizeof(*m));
@@ -1657,6 +1772,7 @@ struct model *model_load_buf(const char *name, const char *dir,
 	if (!m)
 		return NULL;
 	L.m = m;
+	L.dir = L.o->dir;
 	m->gateway.log_group = 100;
 	m->monitor.dedup_seconds = 60;
 	m->variant = MODEL_ALPHA;
@@ -1719,7 +1835,8 @@ struct model *model_load(const char *path, struct diags *d)
 				 MODEL_MAX_FILE_BYTES);
 		else
 			diag_add(d, &(struct loc){ path, 0, 0 }, DIAG_ERROR,
-				 "E002", NULL, "cannot read: %s", strerror(e));
+				 "E002", NULL, "cannot read: %s",
+				 read_error(e));
 		errno = e;
 		return NULL;
 	}
@@ -1814,6 +1931,12 @@ void model_free(struct model *m)
 	for (size_t i = 0; i < m->n_files; i++)
 		free(m->files[i]);
 	free(m->files);
+	for (size_t i = 0; i < m->n_holiday_files; i++) {
+		free(m->holiday_files[i].ref);
+		free(m->holiday_files[i].path);
+		free(m->holiday_files[i].data);
+	}
+	free(m->holiday_files);
 	free(m->site);
 	free(m->timezone);
 	free(m->path);

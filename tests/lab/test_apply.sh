@@ -9,6 +9,9 @@
 #   - --confirm rolls back exactly unless confirmed; confirm keeps
 #   - rollback restores the previous deployment exactly
 #   - status: exit 0 when the live table matches, 1 on drift
+#   - a deployment rebuilds from its own copies of its holiday files
+#   - apply, confirm, rollback and the timer serialise on STATE/lock
+#   - a state directory someone else may write is refused
 # Needs root; run by tests/lab/run.sh with SANSO=path/to/sanso.
 set -u
 SANSO=${SANSO:-build/sanso}
@@ -67,7 +70,7 @@ in_ns "$SANSO" status --state-dir "$S" >"$tmp/out" 2>&1 && grep -q 'matches the 
 # state directory it may write, so that only the kernel says no).
 cp "$tmp/city.list" "$tmp/before"
 chmod 711 "$tmp"
-mkdir -m 777 "$tmp/nobody"
+install -d -o 65534 -g 65534 -m 700 "$tmp/nobody"
 in_ns setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	"$SANSO" apply "$beta" --state-dir "$tmp/nobody" >"$tmp/out" 2>&1
 rc=$?
@@ -194,6 +197,242 @@ if cmp -s "$tmp/now" "$tmp/city.list" && [ ! -e "$S/pending" ] &&
 else
 	bad "apply --deployed with a confirm pending"; cat "$tmp/out"
 fi
+
+# 12. A deployment is self-contained: rollback and the boot load rebuild
+# it from its copies, whatever happens to the holiday file since.
+S2=$tmp/state2
+src=$tmp/src
+mkdir -p "$src/hol"
+cat >"$src/zones.yaml" <<'ZONE'
+version: 1
+site: lab
+zones:
+  lgwan: { tier: lgwan, interfaces: [e1], networks: [10.20.0.0/16] }
+  dmz: { tier: dmz, interfaces: [e2], networks: [10.40.0.0/24] }
+schedules:
+  office: { days: [mon, tue, wed, thu, fri], hours: ["08:30-18:15"], holidays: hol/days.yaml }
+flows:
+  - name: a
+    from: lgwan
+    to: dmz
+    services: [tcp/443]
+    schedule: office
+ZONE
+printf -- '- 2026-11-03\n- 2026-11-23\n' >"$src/hol/days.yaml"
+in_ns nft delete table inet sanso 2>/dev/null
+# relative paths, as an engineer types them
+(cd "$src" && in_ns "$SANSO" apply zones.yaml --at 2026-11-01 --state-dir "$S2") >"$tmp/out" 2>&1 ||
+	{ bad "apply with a holiday file"; cat "$tmp/out"; }
+listing >"$tmp/hol.list"
+"$SANSO" compile --at 2026-11-01 "$src/zones.yaml" >"$tmp/hol.nft" 2>/dev/null
+in_ns "$SANSO" apply "$city" --state-dir "$S2" >/dev/null 2>&1
+printf -- '- 2026-11-04\n' >"$src/hol/days.yaml"
+"$SANSO" compile --at 2026-11-01 "$src/zones.yaml" >"$tmp/hol2.nft" 2>/dev/null
+if cmp -s "$tmp/hol.nft" "$tmp/hol2.nft"; then
+	bad "the changed holiday file does not change the table: the test proves nothing"
+fi
+if [ -f "$S2/deploy/1/holiday-1.yaml" ] &&
+   grep -q '^holiday 1 [0-9a-f]\{64\} hol/days.yaml$' "$S2/deploy/1/record"; then
+	ok "the deployment keeps a copy of its holiday file"
+else
+	bad "no holiday file copy"; ls -l "$S2/deploy/1"
+fi
+in_ns "$SANSO" rollback --state-dir "$S2" >"$tmp/out" 2>&1
+listing >"$tmp/now"
+if cmp -s "$tmp/now" "$tmp/hol.list" && ! grep -q warning "$tmp/out" &&
+   in_ns "$SANSO" status --state-dir "$S2" >/dev/null 2>&1; then
+	ok "rollback after the holiday file changed restores the recorded table"
+else
+	bad "rollback with a changed holiday file"; cat "$tmp/out"
+	diff "$tmp/hol.list" "$tmp/now" | head
+fi
+rm -rf "$src"
+in_ns nft delete table inet sanso
+in_ns "$SANSO" apply --deployed --state-dir "$S2" >"$tmp/out" 2>&1
+listing >"$tmp/now"
+cmp -s "$tmp/now" "$tmp/hol.list" &&
+	ok "apply --deployed with the zone file and holiday file gone: the same table" ||
+	{ bad "apply --deployed without the originals"; cat "$tmp/out"; }
+# A copy that is not the recorded one is refused, and nothing loads.
+cp "$S2/deploy/1/holiday-1.yaml" "$tmp/copy"
+printf -- '- 2026-11-05\n' >"$S2/deploy/1/holiday-1.yaml"
+in_ns "$SANSO" apply --deployed --state-dir "$S2" >"$tmp/out" 2>&1
+rc=$?
+listing >"$tmp/now"
+if [ $rc -eq 3 ] && grep -q 'not the copy it recorded' "$tmp/out" &&
+   cmp -s "$tmp/now" "$tmp/hol.list"; then
+	ok "a tampered copy: exit 3, nothing loaded"
+else
+	bad "tampered copy: exit $rc"; cat "$tmp/out"
+fi
+cp "$tmp/copy" "$S2/deploy/1/holiday-1.yaml"
+# A deployment recorded by the previous version (no copies) still loads,
+# from the original path, and says so.
+mkdir -p "$src/hol"
+printf -- '- 2026-11-03\n- 2026-11-23\n' >"$src/hol/days.yaml"
+sed -i '/^holiday/d' "$S2/deploy/1/record"
+rm "$S2/deploy/1/holiday-1.yaml"
+in_ns nft delete table inet sanso
+in_ns "$SANSO" apply --deployed --state-dir "$S2" >"$tmp/out" 2>&1
+rc=$?
+listing >"$tmp/now"
+if [ $rc -eq 0 ] && cmp -s "$tmp/now" "$tmp/hol.list" &&
+   grep -q 'without copies of its holiday files' "$tmp/out"; then
+	ok "a record without copies: rebuilt from the original path, with a warning"
+else
+	bad "old record: exit $rc"; cat "$tmp/out"
+fi
+
+# 13. Two applies at once serialise: distinct numbers, both recorded.
+S3=$tmp/state3
+in_ns "$SANSO" apply "$city" --state-dir "$S3" >/dev/null 2>&1
+bad_conc=0
+for round in 1 2 3; do
+	in_ns "$SANSO" apply "$beta" --state-dir "$S3" >"$tmp/c1" 2>&1 &
+	p1=$!
+	in_ns "$SANSO" apply "$city" --state-dir "$S3" >"$tmp/c2" 2>&1 &
+	p2=$!
+	wait $p1; r1=$?
+	wait $p2; r2=$?
+	n1=$(sed -n 's/^applied deployment \([0-9]*\):.*/\1/p' "$tmp/c1")
+	n2=$(sed -n 's/^applied deployment \([0-9]*\):.*/\1/p' "$tmp/c2")
+	cur=$(cat "$S3/current")
+	hi=$n1 lo=$n2
+	[ "${n1:-0}" -lt "${n2:-0}" ] && { hi=$n2; lo=$n1; }
+	if [ $r1 -ne 0 ] || [ $r2 -ne 0 ] || [ -z "$n1" ] || [ -z "$n2" ] ||
+	   [ "$n1" = "$n2" ] || [ "$cur" != "$hi" ] ||
+	   ! grep -qx "previous $lo" "$S3/deploy/$hi/record" ||
+	   ! [ -f "$S3/deploy/$lo/record" ] ||
+	   ! in_ns "$SANSO" status --state-dir "$S3" >/dev/null 2>&1; then
+		bad_conc=$((bad_conc + 1))
+		echo "round $round: exit $r1/$r2, deployments '$n1' '$n2', current $cur"
+		cat "$tmp/c1" "$tmp/c2"
+	fi
+done
+[ $bad_conc -eq 0 ] &&
+	ok "two applies at once: distinct deployments, both recorded, the later one live (3 rounds)" ||
+	bad "concurrent applies: $bad_conc bad rounds"
+
+# An apply waits for the lock, then goes ahead.
+flock "$S3/lock" sleep 2 &
+holder=$!
+sleep 0.3
+start=$(date +%s%N)
+in_ns "$SANSO" apply "$beta" --state-dir "$S3" >"$tmp/out" 2>&1
+rc=$?
+waited=$((($(date +%s%N) - start) / 1000000))
+wait $holder
+[ $rc -eq 0 ] && [ $waited -ge 1500 ] &&
+	ok "apply waits for the state lock (${waited} ms), then applies" ||
+	{ bad "apply under a held lock: exit $rc after $waited ms"; cat "$tmp/out"; }
+
+# 14. confirm against the timer: the deadline passes while something holds
+# the lock; whichever of the two gets it first, the deployment is rolled
+# back exactly once and confirm does not claim to have kept it.
+in_ns "$SANSO" apply "$city" --state-dir "$S3" >/dev/null 2>&1
+listing >"$tmp/c.list"
+in_ns "$SANSO" apply "$beta" --state-dir "$S3" --confirm 10 >/dev/null 2>&1
+dl=$(awk '$1 == "deadline" { print $2 }' "$S3/pending")
+prev=$(awk '$1 == "previous" { print $2 }' "$S3/pending")
+rollbacks=$(grep -c '"action":"rollback"' "$S3/audit.log")
+while [ $(($(date +%s) + 1)) -lt "$dl" ]; do sleep 0.2; done
+flock "$S3/lock" sleep 3 &
+holder=$!
+while [ "$(date +%s)" -le "$dl" ]; do sleep 0.1; done
+in_ns "$SANSO" confirm --state-dir "$S3" >"$tmp/out" 2>&1
+rc=$?
+wait $holder
+for _ in $(seq 1 20); do [ -e "$S3/pending" ] || break; sleep 0.5; done
+sleep 1
+listing >"$tmp/now"
+after=$(grep -c '"action":"rollback"' "$S3/audit.log")
+if [ $rc -eq 1 ] && grep -q 'too late\|no apply is waiting' "$tmp/out" &&
+   ! grep -q kept "$tmp/out" && [ "$(cat "$S3/current")" = "$prev" ] &&
+   [ "$after" -eq $((rollbacks + 1)) ] && cmp -s "$tmp/now" "$tmp/c.list"; then
+	ok "confirm after the deadline, racing the timer: exit 1, rolled back once"
+else
+	bad "confirm after the deadline: exit $rc, current $(cat "$S3/current"), rollbacks $rollbacks -> $after"
+	cat "$tmp/out"
+fi
+
+# The same with the timer stopped: confirm itself rolls back, and the
+# timer, woken later, does not roll back a second time.
+in_ns "$SANSO" apply "$beta" --state-dir "$S3" --confirm 10 >/dev/null 2>&1
+timer=$(awk '$1 == "pid" { print $2 }' "$S3/pending")
+dl=$(awk '$1 == "deadline" { print $2 }' "$S3/pending")
+prev=$(awk '$1 == "previous" { print $2 }' "$S3/pending")
+rollbacks=$(grep -c '"action":"rollback"' "$S3/audit.log")
+kill -STOP "$timer"
+while [ "$(date +%s)" -le "$dl" ]; do sleep 0.2; done
+in_ns "$SANSO" confirm --state-dir "$S3" >"$tmp/out" 2>&1
+rc=$?
+kill -CONT "$timer"
+for _ in $(seq 1 20); do kill -0 "$timer" 2>/dev/null || break; sleep 0.2; done
+listing >"$tmp/now"
+after=$(grep -c '"action":"rollback"' "$S3/audit.log")
+if [ $rc -eq 1 ] && grep -q "too late.*rolled back to deployment $prev" "$tmp/out" &&
+   [ "$(cat "$S3/current")" = "$prev" ] && [ ! -e "$S3/pending" ] &&
+   [ "$after" -eq $((rollbacks + 1)) ] && cmp -s "$tmp/now" "$tmp/c.list"; then
+	ok "confirm after the deadline rolls back itself; the late timer does nothing"
+else
+	bad "late confirm with the timer stopped: exit $rc, current $(cat "$S3/current"), rollbacks $rollbacks -> $after"
+	cat "$tmp/out"
+fi
+
+# confirm in time, with the deadline close: kept, and the timer leaves it.
+in_ns "$SANSO" apply "$beta" --state-dir "$S3" --confirm 10 >/dev/null 2>&1
+dl=$(awk '$1 == "deadline" { print $2 }' "$S3/pending")
+cur=$(cat "$S3/current")
+while [ $(($(date +%s) + 2)) -lt "$dl" ]; do sleep 0.2; done
+in_ns "$SANSO" confirm --state-dir "$S3" >"$tmp/out" 2>&1
+rc=$?
+sleep 3
+if [ $rc -eq 0 ] && grep -q "kept deployment $cur" "$tmp/out" &&
+   [ "$(cat "$S3/current")" = "$cur" ] &&
+   in_ns "$SANSO" status --state-dir "$S3" >/dev/null 2>&1; then
+	ok "confirm just before the deadline: kept"
+else
+	bad "confirm just before the deadline: exit $rc, current $(cat "$S3/current")"; cat "$tmp/out"
+fi
+
+# 15. A state directory that others may write, or someone else owns:
+# refused with a message, nothing written, the kernel untouched.
+listing >"$tmp/before"
+for how in "chmod 0777" "chmod 0770" "chown 65534"; do
+	W=$tmp/w-${how##* }
+	mkdir -m 700 "$W"
+	$how "$W"
+	in_ns "$SANSO" apply "$beta" --state-dir "$W" >"$tmp/out" 2>&1
+	rc=$?
+	listing >"$tmp/now"
+	if [ $rc -eq 3 ] && grep -q "state directory $W: refused" "$tmp/out" &&
+	   [ -z "$(ls -A "$W")" ] && cmp -s "$tmp/before" "$tmp/now"; then
+		ok "state directory after $how: apply refuses, changes nothing"
+	else
+		bad "state directory after $how: exit $rc"; cat "$tmp/out"; ls -A "$W"
+	fi
+done
+cp -a "$S3" "$tmp/w-copy"
+chmod 0775 "$tmp/w-copy"
+for cmd in rollback confirm "apply --deployed"; do
+	# shellcheck disable=SC2086
+	in_ns "$SANSO" $cmd --state-dir "$tmp/w-copy" >"$tmp/out" 2>&1
+	rc=$?
+	listing >"$tmp/now"
+	[ $rc -eq 3 ] && grep -q refused "$tmp/out" && cmp -s "$tmp/before" "$tmp/now" &&
+		ok "$cmd refuses a group-writable state directory" ||
+		{ bad "$cmd with a group-writable state directory: exit $rc"; cat "$tmp/out"; }
+done
+
+# 16. A holiday file that is a FIFO: a diagnostic, not a hang.
+mkdir -p "$tmp/fifo/hol"
+cp "$S2/deploy/1/zones.yaml" "$tmp/fifo/zones.yaml"
+mkfifo "$tmp/fifo/hol/days.yaml"
+timeout 10 "$SANSO" check "$tmp/fifo/zones.yaml" >"$tmp/out" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q 'cannot read holiday file.*not a regular file' "$tmp/out" &&
+	ok "a FIFO as holiday file: E002, no hang" ||
+	{ bad "FIFO holiday file: exit $rc"; cat "$tmp/out"; }
 
 echo "apply: $pass passed, $fail failed"
 [ $fail -eq 0 ]
