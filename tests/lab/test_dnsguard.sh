@@ -26,19 +26,14 @@ set -u
 
 . "$(dirname "$0")/lib.sh"
 
-pass=0
-fail=0
+# shellcheck source=tests/lab/results.sh
+. "$(dirname "$0")/results.sh"
 
+# Numbered, unlike the other lab tests.
 ok()
 {
 	pass=$((pass + 1))
 	echo "ok $pass: $1"
-}
-
-bad()
-{
-	fail=$((fail + 1))
-	echo "FAIL: $1"
 }
 
 check()
@@ -50,18 +45,7 @@ check()
 	fi
 }
 
-finish()
-{
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "dnsguard lab: SKIP: not root (network namespaces need" \
-		"CAP_SYS_ADMIN)"
-	exit 0
-fi
+need_root dnsguard
 for t in dig dnsmasq nft; do
 	if ! command -v "$t" >/dev/null; then
 		echo "dnsguard lab: $t not found (contrib/install-deps.sh:" \

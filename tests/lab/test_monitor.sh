@@ -37,32 +37,9 @@ set -u
 # shellcheck source=tests/lab/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-pass=0
-fail=0
-
-ok()
-{
-	pass=$((pass + 1))
-	echo "ok: $*"
-}
-
-bad()
-{
-	fail=$((fail + 1))
-	echo "FAIL: $*"
-}
-
-finish()
-{
-	echo "$pass passed, $fail failed"
-	[ "$fail" -eq 0 ]
-	exit
-}
-
-if [ "$(id -u)" -ne 0 ]; then
-	echo "monitor lab: SKIP: not root (namespaces need CAP_SYS_ADMIN)"
-	exit 0
-fi
+# shellcheck source=tests/lab/results.sh
+. "$(dirname "$0")/results.sh"
+need_root monitor
 for t in nft nc conntrack; do
 	if ! command -v "$t" >/dev/null; then
 		echo "monitor lab: SKIP: $t not installed" \

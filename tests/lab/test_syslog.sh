@@ -41,18 +41,8 @@ if [ ! -x "$rsyslogd" ]; then
 	exit 1
 fi
 
-pass=0
-fail=0
-ok()
-{
-	pass=$((pass + 1))
-	echo "ok: $*"
-}
-bad()
-{
-	fail=$((fail + 1))
-	echo "FAIL: $*"
-}
+# shellcheck source=tests/lab/results.sh
+. "$(dirname "$0")/results.sh"
 
 dir=$(mktemp -d /tmp/sanso-syslog.XXXXXX) || exit 1
 rs_pid=
