@@ -39,6 +39,7 @@
 #   BENCH_P4_EVENTS events in the replay capture (default 1,000,000)
 #   BENCH_P4_RATES  new connections a second of the live ladder (default
 #                   "2000 5000 10000 20000 0", 0: as fast as it goes)
+#   BENCH_P4_LIVE=0 P4 without the live ladder (the replay only)
 #   BENCH_OUT       where the report goes (default BENCHMARKS.md of the
 #                   tree; "-" for nowhere)
 #   BENCH_KEEP=1    keep the run directory (models, rulesets, raw data)
@@ -832,7 +833,7 @@ p4_live()
 p4_measure()
 {
 	p4_replay
-	p4_live
+	[ "${BENCH_P4_LIVE:-1}" = 0 ] || p4_live
 }
 
 # ---- P5: the DNS guard ----
