@@ -384,7 +384,9 @@ int kbatch_add_rule(struct kbatch *b, struct nftnl_rule *r)
 
 static struct mnl_socket *nl_open(void)
 {
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	/* Close-on-exec: the guard keeps one open while alert sinks run. */
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER,
+						 SOCK_CLOEXEC);
 	int one = 1, err;
 
 	if (!nl)
