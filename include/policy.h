@@ -101,9 +101,10 @@ struct policy *policy_build(const struct model *m);
 void policy_free(struct policy *p);
 
 /* Zone (and host, or -1) of an address by longest-prefix match: one
- * binary search (over the ranges of the address's /16), no allocation. A shorter prefix gets the longest entry
- * that covers all of it. `zone` and `host` may be NULL; both are -1 on
- * failure. Returns 0, or -ENOENT when no zone covers it. */
+ * binary search (over the ranges of the address's /16 or /24), no
+ * allocation. A shorter prefix gets the longest entry that covers all
+ * of it. `zone` and `host` may be NULL; both are -1 on failure.
+ * Returns 0, or -ENOENT when no zone covers it. */
 int policy_classify(const struct policy *p, const struct prefix *addr,
 		    int *zone, int *host);
 

@@ -8,8 +8,8 @@
  * ranges, each carrying its longest match. CIDR prefixes never partly
  * overlap, which makes the cut exact and at most 2n+1 ranges long, and a
  * lookup one binary search. A long cut also keeps where each value of an
- * address's first 16 bits starts, so that the search runs over the few
- * ranges of that /16 only.
+ * address's first 16 bits starts (and, in a crowded /16, of its first 24),
+ * so that the search runs over the few ranges of one /16 or /24 only.
  *
  * The same index, built apart from a policy (pol_index_build()), is how
  * the DNS guard tells the site's own addresses: one table of the zone
