@@ -43,6 +43,9 @@ struct pol_rule {
 	size_t n_svcs;
 	int schedule;		/* enforced schedule index, or -1 */
 	bool log;
+	/* src (dst) is every network of its zone: an address that one of
+	 * them classifies into the zone is in it. */
+	bool src_all, dst_all;
 };
 
 /* Rules of one ordered zone pair, in flow order (for one flow: the

@@ -569,6 +569,8 @@ struct build {
 	struct group_vec sg, dg;
 	int *ext;		/* zones of tier external */
 	size_t n_ext;
+	struct prefix *znets;	/* every zone's networks, normalised */
+	size_t *zoff;		/* zone z's: znets[zoff[z]..zoff[z + 1]) */
 };
 
 /* Room for `need` elements: the array, moved or not, or NULL on ENOMEM
@@ -757,6 +759,44 @@ static bool groups_make(struct build *b, const struct endpoint *eps,
 	return true;
 }
 
+/* Whether a group holds every network of its zone (and so every
+ * address the zone's networks classify into it). */
+static bool whole_zone(const struct build *b, const struct group *g)
+{
+	size_t n = b->zoff[g->zone + 1] - b->zoff[g->zone];
+
+	return g->n == n && (!n || !memcmp(b->pfx + g->off,
+					   b->znets + b->zoff[g->zone],
+					   n * sizeof(*b->pfx)));
+}
+
+static bool znets_build(struct build *b)
+{
+	const struct model *m = b->m;
+	size_t n = 0;
+
+	b->zoff = calloc(m->n_zones + 1, sizeof(*b->zoff));
+	for (size_t z = 0; z < m->n_zones; z++)
+		n += m->zones[z].n_nets;
+	b->znets = calloc(n ? n : 1, sizeof(*b->znets));
+	if (!b->zoff || !b->znets)
+		return false;
+	n = 0;
+	for (size_t z = 0; z < m->n_zones; z++) {
+		const struct zone *zn = &m->zones[z];
+		size_t k = 0;
+
+		b->zoff[z] = n;
+		/* As ep_prefixes() and groups_make() put them in. */
+		for (size_t j = 0; j < zn->n_nets; j++)
+			if (family_ok(&zn->nets[j].p))
+				b->znets[n + k++] = zn->nets[j].p;
+		n += pfx_normalise(b->znets + n, k);
+	}
+	b->zoff[m->n_zones] = n;
+	return true;
+}
+
 static bool flow_compile(struct build *b, size_t fi)
 {
 	const struct model *m = b->m;
@@ -824,6 +864,8 @@ static bool flow_compile(struct build *b, size_t fi)
 			r->r.n_svcs = n_svc;
 			r->r.schedule = sched;
 			r->r.log = f->log;
+			r->r.src_all = whole_zone(b, s);
+			r->r.dst_all = d->kind < 0 && whole_zone(b, d);
 			r->src_off = s->off;
 			r->dst_off = d->off;
 			r->svc_off = svc_off;
@@ -892,6 +934,8 @@ static int rules_build(struct policy *p)
 	for (i = 0; i < m->n_zones; i++)
 		if (m->zones[i].tier == TIER_EXTERNAL)
 			b.ext[b.n_ext++] = (int)i;
+	if (!znets_build(&b))
+		goto out;
 	for (i = 0; i < m->n_flows; i++)
 		if (!flow_compile(&b, i))
 			goto out;
@@ -946,6 +990,8 @@ out:
 	free(b.sg.v);
 	free(b.dg.v);
 	free(b.ext);
+	free(b.znets);
+	free(b.zoff);
 	return err;
 }
 
@@ -1131,7 +1177,10 @@ void policy_decide(const struct policy *p, const struct pol_query *q,
 	for (i = 0; i < n; i++) {
 		const struct pol_rule *r = &rules[i];
 
-		if (!in_prefixes(st, r->src, r->n_src, &ks) ||
+		/* An address a network of the rule's zone classified is in
+		 * a list of all of them. */
+		if (!((r->src_all && out->src_host < 0) ||
+		      in_prefixes(st, r->src, r->n_src, &ks)) ||
 		    !services_cover(r->svcs, r->n_svcs, q->proto, q->port))
 			continue;
 		if (r->dst_fqdn >= 0) {
@@ -1141,7 +1190,8 @@ void policy_decide(const struct policy *p, const struct pol_query *q,
 			}
 			if (!in_fqdn(ctx, r->dst_fqdn, &q->dst))
 				continue;
-		} else if (!in_prefixes(st, r->dst, r->n_dst, &kd)) {
+		} else if (!(r->dst_all && out->dst_host < 0) &&
+			   !in_prefixes(st, r->dst, r->n_dst, &kd)) {
 			continue;
 		}
 		if (r->schedule >= 0 &&
