@@ -957,8 +957,9 @@ p5_measure()
 	p5_model "20-zone model" "$W/p5-small.yaml" 4 2 "P5 (context)"
 	note "P5: names: one exact and 124 wildcard names a FQDN set, asked" \
 		"in turn (the guard answers most from its cache, and every" \
-		"answer re-arms its set elements, waiting for the kernel's" \
-		"ACK); dnsmasq answers from a hosts file, TTL 300;" \
+		"answer re-arms its set elements and waits for the kernel's" \
+		"ACK, which the answers ready in one event round share);" \
+		"dnsmasq answers from a hosts file, TTL 300;" \
 		"tests/tools/benchdns.c, -t $BENCH_SECONDS each"
 }
 
