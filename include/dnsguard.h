@@ -19,7 +19,10 @@
  * calls dnsguard_process() when it is readable or when the timeout from
  * dnsguard_timeout() has passed.  Each call does a bounded amount of
  * work.  The only blocking step is the netlink transaction that arms
- * the elements, which the kernel completes within the send.
+ * the elements, which the kernel completes within the send.  The answers
+ * ready in one round of events share that transaction (and its ACK, on
+ * one netlink socket kept open), and are released after it; an answer
+ * whose elements the kernel refuses still gets SERVFAIL on its own.
  */
 #ifndef SANSO_DNSGUARD_H
 #define SANSO_DNSGUARD_H

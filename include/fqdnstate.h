@@ -9,7 +9,8 @@
  * address is armed in fqdn-SET-v4 / -v6 with the largest expiry any name
  * of the set gives it, so one name's short TTL never cuts another's
  * element short; the timeout sent is that expiry minus now, one batch
- * per answer, all or nothing.
+ * per answer (or per group of answers, fqdn_state_learn_batch()), all or
+ * nothing.
  *
  * Never admitted: special-purpose addresses (private, shared, loopback,
  * link-local, unspecified, multicast, reserved, IPv4-mapped, ULA) and
@@ -119,6 +120,30 @@ struct fqdn_result {
 int fqdn_state_learn(struct fqdn_state *st, const char *name, uint16_t qtype,
 		     const struct dns_addr *addrs, size_t n, int64_t now,
 		     struct fqdn_result *res, char *err, size_t errlen);
+
+/* One answer of fqdn_state_learn_batch(). */
+struct fqdn_answer {
+	const char *name;
+	uint16_t qtype;
+	const struct dns_addr *addrs;
+	size_t n;
+	/* What fqdn_state_learn() would have returned for it: */
+	int ret;
+	struct fqdn_result res;
+	char err[256];
+};
+
+/*
+ * fqdn_state_learn() for each answer in turn, with the same outcome for
+ * each, but with one transaction (and one ACK) for as many of them as
+ * can share one: answers for distinct names, while no name can be
+ * evicted.  An element several of them arm is sent once, with the
+ * longest of their timeouts.  When the kernel refuses a shared
+ * transaction, each of its answers is tried again alone, so that one
+ * refused answer fails alone; stats.batches counts transactions.
+ */
+void fqdn_state_learn_batch(struct fqdn_state *st, struct fqdn_answer *v,
+			    size_t n, int64_t now);
 
 /*
  * The upstream failed for `name`: re-arms the addresses of its last good

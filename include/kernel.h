@@ -117,6 +117,21 @@ size_t kbatch_size(const struct kbatch *b);
  */
 int kbatch_commit(struct kbatch *b, bool dry_run, char *err, size_t errlen);
 
+/*
+ * A netlink socket kept open over many commits, for a writer that
+ * commits small batches often (the DNS guard re-arms set elements for
+ * every answer): opening one costs more than a small batch does.  The
+ * socket is opened at the first commit, and again at the next commit
+ * after one that failed to send or receive.  NULL with errno; free
+ * accepts NULL.
+ */
+struct ksock;
+struct ksock *ksock_new(void);
+void ksock_free(struct ksock *ks);
+/* kbatch_commit(b, false, ...) on the socket of `ks`. */
+int kbatch_commit_on(struct kbatch *b, struct ksock *ks, char *err,
+		     size_t errlen);
+
 /* 1 if table `name` of `family` (NFPROTO_INET, ...) exists, 0 if not. */
 int kernel_table_exists(uint16_t family, const char *name);
 

@@ -43,6 +43,9 @@ struct pol_rule {
 	size_t n_svcs;
 	int schedule;		/* enforced schedule index, or -1 */
 	bool log;
+	/* src (dst) is every network of its zone: an address that one of
+	 * them classifies into the zone is in it. */
+	bool src_all, dst_all;
 };
 
 /* Rules of one ordered zone pair, in flow order (for one flow: the
@@ -60,6 +63,26 @@ struct pol_addr {
 };
 
 struct pol_store;		/* private to src/policy.c */
+
+/*
+ * The classification index on its own: every zone network and host
+ * address of a model, for longest-prefix lookups with no allocation.
+ * It copies what it needs, so the model may be freed afterwards. The
+ * policy classifies through one; the DNS guard keeps one to tell the
+ * site's own addresses, so that both read one table.
+ */
+struct pol_index;
+
+/* NULL with errno. Free with pol_index_free() (NULL is fine). */
+struct pol_index *pol_index_build(const struct model *m);
+void pol_index_free(struct pol_index *ix);
+/* As policy_classify(). */
+int pol_index_classify(const struct pol_index *ix, const struct prefix *addr,
+		       int *zone, int *host);
+/* True when a network of the site holds all of `addr`: any zone
+ * network but the 0.0.0.0/0 and ::/0 of external zones (a narrower
+ * network of an external zone counts). Host entries play no part. */
+bool pol_index_own(const struct pol_index *ix, const struct prefix *addr);
 
 struct policy {
 	const struct model *m;	/* borrowed; must outlive the policy */
@@ -81,9 +104,10 @@ struct policy *policy_build(const struct model *m);
 void policy_free(struct policy *p);
 
 /* Zone (and host, or -1) of an address by longest-prefix match: one
- * binary search, no allocation. A shorter prefix gets the longest entry
- * that covers all of it. `zone` and `host` may be NULL; both are -1 on
- * failure. Returns 0, or -ENOENT when no zone covers it. */
+ * binary search (over the ranges of the address's /16 or /24), no
+ * allocation. A shorter prefix gets the longest entry that covers all
+ * of it. `zone` and `host` may be NULL; both are -1 on failure.
+ * Returns 0, or -ENOENT when no zone covers it. */
 int policy_classify(const struct policy *p, const struct prefix *addr,
 		    int *zone, int *host);
 

@@ -23,6 +23,26 @@
 
 #define CT_BUF	(64 * 1024)
 
+/*
+ * libmnl's accessors, inline: the parser runs them a few dozen times per
+ * event, and through the PLT they cost more than the parsing. The same
+ * definitions as libmnl's (attr.c).
+ */
+static inline uint16_t attr_type(const struct nlattr *a)
+{
+	return a->nla_type & NLA_TYPE_MASK;
+}
+
+static inline const void *attr_data(const struct nlattr *a)
+{
+	return (const char *)a + MNL_ATTR_HDRLEN;
+}
+
+static inline size_t attr_len(const struct nlattr *a)
+{
+	return a->nla_len - MNL_ATTR_HDRLEN;
+}
+
 /* The attributes of one nest, indexed by type; later duplicates win,
  * types past `max` are skipped. False when the nest is malformed. */
 static bool attr_table(const void *data, size_t len, const struct nlattr **tb,
@@ -37,7 +57,7 @@ static bool attr_table(const void *data, size_t len, const struct nlattr **tb,
 
 		if (a->nla_len < sizeof(struct nlattr) || a->nla_len > n)
 			return false;
-		type = mnl_attr_get_type(a);
+		type = attr_type(a);
 		if (type <= max)
 			tb[type] = a;
 		n -= MNL_ALIGN(a->nla_len);
@@ -51,20 +71,24 @@ static bool attr_table(const void *data, size_t len, const struct nlattr **tb,
 static bool nest_table(const struct nlattr *nest, const struct nlattr **tb,
 		       int max)
 {
-	return attr_table(mnl_attr_get_payload(nest),
-			  mnl_attr_get_payload_len(nest), tb, max);
+	return attr_table(attr_data(nest), attr_len(nest), tb, max);
 }
 
 static bool payload_is(const struct nlattr *a, size_t len)
 {
-	return a && mnl_attr_get_payload_len(a) >= len;
+	return a && attr_len(a) >= len;
+}
+
+static uint8_t get_u8(const struct nlattr *a)
+{
+	return *(const uint8_t *)attr_data(a);
 }
 
 static uint16_t get_be16(const struct nlattr *a)
 {
 	uint16_t v;
 
-	memcpy(&v, mnl_attr_get_payload(a), sizeof(v));
+	memcpy(&v, attr_data(a), sizeof(v));
 	return ntohs(v);
 }
 
@@ -72,13 +96,13 @@ static uint32_t get_be32(const struct nlattr *a)
 {
 	uint32_t v;
 
-	memcpy(&v, mnl_attr_get_payload(a), sizeof(v));
+	memcpy(&v, attr_data(a), sizeof(v));
 	return ntohl(v);
 }
 
 static uint64_t get_be64(const struct nlattr *a)
 {
-	const uint8_t *p = mnl_attr_get_payload(a);
+	const uint8_t *p = attr_data(a);
 	uint64_t v = 0;
 	int i;
 
@@ -92,7 +116,7 @@ static void set_addr(struct prefix *p, int family, const struct nlattr *a)
 	memset(p, 0, sizeof(*p));
 	p->family = (uint8_t)family;
 	p->len = family == AF_INET ? 32 : 128;
-	memcpy(p->addr, mnl_attr_get_payload(a), family == AF_INET ? 4 : 16);
+	memcpy(p->addr, attr_data(a), family == AF_INET ? 4 : 16);
 }
 
 static int parse_tuple(const struct nlattr *nest, struct ct_tuple *t)
@@ -120,7 +144,7 @@ static int parse_tuple(const struct nlattr *nest, struct ct_tuple *t)
 	}
 	if (!payload_is(pr[CTA_PROTO_NUM], 1))
 		return -EINVAL;
-	t->proto = mnl_attr_get_u8(pr[CTA_PROTO_NUM]);
+	t->proto = get_u8(pr[CTA_PROTO_NUM]);
 	if (payload_is(pr[CTA_PROTO_SRC_PORT], 2) &&
 	    payload_is(pr[CTA_PROTO_DST_PORT], 2)) {
 		t->has_ports = true;
@@ -129,17 +153,17 @@ static int parse_tuple(const struct nlattr *nest, struct ct_tuple *t)
 	}
 	if (payload_is(pr[CTA_PROTO_ICMP_TYPE], 1)) {
 		t->has_icmp = true;
-		t->icmp_type = mnl_attr_get_u8(pr[CTA_PROTO_ICMP_TYPE]);
+		t->icmp_type = get_u8(pr[CTA_PROTO_ICMP_TYPE]);
 		if (payload_is(pr[CTA_PROTO_ICMP_CODE], 1))
-			t->icmp_code = mnl_attr_get_u8(pr[CTA_PROTO_ICMP_CODE]);
+			t->icmp_code = get_u8(pr[CTA_PROTO_ICMP_CODE]);
 		if (payload_is(pr[CTA_PROTO_ICMP_ID], 2))
 			t->icmp_id = get_be16(pr[CTA_PROTO_ICMP_ID]);
 	} else if (payload_is(pr[CTA_PROTO_ICMPV6_TYPE], 1)) {
 		t->has_icmp = true;
-		t->icmp_type = mnl_attr_get_u8(pr[CTA_PROTO_ICMPV6_TYPE]);
+		t->icmp_type = get_u8(pr[CTA_PROTO_ICMPV6_TYPE]);
 		if (payload_is(pr[CTA_PROTO_ICMPV6_CODE], 1))
 			t->icmp_code =
-				mnl_attr_get_u8(pr[CTA_PROTO_ICMPV6_CODE]);
+				get_u8(pr[CTA_PROTO_ICMPV6_CODE]);
 		if (payload_is(pr[CTA_PROTO_ICMPV6_ID], 2))
 			t->icmp_id = get_be16(pr[CTA_PROTO_ICMPV6_ID]);
 	}

@@ -76,6 +76,7 @@ struct tconn {
 	uint8_t *out;
 	size_t outlen, outoff;
 	struct txn *txn;		/* the query being answered */
+	bool pending;			/* its answer waits for the sets */
 	int64_t idle;			/* monotonic deadline */
 	uint32_t events;
 	bool in_kick;			/* tconn_kick() is running */
@@ -124,6 +125,26 @@ struct centry {
 	uint32_t ttl;
 };
 
+/*
+ * An answer whose elements go to the kernel at the end of the event
+ * round, in one transaction with the other answers of the round; it is
+ * released (or refused) only then.
+ */
+struct pend {
+	struct client cl;
+	uint8_t *query;			/* the client's query, its ID in it */
+	struct dns_msg q;
+	char name[DNS_NAME_TEXT];
+	uint8_t *msg;			/* the answer, any ID */
+	size_t len;
+	struct dns_msg r;		/* parsed from msg */
+	uint8_t *cache;			/* the upstream's answer to cache, or
+					 * NULL (from the cache already) */
+	struct dns_addr *addrs;
+	size_t n;
+	bool from_cache;
+};
+
 struct dnsguard {
 	int ep;
 	struct fqdn_state *fs;
@@ -143,6 +164,8 @@ struct dnsguard {
 	struct tconn *conns;
 	size_t n_conns;
 	struct ev *grave;		/* dead, to free after the batch */
+	struct pend **pend;		/* answers of this round */
+	size_t n_pend, cap_pend;
 
 	struct centry **cbuckets;
 	size_t cnb, cn;
@@ -574,51 +597,146 @@ static void qtype_text(uint16_t t, char *buf, size_t n)
 	}
 }
 
-/*
- * The answer `msg` (parsed as r) for client query q: arm its addresses,
- * then release it.  `msg` is writable and carries any ID.
- */
-static bool release(struct dnsguard *g, struct client *cl,
-		    const uint8_t *query, const struct dns_msg *q,
-		    const char *name, uint8_t *msg, size_t len,
-		    const struct dns_msg *r, bool from_cache)
+static bool pend_grow(struct dnsguard *g)
 {
-	struct dns_addr *addrs = calloc(r->ancount + 1u, sizeof(*addrs));
-	struct fqdn_result res;
-	char err[512], t[16];
-	size_t n;
-	int ret;
+	size_t cap = g->cap_pend ? g->cap_pend * 2 : 64;
+	struct pend **v = reallocarray(g->pend, cap, sizeof(*v));
 
-	if (!addrs) {
-		g->st.servfail++;
-		client_rcode(g, cl, query, q, DNS_R_SERVFAIL);
+	if (!v)
 		return false;
-	}
-	n = dns_chain_addrs(r, addrs, r->ancount);
-	ret = fqdn_state_learn(g->fs, name, q->qtype, addrs, n, fqdn_now(),
-			       &res, err, sizeof(err));
-	free(addrs);
-	qtype_text(q->qtype, t, sizeof(t));
-	if (ret) {
+	g->pend = v;
+	g->cap_pend = cap;
+	return true;
+}
+
+static void pend_free(struct pend *p)
+{
+	if (!p)
+		return;
+	free(p->query);
+	dns_msg_free(&p->q);
+	free(p->msg);
+	dns_msg_free(&p->r);
+	free(p->cache);
+	free(p->addrs);
+	free(p);
+}
+
+/*
+ * The answer `msg` (parsed as *r, which this takes over and clears) for
+ * client query q: queued until the end of the round, when its addresses
+ * are armed and it is released.  `cache`: cache the answer (as `msg` is
+ * now) once released.  A TCP client sends nothing more meanwhile.
+ */
+static void release(struct dnsguard *g, struct client *cl,
+		    const uint8_t *query, size_t qlen, const struct dns_msg *q,
+		    const char *name, const uint8_t *msg, size_t len,
+		    struct dns_msg *r, bool from_cache, bool cache)
+{
+	struct pend *p = calloc(1, sizeof(*p));
+
+	if (!p || (g->n_pend == g->cap_pend && !pend_grow(g)))
+		goto fail;
+	p->cl = *cl;
+	p->query = malloc(qlen);
+	p->msg = malloc(len);
+	p->addrs = calloc(r->ancount + 1u, sizeof(*p->addrs));
+	if (cache)
+		p->cache = malloc(len);
+	if (!p->query || !p->msg || !p->addrs || (cache && !p->cache))
+		goto fail;
+	memcpy(p->query, query, qlen);
+	/* Parsed again: our copy outlives the caller's buffer. */
+	if (dns_parse(p->query, qlen, &p->q))
+		goto fail;
+	memcpy(p->msg, msg, len);
+	if (cache)
+		memcpy(p->cache, msg, len);
+	p->len = len;
+	p->r = *r;
+	memset(r, 0, sizeof(*r));
+	p->n = dns_chain_addrs(&p->r, p->addrs, p->r.ancount);
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->from_cache = from_cache;
+	if (cl->tcp && cl->conn)
+		cl->conn->pending = true;
+	g->pend[g->n_pend++] = p;
+	return;
+fail:
+	pend_free(p);
+	g->st.servfail++;
+	client_rcode(g, cl, query, q, DNS_R_SERVFAIL);
+}
+
+/* Its elements are in the kernel (ret 0), or not: release or refuse. */
+static void finish(struct dnsguard *g, struct pend *p,
+		   const struct fqdn_answer *a)
+{
+	struct tconn *c = p->cl.tcp ? p->cl.conn : NULL;
+	char t[16];
+
+	if (c && !c->ev.dead)
+		c->pending = false;
+	qtype_text(p->q.qtype, t, sizeof(t));
+	if (a->ret) {
 		/* Fail closed: an address the sets do not hold is never
 		 * handed out. */
 		g->st.servfail++;
 		complain(g, "%s %s: updating the FQDN sets failed: %s; "
-			 "answered SERVFAIL", name, t,
-			 err[0] ? err : strerror(-ret));
-		client_rcode(g, cl, query, q, DNS_R_SERVFAIL);
-		return false;
+			 "answered SERVFAIL", p->name, t,
+			 a->err[0] ? a->err : strerror(-a->ret));
+		client_rcode(g, &p->cl, p->query, &p->q, DNS_R_SERVFAIL);
+		return;
 	}
 	say(g, LOG_DEBUG, "%s %s%s: %zu address%s, %u element%s armed, %u "
-	    "refused (rebinding), %u over the cap", name, t,
-	    from_cache ? " (cache)" : "", n, n == 1 ? "" : "es", res.armed,
-	    res.armed == 1 ? "" : "s", res.unsafe, res.capped);
+	    "refused (rebinding), %u over the cap", p->name, t,
+	    p->from_cache ? " (cache)" : "", p->n, p->n == 1 ? "" : "es",
+	    a->res.armed, a->res.armed == 1 ? "" : "s", a->res.unsafe,
+	    a->res.capped);
 	g->st.answered++;
 	/* Unchanged but for the ID and the question's spelling. */
-	memcpy(msg, query, 2);
-	memcpy(msg + DNS_HDR_LEN, query + DNS_HDR_LEN, q->qend - DNS_HDR_LEN);
-	client_send(g, cl, query, q, msg, len);
-	return true;
+	memcpy(p->msg, p->query, 2);
+	memcpy(p->msg + DNS_HDR_LEN, p->query + DNS_HDR_LEN,
+	       p->q.qend - DNS_HDR_LEN);
+	if (p->cache)
+		cache_put(g, &p->q, &p->r, p->cache, p->len, fqdn_now());
+	client_send(g, &p->cl, p->query, &p->q, p->msg, p->len);
+}
+
+/*
+ * Arms the elements of every answer of the round, in as few
+ * transactions as fqdn_state_learn_batch() can share, then releases
+ * each answer whose elements the kernel acknowledged.  Before reap():
+ * a TCP client may have gone, but its memory is still there.  Sending
+ * an answer to a TCP client may take its next query, which may queue
+ * another answer: those make the next pass.
+ */
+static void flush(struct dnsguard *g)
+{
+	while (g->n_pend) {
+		struct pend **v = g->pend;
+		size_t n = g->n_pend;
+		struct fqdn_answer *a = calloc(n, sizeof(*a));
+
+		g->pend = NULL;
+		g->n_pend = g->cap_pend = 0;
+		for (size_t i = 0; a && i < n; i++) {
+			a[i].name = v[i]->name;
+			a[i].qtype = v[i]->q.qtype;
+			a[i].addrs = v[i]->addrs;
+			a[i].n = v[i]->n;
+		}
+		if (a)
+			fqdn_state_learn_batch(g->fs, a, n, fqdn_now());
+		for (size_t i = 0; i < n; i++) {
+			struct fqdn_answer oom = { .ret = -ENOMEM };
+
+			finish(g, v[i], a ? &a[i] : &oom);
+			pend_free(v[i]);
+		}
+		free(a);
+		free(v);
+	}
 }
 
 /* Every upstream failed: fall back on the last good answer. */
@@ -835,17 +953,9 @@ static void txn_reply(struct dnsguard *g, struct txn *t, uint8_t *msg,
 	}
 	g->up_pref = t->up;
 	dns_put16(t->query, t->client_id);
-	/* Cached as the upstream sent it, before release() edits it. */
-	{
-		uint8_t *copy = malloc(len);
-
-		if (copy)
-			memcpy(copy, msg, len);
-		if (release(g, &t->cl, t->query, &t->q, t->name, msg, len, &r,
-			    false) && copy)
-			cache_put(g, &t->q, &r, copy, len, fqdn_now());
-		free(copy);
-	}
+	/* Cached as the upstream sent it, once released. */
+	release(g, &t->cl, t->query, t->qlen, &t->q, t->name, msg, len, &r,
+		false, true);
 	dns_msg_free(&r);
 	txn_free(g, t);
 }
@@ -1059,7 +1169,8 @@ static void handle_query(struct dnsguard *g, struct client *cl,
 			goto forward;
 		}
 		g->st.cache_hits++;
-		(void)release(g, cl, query, &q, name, msg, c->len, &r, true);
+		release(g, cl, query, qlen, &q, name, msg, c->len, &r, true,
+			false);
 		dns_msg_free(&r);
 		free(msg);
 		goto out;
@@ -1186,7 +1297,7 @@ static void tconn_kick(struct dnsguard *g, struct tconn *c)
 		return;
 	c->in_kick = true;
 	c->idle = mono_ms() + TCP_IDLE_MS;
-	while (!c->ev.dead && !c->txn && !c->outlen) {
+	while (!c->ev.dead && !c->txn && !c->pending && !c->outlen) {
 		struct client cl = { .tcp = true, .conn = c };
 		size_t want;
 		uint8_t *q;
@@ -1399,6 +1510,11 @@ void dnsguard_free(struct dnsguard *g)
 		return;
 	if (g->fs && g->state_dir)
 		dnsguard_save(g);
+	for (size_t i = 0; i < g->n_pend; i++)
+		pend_free(g->pend[i]);
+	free(g->pend);
+	g->pend = NULL;
+	g->n_pend = 0;
 	while (g->conns)
 		tconn_close(g, g->conns);
 	while (g->txns)
@@ -1703,9 +1819,11 @@ int dnsguard_process(struct dnsguard *g)
 			}
 		}
 		handled += n;
+		flush(g);
 		reap(g);
 	}
 	timers(g);
+	flush(g);
 	reap(g);
 	return 0;
 }

@@ -25,6 +25,7 @@
 
 #include "fqdnstate.h"
 #include "kernel.h"
+#include "policy.h"
 
 #define DEFAULT_MAX_NAMES	65536
 #define STATE_FILE		"fqdn.state"
@@ -195,16 +196,23 @@ struct zinfo {
 	enum tier tier;
 };
 
+/* What the netlink kernel functions get as their argument. */
+struct nlkernel {
+	const char *table;
+	struct ksock *ks;		/* kept open for the re-arms */
+};
+
 struct fqdn_state {
 	char *table;
 	struct fqdn_kernel k;
 	bool netlink;
+	struct nlkernel nlk;
 	struct fqdn_hooks hooks;
 	size_t max_names;
 	struct setconf *sets;
 	size_t n_sets;
-	struct ownnet *own;		/* networks no element may fall in */
-	size_t n_own;
+	struct pol_index *ix;		/* the zone networks, as the policy
+					 * classifies by them */
 	struct ownnet *nets;		/* every zone network, for alerts */
 	size_t n_nets;
 	struct zinfo *zones;
@@ -329,7 +337,8 @@ static struct nftnl_set *nl_set(const char *table, const char *name)
 static int nl_arm(void *arg, const struct fqdn_elem *v, size_t n, char *err,
 		  size_t errlen)
 {
-	const char *table = arg;
+	struct nlkernel *nk = arg;
+	const char *table = nk->table;
 	bool triple = !kernel_updates_timeouts();
 	struct kbatch *b = kbatch_new();
 	struct nftnl_set *s = NULL;
@@ -373,7 +382,7 @@ static int nl_arm(void *arg, const struct fqdn_elem *v, size_t n, char *err,
 		if (ret < 0)
 			goto out;
 	}
-	ret = kbatch_commit(b, false, err, errlen);
+	ret = kbatch_commit_on(b, nk->ks, err, errlen);
 out:
 	if (s)
 		nftnl_set_free(s);
@@ -408,10 +417,11 @@ static int nl_list_cb(struct nftnl_set_elem *e, void *data)
 
 static int nl_list(void *arg, const char *set, fqdn_list_fn fn, void *fnarg)
 {
+	const struct nlkernel *nk = arg;
 	struct nl_list_arg a = { fn, fnarg };
 
-	return kernel_list_set_elements(NFPROTO_INET, arg, set, nl_list_cb,
-					&a);
+	return kernel_list_set_elements(NFPROTO_INET, nk->table, set,
+					nl_list_cb, &a);
 }
 
 static int nl_genid(void *arg, uint32_t *genid)
@@ -421,11 +431,6 @@ static int nl_genid(void *arg, uint32_t *genid)
 }
 
 /* ---- construction ---- */
-
-static bool is_default_route(const struct zone *z, const struct prefix *p)
-{
-	return z->tier == TIER_EXTERNAL && p->len == 0;
-}
 
 void fqdn_state_free(struct fqdn_state *st)
 {
@@ -466,7 +471,8 @@ void fqdn_state_free(struct fqdn_state *st)
 	for (size_t i = 0; i < st->n_zones; i++)
 		free(st->zones[i].name);
 	free(st->zones);
-	free(st->own);
+	pol_index_free(st->ix);
+	ksock_free(st->nlk.ks);
 	free(st->nets);
 	free(st->table);
 	free(st);
@@ -515,10 +521,10 @@ static int copy_nets(struct fqdn_state *st, const struct model *m)
 
 	for (size_t i = 0; i < m->n_zones; i++)
 		total += m->zones[i].n_nets;
-	st->own = calloc(total ? total : 1, sizeof(*st->own));
+	st->ix = pol_index_build(m);
 	st->nets = calloc(total ? total : 1, sizeof(*st->nets));
 	st->zones = calloc(m->n_zones ? m->n_zones : 1, sizeof(*st->zones));
-	if (!st->own || !st->nets || !st->zones)
+	if (!st->ix || !st->nets || !st->zones)
 		return -ENOMEM;
 	for (size_t i = 0; i < m->n_zones; i++) {
 		const struct zone *z = &m->zones[i];
@@ -532,8 +538,6 @@ static int copy_nets(struct fqdn_state *st, const struct model *m)
 			struct ownnet o = { z->nets[j].p, i };
 
 			st->nets[st->n_nets++] = o;
-			if (!is_default_route(z, &o.p))
-				st->own[st->n_own++] = o;
 		}
 	}
 	return 0;
@@ -556,7 +560,11 @@ struct fqdn_state *fqdn_state_new(const struct model *m,
 		st->k.arm = nl_arm;
 		st->k.list = nl_list;
 		st->k.genid = nl_genid;
-		st->k.arg = st->table;
+		st->nlk.table = st->table;
+		st->nlk.ks = ksock_new();
+		if (!st->nlk.ks)
+			goto fail;
+		st->k.arg = &st->nlk;
 		st->netlink = true;
 	}
 	if (conf)
@@ -681,10 +689,9 @@ bool fqdn_addr_safe(const struct fqdn_state *st, uint8_t family,
 	if (fqdn_addr_special(family, addr))
 		return false;
 	to_prefix(family, addr, &p);
-	for (size_t i = 0; i < st->n_own; i++)
-		if (prefix_contains(&st->own[i].p, &p))
-			return false;
-	return true;
+	/* One lookup in the policy's own table, not a walk of every
+	 * network: a site has tens of thousands. */
+	return !pol_index_own(st->ix, &p);
 }
 
 /* ---- lookups ---- */
@@ -923,41 +930,61 @@ static int commit(struct fqdn_state *st, const struct fqdn_elem *v, size_t n,
 	return ret;
 }
 
-int fqdn_state_learn(struct fqdn_state *st, const char *name, uint16_t qtype,
-		     const struct dns_addr *addrs, size_t n, int64_t now,
-		     struct fqdn_result *res, char *err, size_t errlen)
-{
-	unsigned int *idx = calloc(st->n_sets ? st->n_sets : 1, sizeof(*idx));
-	bool *safe = calloc(n ? n : 1, sizeof(*safe));
-	struct plan *plan = NULL;
-	struct fqdn_elem *el = NULL;
-	size_t nset, np = 0, nel = 0;
-	int fam = qtype_family(qtype), ret = -ENOMEM;
-	struct fqdn_result r = { 0 };
+/* One answer from its plan to what is remembered of it. */
+struct learning {
+	const char *name;
+	uint16_t qtype;
+	const struct dns_addr *addrs;
+	size_t n;
+	unsigned int *idx;		/* the sets it matches */
+	size_t nset;
+	bool *safe;
+	struct plan *plan;
+	size_t np;
+	struct fqdn_elem *el;		/* what the kernel must hold */
+	size_t nel;
+	struct fqdn_result r;
+};
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (!idx || !safe)
-		goto out;
-	nset = fqdn_state_match(st, name, idx);
-	r.sets = (unsigned int)nset;
-	plan = calloc(nset * n + 1, sizeof(*plan));
-	el = calloc(nset * n + 1, sizeof(*el));
-	if (!plan || !el)
-		goto out;
+static void learning_free(struct learning *l)
+{
+	free(l->idx);
+	free(l->safe);
+	free(l->plan);
+	free(l->el);
+	memset(l, 0, sizeof(*l));
+}
+
+/* What the answer arms, from the state as it is now: nothing changes. */
+static int learning_plan(const struct fqdn_state *st, struct learning *l,
+			 int64_t now)
+{
+	const struct dns_addr *addrs = l->addrs;
+	size_t n = l->n;
+
+	l->idx = calloc(st->n_sets ? st->n_sets : 1, sizeof(*l->idx));
+	l->safe = calloc(n ? n : 1, sizeof(*l->safe));
+	if (!l->idx || !l->safe)
+		return -ENOMEM;
+	l->nset = fqdn_state_match(st, l->name, l->idx);
+	l->r.sets = (unsigned int)l->nset;
+	l->plan = calloc(l->nset * n + 1, sizeof(*l->plan));
+	l->el = calloc(l->nset * n + 1, sizeof(*l->el));
+	if (!l->plan || !l->el)
+		return -ENOMEM;
 	for (size_t i = 0; i < n; i++) {
-		safe[i] = !dup_before(addrs, i) &&
-			  (addrs[i].family == AF_INET ||
-			   addrs[i].family == AF_INET6);
-		if (safe[i] && !fqdn_addr_safe(st, addrs[i].family,
-					       addrs[i].addr)) {
-			safe[i] = false;
-			r.unsafe++;
+		l->safe[i] = !dup_before(addrs, i) &&
+			     (addrs[i].family == AF_INET ||
+			      addrs[i].family == AF_INET6);
+		if (l->safe[i] && !fqdn_addr_safe(st, addrs[i].family,
+						  addrs[i].addr)) {
+			l->safe[i] = false;
+			l->r.unsafe++;
 		}
 	}
-	for (size_t s = 0; s < nset; s++) {
-		const struct setconf *sc = &st->sets[idx[s]];
-		const struct lname *ln = lname_find(st, idx[s], name);
+	for (size_t s = 0; s < l->nset; s++) {
+		const struct setconf *sc = &st->sets[l->idx[s]];
+		const struct lname *ln = lname_find(st, l->idx[s], l->name);
 		uint32_t alive = 0;
 
 		for (uint32_t k = 0; ln && k < ln->n; k++)
@@ -965,52 +992,57 @@ int fqdn_state_learn(struct fqdn_state *st, const char *name, uint16_t qtype,
 		for (size_t i = 0; i < n; i++) {
 			const struct dns_addr *a = &addrs[i];
 			const struct laddr *la;
+			struct fqdn_elem *e;
 			struct plan *p;
 
-			if (!safe[i])
+			if (!l->safe[i])
 				continue;
 			la = laddr_find(ln, a->family, a->addr);
 			if (!la || la->expires <= now) {
 				if (alive >= sc->p.max_addrs) {
-					r.capped++;
+					l->r.capped++;
 					continue;
 				}
 				alive++;
 			}
-			p = &plan[np++];
-			p->set = idx[s];
+			p = &l->plan[l->np++];
+			p->set = l->idx[s];
 			p->a = a;
 			p->expires = now + (int64_t)fqdn_timeout(&sc->p,
 								 a->ttl) * 1000;
-			el[nel].set = sc->kset[fam_index(a->family)];
-			el[nel].family = a->family;
-			memcpy(el[nel].addr, a->addr, 16);
-			el[nel].timeout_ms = arm_timeout(st, p->set, a->family,
-							 a->addr, p->expires,
-							 now);
-			nel++;
+			e = &l->el[l->nel++];
+			e->set = sc->kset[fam_index(a->family)];
+			e->family = a->family;
+			memcpy(e->addr, a->addr, 16);
+			e->timeout_ms = arm_timeout(st, p->set, a->family,
+						    a->addr, p->expires, now);
 		}
 	}
-	ret = commit(st, el, nel, err, errlen);
-	if (ret)
-		goto out;
-	r.armed = (unsigned int)nel;
-	st->st.unsafe += r.unsafe;
-	st->st.capped += r.capped;
+	return 0;
+}
 
-	/* The kernel has it: now remember it. */
-	for (size_t s = 0; s < nset; s++) {
-		const struct setconf *sc = &st->sets[idx[s]];
-		struct lname *ln = lname_find(st, idx[s], name);
+/* The kernel has it: now remember it. */
+static void learning_keep(struct fqdn_state *st, const struct learning *l,
+			  int64_t now)
+{
+	const char *name = l->name;
+	int fam = qtype_family(l->qtype);
+
+	st->st.unsafe += l->r.unsafe;
+	st->st.capped += l->r.capped;
+	for (size_t s = 0; s < l->nset; s++) {
+		unsigned int set = l->idx[s];
+		const struct setconf *sc = &st->sets[set];
+		struct lname *ln = lname_find(st, set, name);
 		bool any = false, capped_here = false;
 		uint32_t alive = 0, minttl = UINT32_MAX;
 
-		for (size_t i = 0; i < np; i++)
-			any = any || plan[i].set == idx[s];
+		for (size_t i = 0; i < l->np; i++)
+			any = any || l->plan[i].set == set;
 		if (!ln && !any)
 			continue;	/* nothing worth remembering */
 		if (!ln)
-			ln = lname_get(st, idx[s], name, now);
+			ln = lname_get(st, set, name, now);
 		if (!ln) {
 			say(st, LOG_ERR, "out of memory learning %s", name);
 			continue;
@@ -1019,27 +1051,27 @@ int fqdn_state_learn(struct fqdn_state *st, const char *name, uint16_t qtype,
 			for (uint32_t k = 0; k < ln->n; k++)
 				if (ln->a[k].family == fam)
 					ln->a[k].last = false;
-		for (size_t i = 0; i < np; i++) {
+		for (size_t i = 0; i < l->np; i++) {
+			const struct plan *p = &l->plan[i];
 			struct laddr *la;
 
-			if (plan[i].set != idx[s])
+			if (p->set != set)
 				continue;
-			la = laddr_add(ln, plan[i].a->family,
-				       plan[i].a->addr);
+			la = laddr_add(ln, p->a->family, p->a->addr);
 			if (!la) {
 				say(st, LOG_ERR, "out of memory learning %s",
 				    name);
 				continue;
 			}
-			if (plan[i].expires > la->expires)
-				la->expires = plan[i].expires;
-			if (plan[i].a->family == fam) {
+			if (p->expires > la->expires)
+				la->expires = p->expires;
+			if (p->a->family == fam) {
 				la->last = true;
-				if (plan[i].a->ttl < minttl)
-					minttl = plan[i].a->ttl;
+				if (p->a->ttl < minttl)
+					minttl = p->a->ttl;
 			}
-			kel_raise(st, idx[s], plan[i].a->family,
-				  plan[i].a->addr, plan[i].expires);
+			kel_raise(st, set, p->a->family, p->a->addr,
+				  p->expires);
 		}
 		if (fam) {
 			ln->last_good[fam_index((uint8_t)fam)] = now;
@@ -1052,10 +1084,10 @@ int fqdn_state_learn(struct fqdn_state *st, const char *name, uint16_t qtype,
 		ln->stale_alerted = false;
 		for (uint32_t k = 0; k < ln->n; k++)
 			alive += ln->a[k].expires > now;
-		for (size_t i = 0; i < n && r.capped; i++) {
-			const struct dns_addr *a = &addrs[i];
+		for (size_t i = 0; i < l->n && l->r.capped; i++) {
+			const struct dns_addr *a = &l->addrs[i];
 
-			if (safe[i] && !laddr_find(ln, a->family, a->addr))
+			if (l->safe[i] && !laddr_find(ln, a->family, a->addr))
 				capped_here = true;
 		}
 		if (capped_here && !ln->cap_alerted) {
@@ -1068,15 +1100,163 @@ int fqdn_state_learn(struct fqdn_state *st, const char *name, uint16_t qtype,
 			ln->cap_alerted = false;
 		}
 	}
-	ret = 0;
-out:
-	if (res)
-		*res = r;
-	free(idx);
-	free(safe);
-	free(plan);
-	free(el);
+}
+
+int fqdn_state_learn(struct fqdn_state *st, const char *name, uint16_t qtype,
+		     const struct dns_addr *addrs, size_t n, int64_t now,
+		     struct fqdn_result *res, char *err, size_t errlen)
+{
+	struct learning l = { .name = name, .qtype = qtype, .addrs = addrs,
+			      .n = n };
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	ret = learning_plan(st, &l, now);
+	if (!ret)
+		ret = commit(st, l.el, l.nel, err, errlen);
+	if (!ret) {
+		l.r.armed = (unsigned int)l.nel;
+		learning_keep(st, &l, now);
+	}
+	if (res) {
+		*res = l.r;
+		if (ret)
+			res->armed = 0;
+	}
+	learning_free(&l);
 	return ret;
+}
+
+static int elem_cmp(const void *a, const void *b)
+{
+	const struct fqdn_elem *x = a, *y = b;
+	int r = strcmp(x->set, y->set);
+
+	if (r)
+		return r;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	return memcmp(x->addr, y->addr, fam_len(x->family));
+}
+
+/*
+ * One transaction for a group of answers.  The same element may come
+ * from several of them: it goes once, with the longest timeout, which is
+ * what it holds after arming them one by one (each arms at least what
+ * the element already needs).
+ */
+static int commit_group(struct fqdn_state *st, const struct learning *l,
+			size_t n, char *err, size_t errlen)
+{
+	struct fqdn_elem *v;
+	size_t total = 0, k = 0;
+	int ret;
+
+	for (size_t i = 0; i < n; i++)
+		total += l[i].nel;
+	v = calloc(total ? total : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(v + k, l[i].el, l[i].nel * sizeof(*v));
+		k += l[i].nel;
+	}
+	if (total > 1)
+		qsort(v, total, sizeof(*v), elem_cmp);
+	k = 0;
+	for (size_t i = 0; i < total; i++) {
+		if (k && !elem_cmp(&v[k - 1], &v[i])) {
+			if (v[i].timeout_ms > v[k - 1].timeout_ms)
+				v[k - 1].timeout_ms = v[i].timeout_ms;
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	ret = commit(st, v, k, err, errlen);
+	free(v);
+	return ret;
+}
+
+/*
+ * Answers plan against the state before any of them is kept, which is
+ * what learning them one by one would see unless two of them are for one
+ * name (its addresses and its cap), or keeping one could evict another's
+ * name (max_names).  Such an answer starts the next group.
+ */
+static size_t group_end(const struct fqdn_state *st,
+			const struct fqdn_answer *v, size_t first, size_t n)
+{
+	size_t end;
+
+	for (end = first + 1; end < n; end++) {
+		/* Keeping an answer adds at most one name per set. */
+		if (st->names.n + (end + 1 - first) * st->n_sets >=
+		    st->max_names)
+			break;
+		for (size_t i = first; i < end; i++)
+			if (!strcmp(v[i].name, v[end].name))
+				return end;
+	}
+	return end;
+}
+
+static void learn_one(struct fqdn_state *st, struct fqdn_answer *a,
+		      int64_t now)
+{
+	a->ret = fqdn_state_learn(st, a->name, a->qtype, a->addrs, a->n, now,
+				  &a->res, a->err, sizeof(a->err));
+}
+
+void fqdn_state_learn_batch(struct fqdn_state *st, struct fqdn_answer *v,
+			    size_t n, int64_t now)
+{
+	struct learning *l = calloc(n ? n : 1, sizeof(*l));
+	size_t first = 0;
+
+	if (!l) {
+		for (size_t i = 0; i < n; i++)
+			learn_one(st, &v[i], now);
+		return;
+	}
+	while (first < n) {
+		size_t end = group_end(st, v, first, n), i;
+		int ret = 0;
+		char err[256];
+
+		if (end - first == 1) {
+			for (i = first; i < end; i++)
+				learn_one(st, &v[i], now);
+			first = end;
+			continue;
+		}
+		for (i = first; i < end && !ret; i++) {
+			l[i].name = v[i].name;
+			l[i].qtype = v[i].qtype;
+			l[i].addrs = v[i].addrs;
+			l[i].n = v[i].n;
+			ret = learning_plan(st, &l[i], now);
+		}
+		if (!ret)
+			ret = commit_group(st, l + first, end - first, err,
+					   sizeof(err));
+		for (i = first; i < end; i++) {
+			if (ret) {
+				/* Refused as a whole: each on its own, so
+				 * that only what the kernel refuses fails. */
+				learn_one(st, &v[i], now);
+			} else {
+				l[i].r.armed = (unsigned int)l[i].nel;
+				learning_keep(st, &l[i], now);
+				v[i].ret = 0;
+				v[i].res = l[i].r;
+				v[i].err[0] = '\0';
+			}
+			learning_free(&l[i]);
+		}
+		first = end;
+	}
+	free(l);
 }
 
 /* ---- upstream failure ---- */

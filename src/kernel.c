@@ -385,7 +385,9 @@ int kbatch_add_rule(struct kbatch *b, struct nftnl_rule *r)
 
 static struct mnl_socket *nl_open(void)
 {
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	/* Close-on-exec: the guard keeps one open while alert sinks run. */
+	struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER,
+						 SOCK_CLOEXEC);
 	int one = 1, err;
 
 	if (!nl)
@@ -645,27 +647,55 @@ static struct nlmsghdr *put_marker(char *buf, uint16_t type, uint32_t seq,
 	return nlh;
 }
 
+struct ksock {
+	struct mnl_socket *nl;	/* NULL: open it at the next commit */
+	char *buf;		/* RECV_BUF */
+	size_t snd, rcv;	/* buffer sizes asked for so far */
+};
+
+struct ksock *ksock_new(void)
+{
+	return calloc(1, sizeof(struct ksock));
+}
+
+static void ksock_drop(struct ksock *ks)
+{
+	if (ks->nl)
+		mnl_socket_close(ks->nl);
+	ks->nl = NULL;
+	ks->snd = ks->rcv = 0;
+}
+
+void ksock_free(struct ksock *ks)
+{
+	if (!ks)
+		return;
+	ksock_drop(ks);
+	free(ks->buf);
+	free(ks);
+}
+
 /*
  * Sends begin, the messages and (when `end`) the end marker in one
  * sendmsg(): nfnetlink takes a batch only whole, from one skb.  The kernel
  * handles it inside that call, so every reply is queued when it returns;
- * read them until the socket is empty.
+ * read them until the socket is empty.  On the socket of `ks`, kept open
+ * (it is empty again afterwards), or on one of its own when ks is NULL.
  */
 static int batch_send(const struct kbatch *b, bool end, uint32_t genid,
-		      struct reply *r)
+		      struct reply *r, struct ksock *ks)
 {
 	char hbuf[64], ebuf[64];
 	struct sockaddr_nl snl = { .nl_family = AF_NETLINK };
+	struct ksock tmp = { 0 };
 	struct nlmsghdr *bh, *eh;
-	struct mnl_socket *nl;
 	struct iovec iov[3];
 	struct msghdr msg = {
 		.msg_name = &snl, .msg_namelen = sizeof(snl),
 		.msg_iov = iov, .msg_iovlen = end ? 3 : 2,
 	};
 	unsigned int portid;
-	char *buf = NULL;
-	size_t total;
+	size_t total, want;
 	ssize_t n;
 	int fd, ret;
 
@@ -677,20 +707,26 @@ static int batch_send(const struct kbatch *b, bool end, uint32_t genid,
 	iov[2] = (struct iovec){ eh, eh->nlmsg_len };
 	total = bh->nlmsg_len + b->len + eh->nlmsg_len;
 
-	nl = nl_open();
-	if (!nl)
-		return -errno;
-	buf = malloc(RECV_BUF);
-	if (!buf) {
-		ret = -ENOMEM;
+	if (!ks)
+		ks = &tmp;
+	if (!ks->buf && !(ks->buf = malloc(RECV_BUF)))
+		return -ENOMEM;
+	if (!ks->nl && !(ks->nl = nl_open())) {
+		ret = -errno;
 		goto out;
 	}
-	fd = mnl_socket_get_fd(nl);
-	portid = mnl_socket_get_portid(nl);
+	fd = mnl_socket_get_fd(ks->nl);
+	portid = mnl_socket_get_portid(ks->nl);
 	/* netlink refuses a message larger than the send buffer. */
-	grow_buf(fd, SO_SNDBUF, SO_SNDBUFFORCE, total + 4096);
-	grow_buf(fd, SO_RCVBUF, SO_RCVBUFFORCE,
-		 (b->n + 2) * ACK_COST + RECV_BUF);
+	if (total + 4096 > ks->snd) {
+		grow_buf(fd, SO_SNDBUF, SO_SNDBUFFORCE, total + 4096);
+		ks->snd = total + 4096;
+	}
+	want = (b->n + 2) * ACK_COST + RECV_BUF;
+	if (want > ks->rcv) {
+		grow_buf(fd, SO_RCVBUF, SO_RCVBUFFORCE, want);
+		ks->rcv = want;
+	}
 
 	if (sendmsg(fd, &msg, 0) < 0) {
 		ret = -errno;
@@ -700,7 +736,7 @@ static int batch_send(const struct kbatch *b, bool end, uint32_t genid,
 		const struct nlmsghdr *nlh;
 		int left;
 
-		n = nlsock_recv(fd, buf, RECV_BUF, MSG_DONTWAIT);
+		n = nlsock_recv(fd, ks->buf, RECV_BUF, MSG_DONTWAIT);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -714,7 +750,7 @@ static int batch_send(const struct kbatch *b, bool end, uint32_t genid,
 			goto out;
 		}
 		left = (int)n;
-		for (nlh = (const void *)buf; mnl_nlmsg_ok(nlh, left);
+		for (nlh = (const void *)ks->buf; mnl_nlmsg_ok(nlh, left);
 		     nlh = mnl_nlmsg_next(nlh, &left)) {
 			if (nlh->nlmsg_pid != portid ||
 			    nlh->nlmsg_type != NLMSG_ERROR ||
@@ -726,8 +762,12 @@ static int batch_send(const struct kbatch *b, bool end, uint32_t genid,
 	}
 	ret = 0;
 out:
-	free(buf);
-	mnl_socket_close(nl);
+	/* A socket that failed, or lost replies, may hold anything: the
+	 * next commit gets a new one. */
+	if (ret || r->lost || ks == &tmp)
+		ksock_drop(ks);
+	if (ks == &tmp)
+		free(tmp.buf);
 	return ret;
 }
 
@@ -1019,7 +1059,7 @@ static int scratch_commit(const struct kbatch *b, char *err, size_t errlen)
 		if (syscall(SYS_unshare, CLONE_NEWNET) < 0) {
 			res.ret = 1;	/* cannot: skip, not fail */
 		} else {
-			res.ret = batch_send(b, true, 0, &r);
+			res.ret = batch_send(b, true, 0, &r, NULL);
 			if (!res.ret)
 				res.ret = judge(b, &r, true, res.text,
 						sizeof(res.text));
@@ -1055,7 +1095,8 @@ static int scratch_commit(const struct kbatch *b, char *err, size_t errlen)
 	return res.ret;
 }
 
-int kbatch_commit(struct kbatch *b, bool dry_run, char *err, size_t errlen)
+static int commit(struct kbatch *b, bool dry_run, struct ksock *ks,
+		  char *err, size_t errlen)
 {
 	struct reply r;
 	int ret;
@@ -1064,7 +1105,7 @@ int kbatch_commit(struct kbatch *b, bool dry_run, char *err, size_t errlen)
 		err[0] = '\0';
 	if (!b->n)
 		return 0;
-	ret = batch_send(b, !dry_run, b->genid, &r);
+	ret = batch_send(b, !dry_run, b->genid, &r, ks);
 	if (ret) {
 		if (err && errlen)
 			snprintf(err, errlen, "sending %zu messages (%zu "
@@ -1075,7 +1116,20 @@ int kbatch_commit(struct kbatch *b, bool dry_run, char *err, size_t errlen)
 		return ret;
 	}
 	ret = judge(b, &r, !dry_run, err, errlen);
+	if (ret == -EPROTO && ks)
+		ksock_drop(ks);	/* replies went missing: start afresh */
 	if (ret || !dry_run || b->foreign)
 		return ret;
 	return scratch_commit(b, err, errlen);
+}
+
+int kbatch_commit(struct kbatch *b, bool dry_run, char *err, size_t errlen)
+{
+	return commit(b, dry_run, NULL, err, errlen);
+}
+
+int kbatch_commit_on(struct kbatch *b, struct ksock *ks, char *err,
+		     size_t errlen)
+{
+	return commit(b, false, ks, err, errlen);
 }

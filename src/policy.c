@@ -7,7 +7,13 @@
  * addresses are flattened into a cut of each address family: sorted
  * ranges, each carrying its longest match. CIDR prefixes never partly
  * overlap, which makes the cut exact and at most 2n+1 ranges long, and a
- * lookup one binary search.
+ * lookup one binary search. A long cut also keeps where each value of an
+ * address's first 16 bits starts (and, in a crowded /16, of its first 24),
+ * so that the search runs over the few ranges of one /16 or /24 only.
+ *
+ * The same index, built apart from a policy (pol_index_build()), is how
+ * the DNS guard tells the site's own addresses: one table of the zone
+ * networks for both, so that they cannot disagree.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,12 +35,50 @@ struct pol_range {
 	int32_t addr;
 };
 
+/*
+ * Two levels of slots over a cut: the ranges whose start's first 16 bits
+ * are t begin at top[t]; a slot holding many ranges has a second table
+ * of 256 over the next 8 bits. The slot past the last one (65536) holds
+ * the v4 range at 2^32, if any.
+ */
+#define TOP_SLOTS	65536
+#define SUB_SLOTS	256
+/* Shorter cuts, and slots, are searched whole. */
+#define TOP_MIN_RANGES	64
+#define SUB_MIN_RANGES	16
+
+struct pol_cut {
+	struct pol_range *r;
+	size_t n;
+	uint32_t *top;		/* TOP_SLOTS + 1 entries, or NULL */
+	int32_t *sub_of;	/* per top slot: its second table, or -1 */
+	uint32_t *sub;		/* SUB_SLOTS + 1 entries each */
+	bool v6;
+};
+
+struct pol_index {
+	struct pol_addr *addrs;	/* as policy.addrs */
+	size_t n_addrs;
+	int32_t *parent;	/* per entry: the next entry out, or -1 */
+	bool *own;		/* per entry: it, or an entry around it (or
+				 * equal to it), is a network of the site */
+	struct pol_cut c4, c6;
+};
+
+/* The pool prefix i as a key, so that a rule's lists are searched
+ * without prefix_cmp(). */
+struct pol_span {
+	struct u128 first;
+	uint8_t family, len;
+};
+
 struct pol_store {
 	struct prefix *pfx;	/* every rule's src and dst */
+	struct pol_span *span;	/* per pfx entry */
 	struct service *svc;	/* every flow's services */
-	struct pol_range *r4, *r6;
-	size_t n_r4, n_r6;
-	int32_t *parent;	/* per addrs entry: the next entry out, or -1 */
+	struct pol_index *ix;
+	size_t *pair_from;	/* per zone + 1: its first pair */
+	size_t n_zones;
 };
 
 /* Deepest possible nesting of distinct prefixes: /0 to /128. */
@@ -211,7 +255,7 @@ static int32_t range_find(const struct pol_range *r, size_t n, struct u128 k)
 
 	if (!n)
 		return -1;
-	/* r[0].start is 0: the answer is the last range starting <= k. */
+	/* r[0].start <= k: the answer is the last range starting <= k. */
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -223,20 +267,176 @@ static int32_t range_find(const struct pol_range *r, size_t n, struct u128 k)
 	return r[lo].addr;
 }
 
-static int addrs_build(struct policy *p)
+/* The first 16 bits of a key (TOP_SLOTS: past every address), and the
+ * 8 after them. */
+static uint32_t key_top(const struct pol_cut *c, struct u128 k)
 {
-	const struct model *m = p->m;
-	struct pol_store *st = p->store;
-	size_t n = 0, i, j, n4;
+	if (c->v6)
+		return (uint32_t)(k.hi >> 48);
+	return k.hi || k.lo >> 16 >= TOP_SLOTS ? TOP_SLOTS
+					       : (uint32_t)(k.lo >> 16);
+}
+
+static uint32_t key_sub(const struct pol_cut *c, struct u128 k)
+{
+	return (uint32_t)((c->v6 ? k.hi >> 40 : k.lo >> 8) & 0xff);
+}
+
+static int sub_build(struct pol_cut *c)
+{
+	size_t nsub = 0;
+
+	c->sub_of = malloc(TOP_SLOTS * sizeof(*c->sub_of));
+	if (!c->sub_of)
+		return -ENOMEM;
+	for (uint32_t t = 0; t < TOP_SLOTS; t++) {
+		c->sub_of[t] = -1;
+		if (c->top[t + 1] - c->top[t] >= SUB_MIN_RANGES)
+			c->sub_of[t] = (int32_t)nsub++;
+	}
+	if (!nsub)
+		return 0;
+	c->sub = calloc(nsub * (SUB_SLOTS + 1), sizeof(*c->sub));
+	if (!c->sub)
+		return -ENOMEM;
+	for (uint32_t t = 0; t < TOP_SLOTS; t++) {
+		uint32_t *sb, j = c->top[t];
+
+		if (c->sub_of[t] < 0)
+			continue;
+		sb = c->sub + (size_t)c->sub_of[t] * (SUB_SLOTS + 1);
+		for (uint32_t u = 0; u < SUB_SLOTS; u++) {
+			while (j < c->top[t + 1] &&
+			       key_sub(c, c->r[j].start) < u)
+				j++;
+			sb[u] = j;
+		}
+		sb[SUB_SLOTS] = c->top[t + 1];
+	}
+	return 0;
+}
+
+static int top_build(struct pol_cut *c)
+{
+	size_t j = 0;
+
+	if (c->n < TOP_MIN_RANGES)
+		return 0;
+	c->top = calloc(TOP_SLOTS + 1, sizeof(*c->top));
+	if (!c->top)
+		return -ENOMEM;
+	for (uint32_t t = 0; t <= TOP_SLOTS; t++) {
+		while (j < c->n && key_top(c, c->r[j].start) < t)
+			j++;
+		c->top[t] = (uint32_t)j;
+	}
+	return sub_build(c);
+}
+
+static int32_t cut_find(const struct pol_cut *c, struct u128 k)
+{
+	uint32_t t, lo, hi;
+
+	if (!c->top)
+		return range_find(c->r, c->n, k);
+	t = key_top(c, k);
+	if (t >= TOP_SLOTS)	/* past every address */
+		return c->r[c->n - 1].addr;
+	/* The range before a slot's first starts below k (r[0] starts at
+	 * 0), and none from the next slot on starts at or below it. */
+	if (c->sub_of[t] >= 0) {
+		const uint32_t *sb = c->sub +
+				     (size_t)c->sub_of[t] * (SUB_SLOTS + 1);
+		uint32_t u = key_sub(c, k);
+
+		lo = sb[u];
+		hi = sb[u + 1];
+	} else {
+		lo = c->top[t];
+		hi = c->top[t + 1];
+	}
+	lo = lo ? lo - 1 : 0;
+	return range_find(c->r + lo, hi - lo, k);
+}
+
+static int cut_build(const struct pol_addr *a, size_t first, size_t n,
+		     int32_t *parent, bool v6, struct pol_cut *c)
+{
 	int err;
 
+	c->v6 = v6;
+	err = ranges_build(a, first, n, parent, &c->r, &c->n);
+	if (!err)
+		err = top_build(c);
+	return err;
+}
+
+void pol_index_free(struct pol_index *ix)
+{
+	if (!ix)
+		return;
+	free(ix->addrs);
+	free(ix->parent);
+	free(ix->own);
+	free(ix->c4.r);
+	free(ix->c4.top);
+	free(ix->c4.sub_of);
+	free(ix->c4.sub);
+	free(ix->c6.r);
+	free(ix->c6.top);
+	free(ix->c6.sub_of);
+	free(ix->c6.sub);
+	free(ix);
+}
+
+/* Only the default routes of external zones leave the site. */
+static bool site_net(const struct model *m, const struct pol_addr *e)
+{
+	return e->host < 0 && !(m->zones[e->zone].tier == TIER_EXTERNAL &&
+				e->p.len == 0);
+}
+
+/*
+ * Entries come in prefix_cmp() order: the ones around an entry before
+ * it, then the ones equal to it (their parent is the first of them),
+ * then the ones inside it.
+ */
+static void own_build(const struct model *m, struct pol_index *ix)
+{
+	for (size_t i = 0; i < ix->n_addrs; i++) {
+		int32_t up = ix->parent[i];
+		bool self = site_net(m, &ix->addrs[i]);
+
+		if (up >= 0 && prefix_equal(&ix->addrs[up].p,
+					    &ix->addrs[i].p)) {
+			ix->own[up] = ix->own[up] || self;
+			ix->own[i] = ix->own[up];
+		} else {
+			ix->own[i] = self || (up >= 0 && ix->own[up]);
+		}
+	}
+}
+
+struct pol_index *pol_index_build(const struct model *m)
+{
+	struct pol_index *ix = NULL;
+	size_t n = 0, i, j, n4;
+	int err = -EINVAL;
+
+	if (!m)
+		goto out;
+	err = -ENOMEM;
+	ix = calloc(1, sizeof(*ix));
+	if (!ix)
+		goto out;
 	for (i = 0; i < m->n_zones; i++)
 		n += m->zones[i].n_nets;
 	n += m->n_hosts;
-	p->addrs = calloc(n ? n : 1, sizeof(*p->addrs));
-	st->parent = calloc(n ? n : 1, sizeof(*st->parent));
-	if (!p->addrs || !st->parent)
-		return -ENOMEM;
+	ix->addrs = calloc(n ? n : 1, sizeof(*ix->addrs));
+	ix->parent = calloc(n ? n : 1, sizeof(*ix->parent));
+	ix->own = calloc(n ? n : 1, sizeof(*ix->own));
+	if (!ix->addrs || !ix->parent || !ix->own)
+		goto out;
 
 	n = 0;
 	for (i = 0; i < m->n_zones; i++) {
@@ -245,9 +445,9 @@ static int addrs_build(struct policy *p)
 
 			if (!family_ok(pf))
 				continue;
-			p->addrs[n].p = *pf;
-			p->addrs[n].zone = (int)i;
-			p->addrs[n++].host = -1;
+			ix->addrs[n].p = *pf;
+			ix->addrs[n].zone = (int)i;
+			ix->addrs[n++].host = -1;
 		}
 	}
 	for (i = 0; i < m->n_hosts; i++) {
@@ -256,42 +456,79 @@ static int addrs_build(struct policy *p)
 		if (h->zone < 0 || (size_t)h->zone >= m->n_zones ||
 		    !family_ok(&h->addr))
 			continue;
-		p->addrs[n].p = h->addr;
-		p->addrs[n].zone = h->zone;
-		p->addrs[n++].host = (int)i;
+		ix->addrs[n].p = h->addr;
+		ix->addrs[n].zone = h->zone;
+		ix->addrs[n++].host = (int)i;
 	}
-	p->n_addrs = n;
-	sort(p->addrs, n, sizeof(*p->addrs), addr_cmp);
+	ix->n_addrs = n;
+	sort(ix->addrs, n, sizeof(*ix->addrs), addr_cmp);
 
 	/* AF_INET sorts before AF_INET6. */
-	for (n4 = 0; n4 < n && p->addrs[n4].p.family == AF_INET; n4++)
+	for (n4 = 0; n4 < n && ix->addrs[n4].p.family == AF_INET; n4++)
 		;
-	err = ranges_build(p->addrs, 0, n4, st->parent, &st->r4, &st->n_r4);
+	err = cut_build(ix->addrs, 0, n4, ix->parent, false, &ix->c4);
 	if (!err)
-		err = ranges_build(p->addrs, n4, n - n4, st->parent, &st->r6,
-				   &st->n_r6);
-	return err;
+		err = cut_build(ix->addrs, n4, n - n4, ix->parent, true,
+				&ix->c6);
+	if (!err)
+		own_build(m, ix);
+out:
+	if (err) {
+		pol_index_free(ix);
+		errno = -err;
+		return NULL;
+	}
+	return ix;
+}
+
+/* The longest entry that holds all of `addr`, or -1; k is its first
+ * address. */
+static int32_t index_find(const struct pol_index *ix,
+			  const struct prefix *addr, struct u128 k)
+{
+	int32_t i;
+
+	if (addr->family == AF_INET && addr->len <= 32)
+		i = cut_find(&ix->c4, k);
+	else if (addr->family == AF_INET6 && addr->len <= 128)
+		i = cut_find(&ix->c6, k);
+	else
+		i = -1;
+	while (i >= 0 && ix->addrs[i].p.len > addr->len)
+		i = ix->parent[i];
+	return i;
+}
+
+static int index_classify(const struct pol_index *ix,
+			  const struct prefix *addr, struct u128 k, int *zone,
+			  int *host)
+{
+	int32_t i = index_find(ix, addr, k);
+
+	if (zone)
+		*zone = i >= 0 ? ix->addrs[i].zone : -1;
+	if (host)
+		*host = i >= 0 ? ix->addrs[i].host : -1;
+	return i >= 0 ? 0 : -ENOENT;
+}
+
+int pol_index_classify(const struct pol_index *ix, const struct prefix *addr,
+		       int *zone, int *host)
+{
+	return index_classify(ix, addr, key_first(addr), zone, host);
+}
+
+bool pol_index_own(const struct pol_index *ix, const struct prefix *addr)
+{
+	int32_t i = index_find(ix, addr, key_first(addr));
+
+	return i >= 0 && ix->own[i];
 }
 
 int policy_classify(const struct policy *p, const struct prefix *addr,
 		    int *zone, int *host)
 {
-	const struct pol_store *st = p->store;
-	int32_t i;
-
-	if (addr->family == AF_INET && addr->len <= 32)
-		i = range_find(st->r4, st->n_r4, key_first(addr));
-	else if (addr->family == AF_INET6 && addr->len <= 128)
-		i = range_find(st->r6, st->n_r6, key_first(addr));
-	else
-		i = -1;
-	while (i >= 0 && p->addrs[i].p.len > addr->len)
-		i = st->parent[i];
-	if (zone)
-		*zone = i >= 0 ? p->addrs[i].zone : -1;
-	if (host)
-		*host = i >= 0 ? p->addrs[i].host : -1;
-	return i >= 0 ? 0 : -ENOENT;
+	return pol_index_classify(p->store->ix, addr, zone, host);
 }
 
 /* ---- rules ---- */
@@ -332,6 +569,8 @@ struct build {
 	struct group_vec sg, dg;
 	int *ext;		/* zones of tier external */
 	size_t n_ext;
+	struct prefix *znets;	/* every zone's networks, normalised */
+	size_t *zoff;		/* zone z's: znets[zoff[z]..zoff[z + 1]) */
 };
 
 /* Room for `need` elements: the array, moved or not, or NULL on ENOMEM
@@ -520,6 +759,44 @@ static bool groups_make(struct build *b, const struct endpoint *eps,
 	return true;
 }
 
+/* Whether a group holds every network of its zone (and so every
+ * address the zone's networks classify into it). */
+static bool whole_zone(const struct build *b, const struct group *g)
+{
+	size_t n = b->zoff[g->zone + 1] - b->zoff[g->zone];
+
+	return g->n == n && (!n || !memcmp(b->pfx + g->off,
+					   b->znets + b->zoff[g->zone],
+					   n * sizeof(*b->pfx)));
+}
+
+static bool znets_build(struct build *b)
+{
+	const struct model *m = b->m;
+	size_t n = 0;
+
+	b->zoff = calloc(m->n_zones + 1, sizeof(*b->zoff));
+	for (size_t z = 0; z < m->n_zones; z++)
+		n += m->zones[z].n_nets;
+	b->znets = calloc(n ? n : 1, sizeof(*b->znets));
+	if (!b->zoff || !b->znets)
+		return false;
+	n = 0;
+	for (size_t z = 0; z < m->n_zones; z++) {
+		const struct zone *zn = &m->zones[z];
+		size_t k = 0;
+
+		b->zoff[z] = n;
+		/* As ep_prefixes() and groups_make() put them in. */
+		for (size_t j = 0; j < zn->n_nets; j++)
+			if (family_ok(&zn->nets[j].p))
+				b->znets[n + k++] = zn->nets[j].p;
+		n += pfx_normalise(b->znets + n, k);
+	}
+	b->zoff[m->n_zones] = n;
+	return true;
+}
+
 static bool flow_compile(struct build *b, size_t fi)
 {
 	const struct model *m = b->m;
@@ -587,6 +864,8 @@ static bool flow_compile(struct build *b, size_t fi)
 			r->r.n_svcs = n_svc;
 			r->r.schedule = sched;
 			r->r.log = f->log;
+			r->r.src_all = whole_zone(b, s);
+			r->r.dst_all = d->kind < 0 && whole_zone(b, d);
 			r->src_off = s->off;
 			r->dst_off = d->off;
 			r->svc_off = svc_off;
@@ -611,6 +890,37 @@ static int prule_cmp(const void *a, const void *b)
 	return 0;
 }
 
+static int spans_build(struct pol_store *st, size_t n)
+{
+	st->span = calloc(n ? n : 1, sizeof(*st->span));
+	if (!st->span)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		st->span[i].first = key_first(&st->pfx[i]);
+		st->span[i].family = st->pfx[i].family;
+		st->span[i].len = st->pfx[i].len;
+	}
+	return 0;
+}
+
+/* Pairs are sorted by source zone: where each zone's begin. */
+static int pairs_index(struct policy *p)
+{
+	struct pol_store *st = p->store;
+	size_t nz = p->m->n_zones, j = 0;
+
+	st->pair_from = calloc(nz + 1, sizeof(*st->pair_from));
+	if (!st->pair_from)
+		return -ENOMEM;
+	st->n_zones = nz;
+	for (size_t z = 0; z <= nz; z++) {
+		while (j < p->n_pairs && p->pairs[j].from < (int)z)
+			j++;
+		st->pair_from[z] = j;
+	}
+	return 0;
+}
+
 static int rules_build(struct policy *p)
 {
 	const struct model *m = p->m;
@@ -624,6 +934,8 @@ static int rules_build(struct policy *p)
 	for (i = 0; i < m->n_zones; i++)
 		if (m->zones[i].tier == TIER_EXTERNAL)
 			b.ext[b.n_ext++] = (int)i;
+	if (!znets_build(&b))
+		goto out;
 	for (i = 0; i < m->n_flows; i++)
 		if (!flow_compile(&b, i))
 			goto out;
@@ -645,6 +957,8 @@ static int rules_build(struct policy *p)
 	p->store->svc = b.svc;
 	b.pfx = NULL;
 	b.svc = NULL;
+	if (spans_build(p->store, b.n_pfx))
+		goto out;
 
 	for (i = 0, k = 0; i < p->n_rules; i++)
 		if (!i || p->rules[i].src_zone != p->rules[i - 1].src_zone ||
@@ -667,7 +981,7 @@ static int rules_build(struct policy *p)
 		}
 		pr->n++;
 	}
-	err = 0;
+	err = pairs_index(p);
 out:
 	free(b.pfx);
 	free(b.svc);
@@ -676,6 +990,8 @@ out:
 	free(b.sg.v);
 	free(b.dg.v);
 	free(b.ext);
+	free(b.znets);
+	free(b.zoff);
 	return err;
 }
 
@@ -696,9 +1012,14 @@ struct policy *policy_build(const struct model *m)
 	p->store = calloc(1, sizeof(*p->store));
 	if (!p->store)
 		goto out;
-	err = addrs_build(p);
-	if (!err)
-		err = rules_build(p);
+	p->store->ix = pol_index_build(m);
+	if (!p->store->ix) {
+		err = -errno;
+		goto out;
+	}
+	p->addrs = p->store->ix->addrs;
+	p->n_addrs = p->store->ix->n_addrs;
+	err = rules_build(p);
 out:
 	if (err) {
 		policy_free(p);
@@ -714,56 +1035,90 @@ void policy_free(struct policy *p)
 		return;
 	if (p->store) {
 		free(p->store->pfx);
+		free(p->store->span);
 		free(p->store->svc);
-		free(p->store->r4);
-		free(p->store->r6);
-		free(p->store->parent);
+		free(p->store->pair_from);
+		pol_index_free(p->store->ix);
 		free(p->store);
 	}
 	free(p->rules);
 	free(p->pairs);
-	free(p->addrs);
 	free(p);
 }
 
 const struct pol_rule *policy_pair(const struct policy *p, int from, int to,
 				   size_t *n)
 {
-	size_t lo = 0, hi = p->n_pairs;
+	const struct pol_store *st = p->store;
+	size_t lo, hi;
 
+	*n = 0;
+	if (from < 0 || (size_t)from >= st->n_zones)
+		return NULL;
+	/* A zone talks to few others: its slice of the pairs is short. */
+	lo = st->pair_from[from];
+	hi = st->pair_from[from + 1];
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct pol_pair *pr = &p->pairs[mid];
 
-		if (pr->from == from && pr->to == to) {
+		if (pr->to == to) {
 			*n = pr->n;
 			return &p->rules[pr->first];
 		}
-		if (pr->from < from || (pr->from == from && pr->to < to))
+		if (pr->to < to)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	*n = 0;
 	return NULL;
 }
 
-/* The list is sorted and disjoint: only the last prefix that sorts
- * before the address can hold it. */
-static bool in_prefixes(const struct prefix *v, size_t n,
-			const struct prefix *a)
-{
-	size_t lo = 0, hi = n;
+/* An address (or prefix) as the pool's keys see it. */
+struct qkey {
+	uint8_t family;
+	struct u128 first, last;
+};
 
+static struct qkey qkey_of(const struct prefix *a)
+{
+	struct qkey q = { a->family, key_first(a), { 0, 0 } };
+
+	q.last = key_last(a, q.first);
+	return q;
+}
+
+static bool span_le(const struct pol_span *s, const struct qkey *q)
+{
+	return s->family < q->family ||
+	       (s->family == q->family && key_le(s->first, q->first));
+}
+
+/* v is a slice of the pool, sorted and disjoint: only the last prefix
+ * that starts at or before the query can hold it. */
+static bool in_prefixes(const struct pol_store *st, const struct prefix *v,
+			size_t n, const struct qkey *q)
+{
+	const struct pol_span *s;
+	size_t lo = 0, hi = n;
+	struct prefix p;
+
+	if (!n)
+		return false;
+	s = st->span + (v - st->pfx);
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (prefix_cmp(&v[mid], a) <= 0)
+		if (span_le(&s[mid], q))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return lo && prefix_contains(&v[lo - 1], a);
+	if (!lo || s[lo - 1].family != q->family)
+		return false;
+	p.family = q->family;
+	p.len = s[lo - 1].len;
+	return key_le(q->last, key_last(&p, s[lo - 1].first));
 }
 
 bool services_cover(const struct service *svcs, size_t n, uint8_t proto,
@@ -798,14 +1153,18 @@ void policy_decide(const struct policy *p, const struct pol_query *q,
 		   pol_fqdn_fn in_fqdn, void *ctx, struct pol_decision *out)
 {
 	const struct model *m = p->m;
+	const struct pol_store *st = p->store;
 	const struct pol_rule *rules, *closed = NULL;
+	struct qkey ks = qkey_of(&q->src), kd = qkey_of(&q->dst);
 	size_t n, i;
 	int rs, rd;
 
 	memset(out, 0, sizeof(*out));
 	out->rule = NULL;
-	rs = policy_classify(p, &q->src, &out->src_zone, &out->src_host);
-	rd = policy_classify(p, &q->dst, &out->dst_zone, &out->dst_host);
+	rs = index_classify(st->ix, &q->src, ks.first, &out->src_zone,
+			    &out->src_host);
+	rd = index_classify(st->ix, &q->dst, kd.first, &out->dst_zone,
+			    &out->dst_host);
 	if (rs || rd) {
 		out->verdict = POL_UNKNOWN;
 		return;
@@ -818,7 +1177,10 @@ void policy_decide(const struct policy *p, const struct pol_query *q,
 	for (i = 0; i < n; i++) {
 		const struct pol_rule *r = &rules[i];
 
-		if (!in_prefixes(r->src, r->n_src, &q->src) ||
+		/* An address a network of the rule's zone classified is in
+		 * a list of all of them. */
+		if (!((r->src_all && out->src_host < 0) ||
+		      in_prefixes(st, r->src, r->n_src, &ks)) ||
 		    !services_cover(r->svcs, r->n_svcs, q->proto, q->port))
 			continue;
 		if (r->dst_fqdn >= 0) {
@@ -828,7 +1190,8 @@ void policy_decide(const struct policy *p, const struct pol_query *q,
 			}
 			if (!in_fqdn(ctx, r->dst_fqdn, &q->dst))
 				continue;
-		} else if (!in_prefixes(r->dst, r->n_dst, &q->dst)) {
+		} else if (!(r->dst_all && out->dst_host < 0) &&
+			   !in_prefixes(st, r->dst, r->n_dst, &kd)) {
 			continue;
 		}
 		if (r->schedule >= 0 &&

@@ -39,6 +39,7 @@
 #   BENCH_P4_EVENTS events in the replay capture (default 1,000,000)
 #   BENCH_P4_RATES  new connections a second of the live ladder (default
 #                   "2000 5000 10000 20000 0", 0: as fast as it goes)
+#   BENCH_P4_LIVE=0 P4 without the live ladder (the replay only)
 #   BENCH_OUT       where the report goes (default BENCHMARKS.md of the
 #                   tree; "-" for nowhere)
 #   BENCH_KEEP=1    keep the run directory (models, rulesets, raw data)
@@ -832,7 +833,7 @@ p4_live()
 p4_measure()
 {
 	p4_replay
-	p4_live
+	[ "${BENCH_P4_LIVE:-1}" = 0 ] || p4_live
 }
 
 # ---- P5: the DNS guard ----
@@ -956,8 +957,9 @@ p5_measure()
 	p5_model "20-zone model" "$W/p5-small.yaml" 4 2 "P5 (context)"
 	note "P5: names: one exact and 124 wildcard names a FQDN set, asked" \
 		"in turn (the guard answers most from its cache, and every" \
-		"answer re-arms its set elements, waiting for the kernel's" \
-		"ACK); dnsmasq answers from a hosts file, TTL 300;" \
+		"answer re-arms its set elements and waits for the kernel's" \
+		"ACK, which the answers ready in one event round share);" \
+		"dnsmasq answers from a hosts file, TTL 300;" \
 		"tests/tools/benchdns.c, -t $BENCH_SECONDS each"
 }
 

@@ -74,6 +74,7 @@ struct fake_kernel {
 	struct fk_elem e[FK_MAX];
 	size_t n;
 	int fail;		/* -errno for the next arms */
+	char fail_set[64];	/* and for arms that touch this set */
 	unsigned int arms, lists;
 	uint32_t genid;
 };
@@ -98,6 +99,11 @@ static int fk_arm(void *arg, const struct fqdn_elem *v, size_t n, char *err,
 		snprintf(err, errlen, "fake failure");
 		return k->fail;
 	}
+	for (size_t i = 0; k->fail_set[0] && i < n; i++)
+		if (!strcmp(v[i].set, k->fail_set)) {
+			snprintf(err, errlen, "fake refusal of %s", v[i].set);
+			return -EPERM;
+		}
 	for (size_t i = 0; i < n; i++) {
 		struct fk_elem *e = fk_find(k, v[i].set, v[i].family,
 					    v[i].addr);
@@ -616,6 +622,168 @@ static void test_save_restore(void **state)
 	fixture_free(f);
 }
 
+/* ---- many answers, one transaction ---- */
+
+static int fk_elem_cmp(const void *a, const void *b)
+{
+	const struct fk_elem *x = a, *y = b;
+	int r = strcmp(x->set, y->set);
+
+	return r ? r : memcmp(x->addr, y->addr, 16);
+}
+
+/* The same kernel contents, element by element. */
+static void fk_same(struct fake_kernel *a, struct fake_kernel *b)
+{
+	assert_int_equal(a->n, b->n);
+	qsort(a->e, a->n, sizeof(a->e[0]), fk_elem_cmp);
+	qsort(b->e, b->n, sizeof(b->e[0]), fk_elem_cmp);
+	for (size_t i = 0; i < a->n; i++) {
+		assert_string_equal(a->e[i].set, b->e[i].set);
+		assert_memory_equal(a->e[i].addr, b->e[i].addr, 16);
+		assert_int_equal(a->e[i].timeout, b->e[i].timeout);
+	}
+}
+
+/*
+ * A round of answers learned together ends as learning them one by one
+ * does: the same elements and timeouts (shared addresses keep the
+ * longest), the same counts, caps and last good answers; but in fewer
+ * transactions.  A name asked twice in the round, and the cap, are in it.
+ */
+static void test_learn_batch(void **state)
+{
+	static const char *const names[] = {
+		"a.cdn.example.jp", "update.example.jp", "b.cdn.example.jp",
+		"a.cdn.example.jp", "c.cdn.example.jp", "Update.example.jp",
+	};
+	struct dns_addr a[][5] = {
+		{ A("203.0.113.1", 300), A("203.0.113.2", 50) },
+		{ A("203.0.113.2", 900), A("10.0.0.1", 900),
+		  A("2001:db8::1", 900) },
+		{ A("203.0.113.1", 100), A("198.18.0.1", 100) },
+		{ A("203.0.113.3", 300), A("203.0.113.4", 300),
+		  A("203.0.113.5", 300) },
+		{ A("203.0.113.7", 20) },
+		{ A("203.0.113.9", 400) },
+	};
+	static const size_t na[] = { 2, 3, 2, 3, 1, 1 };
+	static const uint16_t qt[] = { DNS_T_A, DNS_T_A, DNS_T_A, DNS_T_A,
+				       DNS_T_A, DNS_T_HTTPS };
+	struct fqdn_answer v[6];
+	struct fixture *one = fixture_new(), *all = fixture_new();
+	struct fqdn_stats s1, s2;
+	int64_t now = 1800000000000;
+	char err[128];
+
+	(void)state;
+	memset(v, 0, sizeof(v));
+	for (size_t i = 0; i < 6; i++) {
+		struct fqdn_result r;
+		int ret = fqdn_state_learn(one->st, names[i], qt[i], a[i],
+					   na[i], now, &r, err, sizeof(err));
+
+		v[i].name = names[i];
+		v[i].qtype = qt[i];
+		v[i].addrs = a[i];
+		v[i].n = na[i];
+		v[i].ret = 12345;
+		fqdn_state_learn_batch(all->st, v + i, 0, now);
+		assert_int_equal(v[i].ret, 12345);	/* nothing to do */
+		v[i].ret = ret;
+		v[i].res = r;
+	}
+	{
+		struct fqdn_answer w[6];
+
+		memcpy(w, v, sizeof(w));
+		for (size_t i = 0; i < 6; i++)
+			w[i].ret = -1;
+		fqdn_state_learn_batch(all->st, w, 6, now);
+		for (size_t i = 0; i < 6; i++) {
+			assert_int_equal(w[i].ret, v[i].ret);
+			assert_int_equal(w[i].res.sets, v[i].res.sets);
+			assert_int_equal(w[i].res.armed, v[i].res.armed);
+			assert_int_equal(w[i].res.unsafe, v[i].res.unsafe);
+			assert_int_equal(w[i].res.capped, v[i].res.capped);
+		}
+	}
+	fk_same(&one->k, &all->k);
+	/* the longest need of 203.0.113.2 in set upd: 900 s, capped 1000 */
+	assert_int_equal(fk_timeout(&all->k, "fqdn-upd-v4", "203.0.113.2"),
+			 910000);
+	/* a.cdn.example.jp's second answer went over the cap of 3 */
+	assert_int_equal(v[3].res.capped, 2);
+	assert_int_equal(all->h.alerts[ALERT_FQDN_CAP],
+			 one->h.alerts[ALERT_FQDN_CAP]);
+	assert_int_equal(all->h.alerts[ALERT_FQDN_CAP], 1);
+	/* Two transactions: a.cdn.example.jp again starts the second. */
+	assert_int_equal(one->k.arms, 6);
+	assert_int_equal(all->k.arms, 2);
+	fqdn_state_stats(one->st, &s1);
+	fqdn_state_stats(all->st, &s2);
+	assert_int_equal(s1.names, s2.names);
+	assert_int_equal(s1.elems, s2.elems);
+	assert_int_equal(s1.unsafe, s2.unsafe);
+	assert_int_equal(s1.capped, s2.capped);
+	assert_int_equal(s2.batches, 2);
+	for (size_t i = 0; i < 6; i++) {
+		struct dns_addr l1[8], l2[8];
+		size_t n1 = fqdn_state_last(one->st, names[i], DNS_T_A,
+					    now + 1000, l1, 8);
+		size_t n2 = fqdn_state_last(all->st, names[i], DNS_T_A,
+					    now + 1000, l2, 8);
+
+		assert_int_equal(n1, n2);
+		assert_memory_equal(l1, l2, n1 * sizeof(l1[0]));
+	}
+	fixture_free(one);
+	fixture_free(all);
+}
+
+/* The kernel refuses the shared transaction: each answer is tried on
+ * its own, and only the one it refuses fails; nothing of it is kept. */
+static void test_learn_batch_refused(void **state)
+{
+	struct dns_addr a1 = A("203.0.113.1", 300), a2 = A("203.0.113.2", 300);
+	struct dns_addr a3 = A("203.0.113.3", 300);
+	struct fqdn_answer v[3];
+	struct fixture *f = fixture_new();
+	struct fqdn_stats s;
+	int64_t now = 1800000000000;
+
+	(void)state;
+	memset(v, 0, sizeof(v));
+	v[0].name = "a.cdn.example.jp";
+	v[0].addrs = &a1;
+	v[1].name = "update.example.jp";
+	v[1].addrs = &a2;
+	v[2].name = "b.cdn.example.jp";
+	v[2].addrs = &a3;
+	for (size_t i = 0; i < 3; i++) {
+		v[i].qtype = DNS_T_A;
+		v[i].n = 1;
+	}
+	snprintf(f->k.fail_set, sizeof(f->k.fail_set), "fqdn-other-v4");
+	fqdn_state_learn_batch(f->st, v, 3, now);
+	assert_int_equal(v[0].ret, 0);
+	assert_int_equal(v[1].ret, -EPERM);
+	assert_string_equal(v[1].err, "fake refusal of fqdn-other-v4");
+	assert_int_equal(v[1].res.armed, 0);
+	assert_int_equal(v[2].ret, 0);
+	assert_int_equal(v[0].res.armed, 1);
+	assert_int_equal(f->k.arms, 4);		/* together, then alone */
+	assert_int_equal(fk_timeout(&f->k, "fqdn-upd-v4", "203.0.113.1"),
+			 310000);
+	assert_int_equal(fk_timeout(&f->k, "fqdn-upd-v4", "203.0.113.2"), 0);
+	assert_int_equal(fk_timeout(&f->k, "fqdn-upd-v4", "203.0.113.3"),
+			 310000);
+	fqdn_state_stats(f->st, &s);
+	assert_int_equal(s.names, 2);		/* update.example.jp: none */
+	assert_int_equal(s.batch_fail, 2);
+	fixture_free(f);
+}
+
 /* ---- the guard on loopback ---- */
 
 struct lab {
@@ -1038,6 +1206,72 @@ static void test_guard_tcp(void **state)
 	lab_teardown(&l);
 }
 
+/* Queries that arrive together: their answers share one transaction, and
+ * one the kernel refuses gets SERVFAIL alone. */
+static void test_guard_round(void **state)
+{
+	static const char *const names[] = {
+		"a.cdn.example.jp", "update.example.jp", "b.cdn.example.jp",
+	};
+	struct dnsguard_stats st;
+	uint8_t r[2048];
+	struct lab l;
+	unsigned int arms;
+	int rc[3];
+	size_t n;
+
+	(void)state;
+	lab_setup(&l, true);
+	for (size_t i = 0; i < 3; i++) {
+		n = ask(&l, names[i], DNS_T_A, (uint16_t)(100 + i), r,
+			sizeof(r));
+		assert_int_equal(rcode_for(r, n, (uint16_t)(100 + i)),
+				 DNS_R_NOERROR);
+	}
+	for (int round = 0; round < 2; round++) {
+		arms = l.f->k.arms;
+		if (round)
+			snprintf(l.f->k.fail_set, sizeof(l.f->k.fail_set),
+				 "fqdn-other-v4");
+		/* All three in the socket before the guard looks. */
+		for (size_t i = 0; i < 3; i++) {
+			uint8_t q[512];
+			struct dns_name dn;
+			int len;
+
+			assert_int_equal(dns_name_from_text(names[i], &dn), 0);
+			len = dns_build_query(q, sizeof(q),
+					      (uint16_t)(200 + i), &dn,
+					      DNS_T_A, 1232);
+			assert_true(sendto(l.cli, q, (size_t)len, 0,
+					   (struct sockaddr *)&l.gaddr,
+					   sizeof(struct sockaddr_in)) == len);
+		}
+		rc[0] = rc[1] = rc[2] = -1;
+		for (size_t i = 0; i < 3; i++) {
+			uint16_t id;
+
+			n = pump(&l, l.cli, r, sizeof(r), 2000);
+			assert_true(n >= DNS_HDR_LEN);
+			id = dns_get16(r);
+			assert_true(id >= 200 && id < 203);
+			rc[id - 200] = rcode_of(r, n);
+		}
+		assert_int_equal(rc[0], DNS_R_NOERROR);
+		assert_int_equal(rc[1], round ? DNS_R_SERVFAIL
+					      : DNS_R_NOERROR);
+		assert_int_equal(rc[2], DNS_R_NOERROR);
+		/* From the cache, in one transaction (then, refused, one
+		 * each). */
+		assert_int_equal(l.f->k.arms - arms, round ? 4 : 1);
+	}
+	dnsguard_stats(l.g, &st);
+	assert_int_equal(st.cache_hits, 6);
+	assert_int_equal(st.servfail, 1);
+	assert_int_equal(l.up_queries, 3);
+	lab_teardown(&l);
+}
+
 /* SIGHUP: new patterns take effect on the same sockets; a model whose
  * sets the kernel lacks is refused and the old one kept. */
 static void test_guard_reload(void **state)
@@ -1150,6 +1384,8 @@ int main(void)
 		cmocka_unit_test(test_gc),
 		cmocka_unit_test(test_reconcile),
 		cmocka_unit_test(test_save_restore),
+		cmocka_unit_test(test_learn_batch),
+		cmocka_unit_test(test_learn_batch_refused),
 		cmocka_unit_test(test_guard_answer),
 		cmocka_unit_test(test_guard_fail_closed),
 		cmocka_unit_test(test_guard_rebinding),
@@ -1157,6 +1393,7 @@ int main(void)
 		cmocka_unit_test(test_guard_stale),
 		cmocka_unit_test(test_guard_malformed),
 		cmocka_unit_test(test_guard_tcp),
+		cmocka_unit_test(test_guard_round),
 		cmocka_unit_test(test_guard_reload),
 		cmocka_unit_test(test_guard_no_sets),
 		cmocka_unit_test(test_dnsmasq),

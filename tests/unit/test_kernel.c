@@ -10,7 +10,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -732,6 +734,99 @@ static void test_element_error(void **state)
 	assert_int_equal(kernel_table_exists(FAM, TBL), 0);
 }
 
+/* The descriptors open now, as a bitmap of the first 1024. */
+static void fds_open(uint8_t *map)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	assert_non_null(d);
+	memset(map, 0, 1024 / 8);
+	while ((de = readdir(d))) {
+		int fd = atoi(de->d_name);
+
+		if (de->d_name[0] != '.' && fd != dirfd(d) && fd < 1024)
+			map[fd / 8] |= (uint8_t)(1 << (fd % 8));
+	}
+	closedir(d);
+}
+
+/* Whichever descriptor `now` has that `before` has not, or -1. */
+static int fd_new(const uint8_t *before, const uint8_t *now)
+{
+	int found = -1;
+
+	for (int fd = 0; fd < 1024; fd++)
+		if ((now[fd / 8] & ~before[fd / 8]) & (1 << (fd % 8))) {
+			assert_int_equal(found, -1);	/* one at most */
+			found = fd;
+		}
+	return found;
+}
+
+static int add_on(struct ksock *ks, const char *set, const char *addr,
+		  char *err, size_t errlen)
+{
+	struct kbatch *b = kbatch_new();
+	struct nftnl_set *s = nftnl_set_alloc();
+	uint32_t k = ip4(addr);
+	int ret;
+
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, FAM);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, TBL);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nftnl_set_elem_set_u64(add_elem(s, &k, 4, NULL),
+			       NFTNL_SET_ELEM_TIMEOUT, 1800 * 1000);
+	assert_int_equal(kbatch_add_elems(b, s), 1);
+	ret = kbatch_commit_on(b, ks, err, errlen);
+	nftnl_set_free(s);
+	kbatch_free(b);
+	return ret;
+}
+
+/*
+ * Commits on a socket kept open (the DNS guard's re-arms): one
+ * descriptor for all of them, close-on-exec, still in use after the
+ * kernel refused a batch, and gone with the ksock.
+ */
+static void test_kept_socket(void **state)
+{
+	uint8_t before[128], now[128];
+	struct ksock *ks = ksock_new();
+	struct seen s = { 0 };
+	char err[512];
+	int fd;
+
+	(void)state;
+	assert_non_null(ks);
+	enter_netns();
+	load_v1();
+	fds_open(before);
+	assert_int_equal(add_on(ks, "allow4", "198.51.100.1", err,
+				sizeof(err)), 0);
+	fds_open(now);
+	fd = fd_new(before, now);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	assert_int_equal(add_on(ks, "allow4", "198.51.100.2", err,
+				sizeof(err)), 0);
+	/* Refused: the socket is fine and stays. */
+	assert_int_equal(add_on(ks, "nope", "198.51.100.3", err,
+				sizeof(err)), -ENOENT);
+	assert_contains(err, "nope");
+	assert_int_equal(add_on(ks, "allow4", "198.51.100.4", err,
+				sizeof(err)), 0);
+	fds_open(now);
+	assert_int_equal(fd_new(before, now), fd);
+	assert_int_equal(kernel_list_set_elements(FAM, TBL, "allow4",
+						  count_elem, &s), 0);
+	assert_int_equal(s.n, 6);
+	ksock_free(ks);
+	fds_open(now);
+	assert_int_equal(fd_new(before, now), -1);
+	ksock_free(NULL);
+}
+
 static int count_all(struct nftnl_set_elem *e, void *arg)
 {
 	(void)e;
@@ -837,6 +932,7 @@ int main(void)
 		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_genid),
 		cmocka_unit_test(test_element_error),
+		cmocka_unit_test(test_kept_socket),
 		cmocka_unit_test(test_large_batch),
 	};
 
