@@ -94,8 +94,10 @@ static int make_jobs(struct resolver *r)
 
 			if (!p || p[0] == '*')
 				continue;
-			for (size_t k = 0; k < r->n_jobs; k++)
-				dup = dup || !strcmp(r->jobs[k].name, p);
+			/* Each job up to n_jobs has its name. */
+			for (size_t k = 0; k < r->n_jobs && !dup; k++)
+				dup = r->jobs[k].name &&
+				      !strcmp(r->jobs[k].name, p);
 			if (dup)
 				continue;
 			for (int t = 0; t < 2; t++) {

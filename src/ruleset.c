@@ -705,7 +705,7 @@ static int special_rule(struct build *b, struct rs_chain *c,
 	const struct model *m = b->p->m;
 	const struct flow *fl = &m->flows[pr->flow];
 	bool fqdn = pr->dst_fqdn >= 0;
-	enum rs_field f[RS_MAX_KEY];
+	enum rs_field f[RS_MAX_KEY] = { 0 };
 	struct one o;
 	struct rs_rule *r;
 	int n = shape_fields(sh, fam, fqdn, f);
