@@ -437,8 +437,11 @@ static struct nftnl_set *known_find(const struct known *v, size_t n,
 				    const char *name)
 {
 	struct known key = { .name = name };
-	const struct known *k = bsearch(&key, v, n, sizeof(*v), known_cmp);
+	const struct known *k;
 
+	if (!v || !n)
+		return NULL;
+	k = bsearch(&key, v, n, sizeof(*v), known_cmp);
 	return k ? k->s : NULL;
 }
 
