@@ -26,6 +26,8 @@
 #include "model.h"
 #include "ruleset.h"
 
+struct nftnl_set_list;
+
 #define DEPLOY_STATE_DIR "/var/lib/sanso"
 /* How long apply, confirm and rollback wait for each other's lock. */
 #define DEPLOY_LOCK_WAIT 60
@@ -81,15 +83,23 @@ int deploy_pending(const char *state, struct pending *out);
  */
 int deploy_commit(const struct ruleset *rs, bool dry_run, char *err,
 		  size_t errlen);
+/* The same, and the set objects sent, with their elements, join `sent`
+ * (ruleset_to_batch_sent()) for deploy_record(); they are worth nothing
+ * unless it returns 0 and dry_run is false. */
+int deploy_commit_sent(const struct ruleset *rs, bool dry_run,
+		       struct nftnl_set_list *sent, char *err, size_t errlen);
 
 /* Records a committed ruleset as a new deployment and makes it current,
  * under the lock. `zone` is the zone file's bytes as compiled; `m`, the
  * model loaded from them with model_opts.keep, gives the holiday files to
  * copy (-EINVAL when it holds no bytes, or a ref has a line break). Fills
  * d->id, ->previous, ->time, ->user, ->holiday_files and ->ruleset_sha256
- * (read back from the kernel). */
+ * (read back from the kernel; the elements of the sets in `sent`, from
+ * the deploy_commit_sent() just made, are taken from there, giving the
+ * same digest: kernel_table_digest_sent(). NULL reads all back). */
 int deploy_record(const char *state, struct deployment *d, const char *zone,
-		  size_t zone_len, const struct model *m);
+		  size_t zone_len, const struct model *m,
+		  struct nftnl_set_list *sent);
 
 /* Rebuilds the ruleset of a recorded deployment from its saved zone file
  * and holiday file copies (each checked against its SHA-256) as of its

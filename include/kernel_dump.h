@@ -9,12 +9,27 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct nftnl_set_list;
+
 /* The table as canonical text (caller frees *text). Elements of timeout
  * sets are left out. -ENOENT if the table does not exist. */
 int kernel_table_canon(uint16_t family, const char *table, char **text,
 		       size_t *len);
 /* SHA-256 of that text, as 64 hex digits. */
 int kernel_table_digest(uint16_t family, const char *table, char hex64[65]);
+/*
+ * The same text and digest, byte for byte, when the kernel holds what
+ * `sent` says: the elements of each set named in `sent` (the set objects
+ * of a batch just committed, elements included) are taken from there,
+ * and only chains, sets, rules and the elements of other sets are read
+ * back. For the record of a deployment, where the full read-back would
+ * ask the kernel for every set's elements in turn. NULL reads all back.
+ */
+int kernel_table_canon_sent(uint16_t family, const char *table,
+			    struct nftnl_set_list *sent, char **text,
+			    size_t *len);
+int kernel_table_digest_sent(uint16_t family, const char *table,
+			     struct nftnl_set_list *sent, char hex64[65]);
 /* Elements in a set and the least and most time left of any (ms). */
 int kernel_set_stats(uint16_t family, const char *table, const char *set,
 		     size_t *n, uint64_t *min_left_ms, uint64_t *max_left_ms);

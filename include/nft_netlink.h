@@ -11,6 +11,7 @@
 
 struct ruleset;
 struct kbatch;
+struct nftnl_set_list;
 
 /*
  * Adds to `b` the atomic replace of table rs->family rs->table
@@ -21,5 +22,10 @@ struct kbatch;
  * and must be thrown away. 0 or -errno.
  */
 int ruleset_to_batch(const struct ruleset *rs, struct kbatch *b);
+/* The same, and every set object it adds, with its elements, joins
+ * `sent` (which then owns it) as it was put into the batch: what
+ * kernel_table_digest_sent() needs after the commit. */
+int ruleset_to_batch_sent(const struct ruleset *rs, struct kbatch *b,
+			  struct nftnl_set_list *sent);
 
 #endif

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libnftnl/set.h>
+
 #include "cmd.h"
 #include "deploy.h"
 #include "ruleset.h"
@@ -177,6 +179,7 @@ int cmd_apply(int argc, char **argv)
 	struct pending pd;
 	struct loaded l = { 0 };
 	struct ruleset *rs = NULL;
+	struct nftnl_set_list *sent = NULL;
 	char err[1024] = "", *zone = NULL, abspath[PATH_MAX], dir[PATH_MAX];
 	struct model_opts mopts = { .keep = true };
 	bool dry = false;
@@ -279,7 +282,10 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	warn_missing_ifaces(l.m);
-	c = deploy_commit(rs, dry, err, sizeof(err));
+	/* Without it the record reads every element back: slower only. */
+	if (!dry)
+		sent = nftnl_set_list_alloc();
+	c = deploy_commit_sent(rs, dry, sent, err, sizeof(err));
 	if (c) {
 		cmd_err("apply", "the kernel refused the ruleset; nothing "
 			"changed: %s", err[0] ? err : strerror(-c));
@@ -299,7 +305,10 @@ int cmd_apply(int argc, char **argv)
 	snprintf(d.zone_file, sizeof(d.zone_file), "%s", abspath);
 	for (int i = 0; i < 32; i++)
 		snprintf(d.zone_sha256 + 2 * i, 3, "%02x", l.m->sha256[i]);
-	c = deploy_record(state, &d, zone, zone_len, l.m);
+	c = deploy_record(state, &d, zone, zone_len, l.m, sent);
+	if (sent)
+		nftnl_set_list_free(sent);
+	sent = NULL;
 	if (c) {
 		cmd_err("apply", "loaded, but recording the deployment in %s "
 			"failed: %s", state, strerror(-c));
@@ -323,6 +332,8 @@ int cmd_apply(int argc, char **argv)
 	}
 	ret = EXIT_OK;
 out:
+	if (sent)
+		nftnl_set_list_free(sent);
 	free(zone);
 	ruleset_free(rs);
 	loaded_free(&l);

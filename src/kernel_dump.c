@@ -79,47 +79,64 @@ static void flush_lines(struct dump *d)
 	d->n = 0;
 }
 
-/* Sends one dump request and feeds every reply to cb. */
-static int dump(uint16_t type, uint16_t family, void (*fill)(struct nlmsghdr *,
-		void *), void *obj, mnl_cb_t cb, void *arg)
+/* One netlink socket for every dump of a read-back. */
+struct conn {
+	struct mnl_socket *nl;
+	uint32_t portid, seq;
+};
+
+static int conn_open(struct conn *c)
+{
+	c->nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!c->nl)
+		return -errno;
+	if (mnl_socket_bind(c->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int ret = -errno;
+
+		mnl_socket_close(c->nl);
+		c->nl = NULL;
+		return ret;
+	}
+	c->portid = mnl_socket_get_portid(c->nl);
+	c->seq = (uint32_t)time(NULL);
+	return 0;
+}
+
+static void conn_close(struct conn *c)
+{
+	if (c->nl)
+		mnl_socket_close(c->nl);
+	c->nl = NULL;
+}
+
+/*
+ * Sends one dump request and feeds every reply to cb, up to its end or
+ * its error; either is the last message of the request, so the socket
+ * is clean for the next one.
+ */
+static int dump(struct conn *c, uint16_t type, uint16_t family,
+		void (*fill)(struct nlmsghdr *, void *), void *obj,
+		mnl_cb_t cb, void *arg)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
-	struct mnl_socket *nl;
 	struct nlmsghdr *nlh;
-	uint32_t seq = (uint32_t)time(NULL), portid;
+	uint32_t seq = ++c->seq;
 	int ret;
 
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl)
-		return -errno;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	portid = mnl_socket_get_portid(nl);
 	nlh = nftnl_nlmsg_build_hdr(buf, type, family, NLM_F_DUMP | NLM_F_ACK,
 				    seq);
 	if (fill)
 		fill(nlh, obj);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
+	if (mnl_socket_sendto(c->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
 	for (;;) {
-		ret = (int)nlsock_recv_mnl(nl, buf, sizeof(buf));
-		if (ret <= 0) {
-			ret = ret < 0 ? -errno : 0;
-			break;
-		}
-		ret = mnl_cb_run(buf, (size_t)ret, seq, portid, cb, arg);
-		if (ret <= 0) {
-			ret = ret < 0 ? -errno : 0;
-			break;
-		}
+		ret = (int)nlsock_recv_mnl(c->nl, buf, sizeof(buf));
+		if (ret <= 0)
+			return ret < 0 ? -errno : 0;
+		ret = mnl_cb_run(buf, (size_t)ret, seq, c->portid, cb, arg);
+		if (ret <= 0)
+			return ret < 0 ? -errno : 0;
 	}
-out:
-	mnl_socket_close(nl);
-	return ret;
 }
 
 static int chain_cb(const struct nlmsghdr *nlh, void *arg)
@@ -318,12 +335,131 @@ static void fill_rule(struct nlmsghdr *nlh, void *obj)
 	nftnl_rule_nlmsg_build_payload(nlh, obj);
 }
 
-int kernel_table_canon(uint16_t family, const char *table, char **text,
-		       size_t *len)
+static void fill_elems(struct nlmsghdr *nlh, void *obj)
+{
+	nftnl_set_elems_nlmsg_build_payload(nlh, obj);
+}
+
+static int elems_msg_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct elemctx *ec = arg;
+	struct nftnl_set *s = nftnl_set_alloc();
+	int ret = MNL_CB_OK;
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+		errno = EPROTO;
+		ret = MNL_CB_ERROR;
+	} else if (nftnl_set_elem_foreach(s, elem_cb, ec) < 0) {
+		errno = ENOMEM;
+		ret = MNL_CB_ERROR;
+	}
+	nftnl_set_free(s);
+	return ret;
+}
+
+/* The kernel's elements of one set, as elem lines. */
+static int dump_elems(struct conn *c, uint16_t family, struct elemctx *ec)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	int ret = -ENOMEM;
+
+	if (!s)
+		return -ENOMEM;
+	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, ec->d->table) < 0 ||
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, ec->set) < 0)
+		goto out;
+	ret = dump(c, NFT_MSG_GETSETELEM, family, fill_elems, s, elems_msg_cb,
+		   ec);
+out:
+	nftnl_set_free(s);
+	return ret;
+}
+
+struct known {
+	const char *name;
+	struct nftnl_set *s;
+};
+
+static int known_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct known *)a)->name,
+		      ((const struct known *)b)->name);
+}
+
+/* The sets of `sent` by name, sorted; *n 0 and NULL for none. */
+static int known_index(struct nftnl_set_list *sent, struct known **v,
+		       size_t *n)
+{
+	struct nftnl_set_list_iter *it;
+	struct nftnl_set *s;
+	size_t cap = 0;
+	int ret = 0;
+
+	*v = NULL;
+	*n = 0;
+	if (!sent || nftnl_set_list_is_empty(sent))
+		return 0;
+	it = nftnl_set_list_iter_create(sent);
+	if (!it)
+		return -ENOMEM;
+	for (s = nftnl_set_list_iter_next(it); s;
+	     s = nftnl_set_list_iter_next(it)) {
+		if (!nftnl_set_is_set(s, NFTNL_SET_NAME))
+			continue;
+		if (*n == cap) {
+			struct known *nv;
+
+			cap = cap ? cap * 2 : 256;
+			nv = realloc(*v, cap * sizeof(*nv));
+			if (!nv) {
+				ret = -ENOMEM;
+				break;
+			}
+			*v = nv;
+		}
+		(*v)[*n].name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+		(*v)[(*n)++].s = s;
+	}
+	nftnl_set_list_iter_destroy(it);
+	if (ret) {
+		free(*v);
+		*v = NULL;
+		*n = 0;
+		return ret;
+	}
+	qsort(*v, *n, sizeof(**v), known_cmp);
+	return 0;
+}
+
+static struct nftnl_set *known_find(const struct known *v, size_t n,
+				    const char *name)
+{
+	struct known key = { .name = name };
+	const struct known *k;
+
+	if (!v || !n)
+		return NULL;
+	k = bsearch(&key, v, n, sizeof(*v), known_cmp);
+	return k ? k->s : NULL;
+}
+
+/*
+ * The canonical text. The elements of a set in `sent` are formatted from
+ * the objects sent rather than read back: elem_cb gives the same line
+ * for a local element as for the kernel's copy of it, and the lines of
+ * a set are sorted either way.
+ */
+static int canon(uint16_t family, const char *table,
+		 struct nftnl_set_list *sent, char **text, size_t *len)
 {
 	struct dump d = { .table = table };
 	struct setlist sl = { .d = &d };
+	struct conn c = { NULL, 0, 0 };
 	struct nftnl_rule *rf = NULL;
+	struct known *kv = NULL;
+	size_t kn = 0;
 	int ret;
 
 	*text = NULL;
@@ -333,22 +469,32 @@ int kernel_table_canon(uint16_t family, const char *table, char **text,
 	d.out = open_memstream(text, len);
 	if (!d.out)
 		return -ENOMEM;
+	ret = known_index(sent, &kv, &kn);
+	if (!ret)
+		ret = conn_open(&c);
+	if (ret)
+		goto out;
 	fprintf(d.out, "table %u %s\n", family, table);
-	ret = dump(NFT_MSG_GETCHAIN, family, NULL, NULL, chain_cb, &d);
+	ret = dump(&c, NFT_MSG_GETCHAIN, family, NULL, NULL, chain_cb, &d);
 	if (ret || d.err)
 		goto out;
 	flush_lines(&d);
-	ret = dump(NFT_MSG_GETSET, family, NULL, NULL, set_cb, &sl);
+	ret = dump(&c, NFT_MSG_GETSET, family, NULL, NULL, set_cb, &sl);
 	if (ret || d.err)
 		goto out;
 	flush_lines(&d);
 	for (size_t i = 0; i < sl.n; i++) {
 		struct elemctx ec = { &d, sl.v[i].name };
+		struct nftnl_set *s;
 
 		if (sl.v[i].timeout)
 			continue;
-		ret = kernel_list_set_elements(family, table, sl.v[i].name,
-					       elem_cb, &ec);
+		s = known_find(kv, kn, sl.v[i].name);
+		if (s)
+			ret = nftnl_set_elem_foreach(s, elem_cb, &ec) < 0 ?
+			      -ENOMEM : 0;
+		else
+			ret = dump_elems(&c, family, &ec);
 		if (ret)
 			goto out;
 		flush_lines(&d);
@@ -359,8 +505,10 @@ int kernel_table_canon(uint16_t family, const char *table, char **text,
 		goto out;
 	}
 	nftnl_rule_set_str(rf, NFTNL_RULE_TABLE, table);
-	ret = dump(NFT_MSG_GETRULE, family, fill_rule, rf, rule_cb, &d);
+	ret = dump(&c, NFT_MSG_GETRULE, family, fill_rule, rf, rule_cb, &d);
 out:
+	conn_close(&c);
+	free(kv);
 	if (rf)
 		nftnl_rule_free(rf);
 	for (size_t i = 0; i < sl.n; i++)
@@ -380,13 +528,27 @@ out:
 	return ret;
 }
 
-int kernel_table_digest(uint16_t family, const char *table, char hex64[65])
+int kernel_table_canon(uint16_t family, const char *table, char **text,
+		       size_t *len)
+{
+	return canon(family, table, NULL, text, len);
+}
+
+int kernel_table_canon_sent(uint16_t family, const char *table,
+			    struct nftnl_set_list *sent, char **text,
+			    size_t *len)
+{
+	return canon(family, table, sent, text, len);
+}
+
+static int digest(uint16_t family, const char *table,
+		  struct nftnl_set_list *sent, char hex64[65])
 {
 	uint8_t md[32];
 	unsigned int n = 32;
 	char *text;
 	size_t len;
-	int ret = kernel_table_canon(family, table, &text, &len);
+	int ret = canon(family, table, sent, &text, &len);
 
 	if (ret)
 		return ret;
@@ -396,6 +558,17 @@ int kernel_table_digest(uint16_t family, const char *table, char hex64[65])
 	for (int i = 0; !ret && i < 32; i++)
 		snprintf(hex64 + 2 * i, 3, "%02x", md[i]);
 	return ret;
+}
+
+int kernel_table_digest(uint16_t family, const char *table, char hex64[65])
+{
+	return digest(family, table, NULL, hex64);
+}
+
+int kernel_table_digest_sent(uint16_t family, const char *table,
+			     struct nftnl_set_list *sent, char hex64[65])
+{
+	return digest(family, table, sent, hex64);
 }
 
 struct countctx {

@@ -508,7 +508,8 @@ static int set_elems(const struct ruleset *rs, const struct rs_set *s,
 }
 
 static int add_set(struct kbatch *b, const struct ruleset *rs,
-		   const struct rs_set *s, uint32_t id)
+		   const struct rs_set *s, uint32_t id,
+		   struct nftnl_set_list *sent)
 {
 	struct nftnl_set *ns;
 	int rc = set_check(s);
@@ -525,7 +526,10 @@ static int add_set(struct kbatch *b, const struct ruleset *rs,
 		rc = kbatch_add_elems(b, ns);
 		rc = rc < 0 ? rc : 0;
 	}
-	nftnl_set_free(ns);
+	if (!rc && sent)
+		nftnl_set_list_add_tail(ns, sent);
+	else
+		nftnl_set_free(ns);
 	return rc;
 }
 
@@ -1024,6 +1028,12 @@ static int replace_table(struct kbatch *b, const struct ruleset *rs)
 
 int ruleset_to_batch(const struct ruleset *rs, struct kbatch *b)
 {
+	return ruleset_to_batch_sent(rs, b, NULL);
+}
+
+int ruleset_to_batch_sent(const struct ruleset *rs, struct kbatch *b,
+			  struct nftnl_set_list *sent)
+{
 	struct ids ids = { NULL, 0 };
 	int rc;
 
@@ -1045,7 +1055,7 @@ int ruleset_to_batch(const struct ruleset *rs, struct kbatch *b)
 	for (size_t i = 0; !rc && i < rs->n_chains; i++)
 		rc = add_chain(b, rs, rs->chains[i]);
 	for (size_t i = 0; !rc && i < rs->n_sets; i++)
-		rc = add_set(b, rs, rs->sets[i], (uint32_t)i + 1);
+		rc = add_set(b, rs, rs->sets[i], (uint32_t)i + 1, sent);
 	for (size_t i = 0; !rc && i < rs->n_chains; i++) {
 		const struct rs_chain *c = rs->chains[i];
 

@@ -10,6 +10,10 @@
  *     included.
  * The elements of hash sets come out in an order the kernel seeds at
  * random, so those (and only those) are sorted before comparing.
+ * The batch's namespace also checks the record's digest: the canonical
+ * text taken with the elements of the sets sent
+ * (kernel_table_canon_sent()) must be the full read-back's, byte for
+ * byte, and must change when what was sent is changed.
  * Namespaces are made with unshare(CLONE_NEWNET) in a forked child and
  * vanish with it. Without root, netns or nft, those cases skip.
  */
@@ -43,10 +47,12 @@
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 
 #include "check.h"
 #include "diag.h"
 #include "kernel.h"
+#include "kernel_dump.h"
 #include "model.h"
 #include "nft_netlink.h"
 #include "policy.h"
@@ -392,7 +398,8 @@ static int views(const char *prefix)
 	return rc;
 }
 
-static int commit(const struct ruleset *rs, const char *errpath)
+static int commit(const struct ruleset *rs, struct nftnl_set_list *sent,
+		  const char *errpath)
 {
 	struct kbatch *b = kbatch_new();
 	char err[1024] = "";
@@ -400,7 +407,7 @@ static int commit(const struct ruleset *rs, const char *errpath)
 
 	if (!b)
 		return 1;
-	rc = ruleset_to_batch(rs, b);
+	rc = ruleset_to_batch_sent(rs, b, sent);
 	if (rc)
 		snprintf(err, sizeof(err), "ruleset_to_batch: %s",
 			 strerror(-rc));
@@ -416,6 +423,111 @@ static int commit(const struct ruleset *rs, const char *errpath)
 		}
 	}
 	return rc ? 1 : 0;
+}
+
+static int write_file(const char *prefix, const char *ext, const char *s)
+{
+	char *p;
+	FILE *f;
+	int rc = 1;
+
+	if (asprintf(&p, "%s.%s", prefix, ext) < 0)
+		return 1;
+	f = fopen(p, "w");
+	if (f) {
+		rc = fputs(s, f) < 0;
+		rc |= fclose(f) != 0;
+	}
+	free(p);
+	return rc;
+}
+
+/* One more element in the first static set of `sent` that has one: its
+ * first key with the last byte changed. 0, or 1 when there is no such
+ * set. */
+static int tamper(struct nftnl_set_list *sent)
+{
+	struct nftnl_set_list_iter *it = nftnl_set_list_iter_create(sent);
+	struct nftnl_set *s;
+	int rc = 1;
+
+	assert_non_null(it);
+	for (s = nftnl_set_list_iter_next(it); s && rc;
+	     s = nftnl_set_list_iter_next(it)) {
+		struct nftnl_set_elems_iter *ei;
+		struct nftnl_set_elem *e, *x;
+		uint8_t key[64];
+		uint32_t n;
+		const void *k;
+
+		if (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_TIMEOUT)
+			continue;
+		ei = nftnl_set_elems_iter_create(s);
+		assert_non_null(ei);
+		e = nftnl_set_elems_iter_cur(ei);
+		if (e && nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY)) {
+			k = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &n);
+			assert_true(n > 0 && n <= sizeof(key));
+			memcpy(key, k, n);
+			key[n - 1] ^= 0x55;
+			x = nftnl_set_elem_alloc();
+			assert_non_null(x);
+			assert_int_equal(nftnl_set_elem_set(x,
+				NFTNL_SET_ELEM_KEY, key, n), 0);
+			nftnl_set_elem_add(s, x);
+			rc = 0;
+		}
+		nftnl_set_elems_iter_destroy(ei);
+	}
+	nftnl_set_list_iter_destroy(it);
+	return rc;
+}
+
+/*
+ * The record's digest against the full read-back, in the namespace the
+ * batch was committed in: PREFIX.canon-full and .canon-sent, the two
+ * texts (compared by the parent), and .digest, a line of remarks. 0 or
+ * a failure.
+ */
+static int digest_check(struct nftnl_set_list *sent, const char *prefix)
+{
+	char hf[65] = "", hs[65] = "", *full = NULL, *from = NULL;
+	char *p = NULL;
+	size_t lf, ls;
+	FILE *f;
+	int rc = 1;
+
+	if (kernel_table_canon(NFPROTO_INET, TABLE, &full, &lf) ||
+	    kernel_table_canon_sent(NFPROTO_INET, TABLE, sent, &from, &ls) ||
+	    kernel_table_digest(NFPROTO_INET, TABLE, hf) ||
+	    kernel_table_digest_sent(NFPROTO_INET, TABLE, sent, hs) ||
+	    write_file(prefix, "canon-full", full) ||
+	    write_file(prefix, "canon-sent", from) ||
+	    asprintf(&p, "%s.digest", prefix) < 0)
+		goto out;
+	f = fopen(p, "w");
+	if (!f)
+		goto out;
+	fprintf(f, "digest %s\n", strcmp(hf, hs) ? "differs" : "same");
+	free(from);
+	from = NULL;
+	/* Must be able to fail: a changed element changes the text. */
+	if (!tamper(sent)) {
+		if (kernel_table_canon_sent(NFPROTO_INET, TABLE, sent, &from,
+					    &ls))
+			fprintf(f, "tampered: error\n");
+		else
+			fprintf(f, "tampered %s\n", strcmp(full, from) ?
+				"differs" : "same");
+	} else {
+		fprintf(f, "tampered: no static set with elements\n");
+	}
+	rc = fclose(f) ? 1 : 0;
+out:
+	free(p);
+	free(full);
+	free(from);
+	return rc;
 }
 
 /* A replace that must fail as a whole: `other`, then a rule that jumps
@@ -477,6 +589,7 @@ static int in_netns(enum how how, const struct ruleset *rs,
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		char *err = NULL, *after = NULL, *out = NULL;
+		struct nftnl_set_list *sent = NULL;
 		int rc;
 
 		if (asprintf(&err, "%s.err", prefix) < 0 ||
@@ -493,10 +606,15 @@ static int in_netns(enum how how, const struct ruleset *rs,
 
 			rc = run(argv, out, err) ? 1 : 0;
 		} else {
-			rc = commit(rs, err);
+			sent = nftnl_set_list_alloc();
+			if (!sent)
+				_exit(1);
+			rc = commit(rs, sent, err);
 		}
 		if (!rc)
 			rc = views(prefix);
+		if (!rc && sent)
+			rc = digest_check(sent, prefix);
 		if (!rc && how == BY_BATCH_THEN_BROKEN) {
 			rc = commit_broken(other, err);
 			rc = rc == 2 ? views(after) : rc ? rc : 3;
@@ -618,6 +736,46 @@ static void need_root(void)
 	}
 }
 
+static size_t count_lines(const char *s, const char *start)
+{
+	size_t n = 0, len = strlen(start);
+
+	for (const char *l = s; l && *l; l = strchr(l, '\n'), l = l ? l + 1 :
+	     NULL)
+		n += !strncmp(l, start, len);
+	return n;
+}
+
+/* The record's digest, from the elements sent, is the full read-back's,
+ * and would not be if the elements sent were not the kernel's. */
+static void check_digest(const char *prefix, const char *name)
+{
+	char *fa, *fb, *fd, *a, *b, *d;
+	size_t elems;
+
+	assert_true(asprintf(&fa, "%s.canon-full", prefix) > 0);
+	assert_true(asprintf(&fb, "%s.canon-sent", prefix) > 0);
+	assert_true(asprintf(&fd, "%s.digest", prefix) > 0);
+	a = slurp(fa);
+	b = slurp(fb);
+	d = slurp(fd);
+	elems = count_lines(a, "elem ");
+	print_message("%s: digest from the sets sent: %zu elements, %s",
+		      name, elems, d);
+	if (strcmp(a, b))
+		report_diff("canon", a, b);
+	assert_true(*a && !strcmp(a, b));
+	assert_non_null(strstr(d, "digest same\n"));
+	if (elems)
+		assert_non_null(strstr(d, "tampered differs\n"));
+	free(a);
+	free(b);
+	free(d);
+	free(fa);
+	free(fb);
+	free(fd);
+}
+
 /* The heart of it: nft -f of the text and the batch give one state. */
 static void compare(const struct ruleset *rs, const char *name)
 {
@@ -652,6 +810,7 @@ static void compare(const struct ruleset *rs, const char *name)
 	assert_true(same_view(pa, pb, "list"));
 	assert_true(same_view(pa, pb, "debug"));
 	assert_true(same_view(pa, pb, "raw"));
+	check_digest(pb, name);
 	free(text);
 	free(pa);
 	free(pb);
@@ -676,6 +835,18 @@ static void test_example_beta(void **state)
 	(void)state;
 	build_file(&b, "zones/example-beta.yaml");
 	compare(b.rs, "beta");
+	built_free(&b);
+}
+
+/* The lab's zone file: nested zones, host prefixes, port ranges, an
+ * FQDN breakout, weekday schedules. */
+static void test_lab_features(void **state)
+{
+	struct built b;
+
+	(void)state;
+	build_file(&b, "tests/lab/features.yaml");
+	compare(b.rs, "features");
 	built_free(&b);
 }
 
@@ -1318,6 +1489,7 @@ int main(void)
 		cmocka_unit_test(test_unsupported),
 		cmocka_unit_test(test_example_city),
 		cmocka_unit_test(test_example_beta),
+		cmocka_unit_test(test_lab_features),
 		cmocka_unit_test(test_ipv6_icmp_any),
 		cmocka_unit_test(test_fqdn_sched_log),
 		cmocka_unit_test(test_minimal),
