@@ -132,6 +132,9 @@ for z in "${LAB_ZONES[@]}"; do
 			a=$REPLY
 			[ -n "$a" ] || continue
 			[ "$(zone_of "$a")" = "$z" ] || continue
+			# Drawn before (or a host's): assigned once only.
+			awk -v a="$a" '$1 == "addr" && $3 == a { f = 1 }
+				END { exit !f }' "$LAB_DIR/plan" && continue
 			echo "addr $z $a" >>"$LAB_DIR/plan"
 		done
 	done
