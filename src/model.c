@@ -68,6 +68,9 @@ struct loader {
 	char qbuf[4][96];	/* quoted-value buffers for messages */
 	unsigned int qnext;
 	int holiday_files;	/* bounded: a file per schedule at most */
+	/* Reading a holiday file from outside the zone file's directory:
+	 * messages do not quote what it holds (see holiday_file). */
+	bool redact;
 };
 
 static const char *tier_names[] = {
@@ -152,10 +155,22 @@ static void err(struct loader *L, const struct ynode *n, const char *code,
 
 /* A value fit to quote in a message: control bytes shown as '?', long
  * values cut. Returns one of a few rotating buffers. */
+/* Whether s could be a date the user meant: all that a redacted message
+ * may quote. */
+static bool datelike(const char *s)
+{
+	size_t n = strspn(s, "0123456789-");
+
+	return n == strlen(s) && n <= 10;
+}
+
 static const char *q(struct loader *L, const char *s)
 {
 	char *b = L->qbuf[L->qnext++ % N_ELEMS(L->qbuf)];
 	size_t i = 0, max = sizeof(L->qbuf[0]) - 4;
+
+	if (L->redact && s && !datelike(s))
+		return "<not shown>";
 
 	for (; s && *s && i < max; s++)
 		b[i++] = ((unsigned char)*s < 0x20 || *s == 0x7f ||
@@ -914,6 +929,24 @@ nomem:
 	return NULL;
 }
 
+/*
+ * Whether path resolves to a place below dir. A zone file may name any
+ * holiday file, but whoever runs `sanso check` on a proposed zone file
+ * (as root in CI, say) must not have other files quoted back at them:
+ * "/etc/shadow", or a symbolic link to it in the proposed change.
+ */
+static bool path_below(const char *path, const char *dir)
+{
+	char *p = realpath(path, NULL), *d = realpath(dir, NULL);
+	size_t n = d ? strlen(d) : 0;
+	bool in = p && d && !strncmp(p, d, n) &&
+		  (p[n] == '/' || (n == 1 && d[0] == '/'));
+
+	free(p);
+	free(d);
+	return in;
+}
+
 static void holiday_file(struct loader *L, const struct ynode *v,
 			 struct schedule *s)
 {
@@ -952,6 +985,7 @@ static void holiday_file(struct loader *L, const struct ynode *v,
 	if (!t)
 		goto out;
 	L->file = name;
+	L->redact = !L->o->sealed && !path_below(path, L->dir ? L->dir : ".");
 	if (!t->root && (ye.line || ye.msg[0])) {
 		struct loc l = { name, ye.line, ye.col };
 
@@ -960,6 +994,7 @@ static void holiday_file(struct loader *L, const struct ynode *v,
 	} else if (t->root) {
 		holiday_dates(L, t->root, s);
 	}
+	L->redact = false;
 	L->file = saved;
 out:
 	ytree_free(t);

@@ -261,6 +261,57 @@ static void fifo_holiday_file(void **state)
 	assert_int_equal(errno, EINVAL);
 }
 
+/* A diagnostic about a holiday file: its message, or NULL. */
+static const char *holiday_msg(const char *zone)
+{
+	static char msg[256];
+	struct diags d = { 0 };
+	struct model *m = model_load(zone, &d);
+	const char *r = NULL;
+
+	for (size_t i = 0; i < d.n && !r; i++)
+		if (!strcmp(d.v[i].code, "E008")) {
+			snprintf(msg, sizeof(msg), "%s", d.v[i].msg);
+			r = msg;
+		}
+	model_free(m);
+	diags_free(&d);
+	return r;
+}
+
+/* What a holiday file outside the zone file's directory holds is not
+ * quoted back (a proposed zone file naming /etc/shadow, or a link to it,
+ * checked as root in CI); beside the zone file it is. */
+static void holiday_outside_redacted(void **state)
+{
+	struct fx *fx = *state;
+	const char *msg;
+	char p[192], t[192];
+
+	put(fx->zone, zone_yaml, 0600);
+	putf(fx, "src/hol/days.yaml", "- secret-beside\n");
+	msg = holiday_msg(fx->zone);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "secret-beside"));
+
+	/* hol/days.yaml a link to a file outside */
+	putf(fx, "outside.yaml", "- secret-outside\n- 2026-13-45\n");
+	snprintf(p, sizeof(p), "%s/hol/days.yaml", fx->src);
+	snprintf(t, sizeof(t), "%s/outside.yaml", fx->dir);
+	assert_int_equal(unlink(p), 0);
+	assert_int_equal(symlink(t, p), 0);
+	msg = holiday_msg(fx->zone);
+	assert_non_null(msg);
+	assert_null(strstr(msg, "secret-outside"));
+	assert_non_null(strstr(msg, "<not shown>"));
+
+	/* A date-like mistake is still shown. */
+	putf(fx, "outside.yaml", "- 2026-13-45\n");
+	msg = holiday_msg(fx->zone);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "2026-13-45"));
+}
+
 /* ---- F3 ---- */
 
 /* The ruleset's text as compiled from the zone file now. */
@@ -496,6 +547,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(lock_excludes, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(holiday_outside_redacted,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(fifo_holiday_file, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(rebuild_from_copies, setup,
