@@ -429,7 +429,8 @@ static int known_index(struct nftnl_set_list *sent, struct known **v,
 		*n = 0;
 		return ret;
 	}
-	qsort(*v, *n, sizeof(**v), known_cmp);
+	if (*n > 1)
+		qsort(*v, *n, sizeof(**v), known_cmp);
 	return 0;
 }
 
