@@ -50,10 +50,11 @@ struct foreign {
 	uint8_t family;
 	uint8_t addr[16];
 	uint64_t round;		/* the last check that listed it */
+	bool said;		/* seen at two checks in a row: reported */
 };
 
-/* Elements remembered as reported; past it one alert says so and the
- * rest are not reported (a flood has been said once already). */
+/* Elements remembered; past it one alert says so, and the rest are not
+ * reported one by one. */
 #define FOREIGN_MAX	1024
 
 struct monitor {
@@ -79,7 +80,7 @@ struct monitor {
 	int deploy_err;		/* the deployment's read error last
 				 * reported, 0 none */
 	char drift_seen[65];	/* the live digest last reported, "" none */
-	struct foreign *foreign;	/* FQDN set elements reported */
+	struct foreign *foreign;	/* FQDN set elements nothing learned */
 	size_t n_foreign;
 	uint64_t foreign_round;
 	bool foreign_full;	/* FOREIGN_MAX reached, said once */
@@ -897,13 +898,26 @@ struct foreign_check {
 	const struct timespec *now;
 };
 
+static void foreign_say(struct monitor *mon, const struct foreign *f,
+			const struct timespec *now)
+{
+	char text[INET6_ADDRSTRLEN];
+	struct alert a;
+
+	if (!inet_ntop(f->family, f->addr, text, sizeof(text)))
+		snprintf(text, sizeof(text), "?");
+	alert_init(&a, ALERT_DRIFT, now);
+	set_message(&a, "set %s holds %s, which neither the DNS guard nor "
+		    "sanso resolve learned", f->set, text);
+	emit(mon, &a);
+}
+
 static int foreign_cb(void *arg, const char *set, uint8_t family,
 		      const uint8_t *addr)
 {
 	struct foreign_check *c = arg;
 	struct monitor *mon = c->mon;
 	size_t alen = family == AF_INET ? 4 : 16;
-	char text[INET6_ADDRSTRLEN];
 	struct foreign *f;
 	struct alert a;
 
@@ -912,14 +926,18 @@ static int foreign_cb(void *arg, const char *set, uint8_t family,
 		if (f->family == family && !memcmp(f->addr, addr, alen) &&
 		    !strcmp(f->set, set)) {
 			f->round = mon->foreign_round;
+			if (!f->said) {
+				f->said = true;
+				foreign_say(mon, f, c->now);
+			}
 			return 0;
 		}
 	}
-	alert_init(&a, ALERT_DRIFT, c->now);
 	if (mon->n_foreign == FOREIGN_MAX) {
 		if (mon->foreign_full)
 			return 0;
 		mon->foreign_full = true;
+		alert_init(&a, ALERT_DRIFT, c->now);
 		set_message(&a, "more than %d FQDN set elements that no DNS "
 			    "answer gave; the rest are not reported one by "
 			    "one", FOREIGN_MAX);
@@ -931,22 +949,20 @@ static int foreign_cb(void *arg, const char *set, uint8_t family,
 		if (!mon->foreign)
 			return -ENOMEM;
 	}
+	/* Said at the next check if it is still there: `sanso resolve`
+	 * saves what it armed a moment after arming it. */
 	f = &mon->foreign[mon->n_foreign++];
 	memset(f, 0, sizeof(*f));
 	snprintf(f->set, sizeof(f->set), "%s", set);
 	f->family = family;
 	memcpy(f->addr, addr, alen);
 	f->round = mon->foreign_round;
-	if (!inet_ntop(family, addr, text, sizeof(text)))
-		snprintf(text, sizeof(text), "?");
-	set_message(&a, "set %s holds %s, which neither the DNS guard nor "
-		    "sanso resolve learned", set, text);
-	emit(mon, &a);
 	return 0;
 }
 
-/* Each element is reported once, and again only after it was gone for
- * one check; a failed listing forgets nothing. */
+/* Each element is reported once it was listed by two checks in a row,
+ * and again only after it was gone for one check; a failed listing
+ * forgets nothing. */
 static void foreign_check(struct monitor *mon, const struct timespec *now)
 {
 	const struct monitor_ops *o = &mon->conf.ops;
