@@ -460,6 +460,33 @@ check "monitor restarted: the sets still hold what was learned" yes \
 	"$(in_set 203.0.113.11)"
 check "monitor restarted: no drift for learned elements" "" \
 	"$(fqdn_drift "$MJ2")"
+
+kill -TERM "$MONITOR_PID" 2>/dev/null
+wait "$MONITOR_PID" 2>/dev/null
+
+# A looping resolve beside the monitor: what it arms is not drift
+# either, since it saves fqdn.state after each lookup.  The guard starts
+# knowing nothing, so only that file accounts for resolve's elements.
+rm -f "$STATE/fqdn.state"
+ip netns exec "$GW" nft flush set inet sanso fqdn-updates-v4
+ip netns exec "$GW" nft flush set inet sanso fqdn-updates-v6
+MJ3=$LAB_DIR/monitor3.jsonl
+start_monitor "$MJ3"
+ip netns exec "$GW" "$SANSO" resolve "$ZONE" --state-dir "$STATE" \
+	2>>"$LAB_DIR/resolve-loop.err" &
+RESOLVE_PID=$!
+LAB_PIDS+=("$RESOLVE_PID")
+for _ in $(seq 50); do
+	[ "$(in_set 203.0.113.13)" = yes ] && break
+	sleep 0.1
+done
+check "looping resolve: armed its names" "yes yes" \
+	"$(in_set 203.0.113.13) $(in_set 2001:db8:100::10)"
+sleep 3
+check "looping resolve: no drift for what it armed" "" \
+	"$(fqdn_drift "$MJ3")"
+kill -TERM "$RESOLVE_PID" 2>/dev/null
+wait "$RESOLVE_PID" 2>/dev/null
 kill -TERM "$MONITOR_PID" 2>/dev/null
 wait "$MONITOR_PID" 2>/dev/null
 
