@@ -440,27 +440,25 @@ check "monitor: one drift alert for an element added by hand" 1 \
 check "monitor: the alert names the set and the address" yes \
 	"$(fqdn_drift "$MJ" | grep -q \
 		'set fqdn-updates-v4 holds 203.0.113.99,' && echo yes)"
-# Learned by the guard (v4) and by resolve (v6, restored from the
-# state file): no alert.
+# What the guard learned (in the sets for 7 seconds, over several
+# checks): no alert.
 check "monitor: learned elements raise none" "" \
 	"$(fqdn_drift "$MJ" | grep -v 203.0.113.99)"
-check "monitor: learned elements are still in the sets" "yes yes" \
-	"$(in_set 203.0.113.12) $(in_set 2001:db8:100::10)"
+# A restart: what the sets hold was learned before, saved at exit and
+# restored.  (Answers live 7 seconds here: asked again just before.)
+ip netns exec "$GW" nft delete element inet sanso fqdn-updates-v4 \
+	"{ 203.0.113.99 }"
+q answer multi.example.test >/dev/null
 kill -TERM "$MONITOR_PID" 2>/dev/null
 wait "$MONITOR_PID" 2>/dev/null
 check "monitor: exits 0 on SIGTERM" 0 "$?"
-
-# A restart: what the sets hold was learned before, saved and restored.
-ip netns exec "$GW" nft delete element inet sanso fqdn-updates-v4 \
-	"{ 203.0.113.99 }"
 MJ2=$LAB_DIR/monitor2.jsonl
 start_monitor "$MJ2"
-sleep 3
-check "monitor restarted: the sets still hold what was learned" yes \
+check "monitor restarted: the sets hold what was learned" yes \
 	"$(in_set 203.0.113.11)"
+sleep 3
 check "monitor restarted: no drift for learned elements" "" \
 	"$(fqdn_drift "$MJ2")"
-
 kill -TERM "$MONITOR_PID" 2>/dev/null
 wait "$MONITOR_PID" 2>/dev/null
 
