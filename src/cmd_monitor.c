@@ -544,8 +544,8 @@ static int drop_privileges(const char *user, const char *state)
 /* ---- the DNS guard (SPEC §6), served from the monitor's loop ---- */
 
 /* How long after a learned entry expired its element may still be
- * listed (the kernel rounds timeouts up), or `sanso resolve` may not
- * have saved what it armed a moment ago. */
+ * listed: the kernel rounds timeouts up, and the guard forgets at its
+ * own pace. */
 #define FOREIGN_SLACK_MS	5000
 
 /* Called at each drift check, between two rounds of the guard, so the
