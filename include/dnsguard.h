@@ -108,6 +108,9 @@ struct dnsguard_stats {
 	struct fqdn_stats fqdn;
 };
 void dnsguard_stats(const struct dnsguard *g, struct dnsguard_stats *st);
+/* What the guard learned, for the monitor's element drift check; valid
+ * until the next dnsguard_reload() or dnsguard_free(). */
+struct fqdn_state *dnsguard_fqdn(struct dnsguard *g);
 
 /*
  * One blocking exchange with the upstream resolvers, for `sanso

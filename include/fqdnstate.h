@@ -194,6 +194,20 @@ int fqdn_state_save(struct fqdn_state *st, const char *dir, int64_t now);
 int fqdn_state_restore(struct fqdn_state *st, const char *dir, int64_t now,
 		       char *err, size_t errlen);
 
+/*
+ * Calls fn(arg, set, family, address) for every element of the kernel
+ * FQDN sets that nothing learned accounts for: neither this state nor,
+ * when dir is not NULL, DIR/fqdn.state (what `sanso resolve` saved, read
+ * under DIR/fqdn.lock).  A learned entry that expired less than
+ * slack_ms ago still accounts for its element, and an element with at
+ * most slack_ms left is never reported.  fn returns 0 to go on.  0 or
+ * -errno (a set that cannot be listed, an unreadable state file).
+ */
+typedef int (*fqdn_foreign_fn)(void *arg, const char *set, uint8_t family,
+			       const uint8_t *addr);
+int fqdn_state_foreign(struct fqdn_state *st, const char *dir, int64_t now,
+		       int64_t slack_ms, fqdn_foreign_fn fn, void *arg);
+
 struct fqdn_stats {
 	size_t names;			/* learned (set, name) pairs */
 	size_t elems;			/* learned (set, address) pairs */

@@ -29,6 +29,8 @@
 struct replay;
 
 typedef bool (*monitor_match_fn)(void *arg, const struct ct_event *ev);
+typedef int (*monitor_foreign_fn)(void *arg, const char *set,
+				  uint8_t family, const uint8_t *addr);
 
 struct monitor_ops {
 	void *ctx;
@@ -47,6 +49,10 @@ struct monitor_ops {
 	 * replay cannot know), so traffic an FQDN rule could permit raises
 	 * nothing. */
 	pol_fqdn_fn in_fqdn;
+	/* Calls fn for every FQDN set element that nothing the DNS guard
+	 * or `sanso resolve` learned accounts for (fqdn_state_foreign()):
+	 * 0 or -errno. NULL: no such check (no guard in this loop). */
+	int (*fqdn_foreign)(void *ctx, monitor_foreign_fn fn, void *arg);
 };
 
 typedef void (*monitor_emit_fn)(void *ctx, const struct alert *a);

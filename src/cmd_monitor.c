@@ -543,6 +543,36 @@ static int drop_privileges(const char *user, const char *state)
 
 /* ---- the DNS guard (SPEC §6), served from the monitor's loop ---- */
 
+/* How long after a learned entry expired its element may still be
+ * listed: the kernel rounds timeouts up, and the guard forgets at its
+ * own pace. */
+#define FOREIGN_SLACK_MS	5000
+
+/* Called at each drift check, between two rounds of the guard, so the
+ * guard's own state already holds every element it armed. */
+static int op_fqdn_foreign(void *ctx, monitor_foreign_fn fn, void *arg)
+{
+	struct mon_cmd *c = ctx;
+
+	if (!c->guard)
+		return 0;
+	return fqdn_state_foreign(dnsguard_fqdn(c->guard), c->data_dir,
+				  fqdn_now(), FOREIGN_SLACK_MS, fn, arg);
+}
+
+/* Whether FQDN set elements are checked, said once at start. */
+static void foreign_say(const struct mon_cmd *c, const char *why)
+{
+	if (!c->cur.m->n_fqdn_sets)
+		return;
+	if (why)
+		fprintf(stderr, "sanso: " CMD ": FQDN set elements are not "
+			"checked for drift: %s\n", why);
+	else
+		fprintf(stderr, "sanso: " CMD ": FQDN set elements are "
+			"checked for drift against what was learned\n");
+}
+
 static void guard_log(void *arg, int prio, const char *msg)
 {
 	(void)arg;
@@ -566,13 +596,16 @@ static void guard_start(struct mon_cmd *c)
 	struct timespec now;
 	char err[256] = "", table[80], msg[400];
 
-	if (c->no_guard || !c->cur.m->n_fqdn_sets)
+	if (c->no_guard || !c->cur.m->n_fqdn_sets) {
+		foreign_say(c, "--no-dnsguard");
 		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (!c->cur.m->gateway.n_dns_upstream) {
 		monitor_config_error(c->mon, &now, "the zone file has FQDN "
 				     "sets but no gateway.dns.upstream: the "
 				     "DNS guard is not running");
+		foreign_say(c, "no DNS guard in the monitor");
 		return;
 	}
 	memset(&conf, 0, sizeof(conf));
@@ -586,11 +619,13 @@ static void guard_start(struct mon_cmd *c)
 		snprintf(msg, sizeof(msg), "the DNS guard did not start: %s",
 			 err[0] ? err : strerror(errno));
 		monitor_config_error(c->mon, &now, msg);
+		foreign_say(c, "no DNS guard in the monitor");
 		return;
 	}
 	fprintf(stderr, "sanso: " CMD ": DNS guard answering for %zu FQDN "
 		"set%s\n", c->cur.m->n_fqdn_sets,
 		c->cur.m->n_fqdn_sets == 1 ? "" : "s");
+	foreign_say(c, NULL);
 }
 
 /* ---- SIGHUP, SIGUSR1 ---- */
@@ -999,6 +1034,7 @@ int cmd_monitor(int argc, char **argv)
 		ms.ops.deployed = op_deployed;
 		ms.ops.live_digest = op_live_digest;
 		ms.ops.in_fqdn = op_in_fqdn;
+		ms.ops.fqdn_foreign = op_fqdn_foreign;
 	}
 	c.mon = monitor_new(&ms);
 	if (!c.mon) {

@@ -1837,6 +1837,11 @@ int dnsguard_listen_addr(const struct dnsguard *g, size_t i,
 	return 0;
 }
 
+struct fqdn_state *dnsguard_fqdn(struct dnsguard *g)
+{
+	return g->fs;
+}
+
 void dnsguard_stats(const struct dnsguard *g, struct dnsguard_stats *st)
 {
 	*st = g->st;

@@ -1928,6 +1928,97 @@ out:
 	return ret;
 }
 
+
+/* ---- elements nothing learned (SECURITY F22) ---- */
+
+struct foreign_arg {
+	struct fqdn_state *st;
+	unsigned int set;
+	int64_t now, slack_ms;
+	const struct sline *file;
+	size_t nfile;
+	fqdn_foreign_fn fn;
+	void *arg;
+};
+
+/* By (set, family, address): what file_has() looks up. */
+static int sline_addr_cmp(const void *pa, const void *pb)
+{
+	const struct sline *a = pa, *b = pb;
+
+	if (a->set != b->set)
+		return a->set < b->set ? -1 : 1;
+	if (a->family != b->family)
+		return a->family < b->family ? -1 : 1;
+	return memcmp(a->addr, b->addr, 16);
+}
+
+static bool file_has(const struct foreign_arg *a, uint8_t family,
+		     const uint8_t *addr)
+{
+	struct sline key;
+
+	if (!a->nfile)
+		return false;
+	key.set = a->set;
+	key.family = family;
+	memset(key.addr, 0, sizeof(key.addr));
+	memcpy(key.addr, addr, fam_len(family));
+	/* read_file() kept only the lines still useful slack_ms ago. */
+	return bsearch(&key, a->file, a->nfile, sizeof(*a->file),
+		       sline_addr_cmp) != NULL;
+}
+
+static int foreign_cb(void *arg, uint8_t family, const uint8_t *addr,
+		      uint64_t left)
+{
+	struct foreign_arg *a = arg;
+	const struct kel *k = kel_find(a->st, a->set, family, addr);
+
+	/* About to run out: what the kernel's rounding of a timeout left
+	 * behind after the state forgot it, and harmless anyway. */
+	if (left <= (uint64_t)a->slack_ms)
+		return 0;
+	if (k && k->expires + a->slack_ms > a->now)
+		return 0;
+	if (file_has(a, family, addr))
+		return 0;
+	return a->fn(a->arg, a->st->sets[a->set].kset[fam_index(family)],
+		     family, addr);
+}
+
+int fqdn_state_foreign(struct fqdn_state *st, const char *dir, int64_t now,
+		       int64_t slack_ms, fqdn_foreign_fn fn, void *arg)
+{
+	struct foreign_arg a = { st, 0, now, slack_ms, NULL, 0, fn, arg };
+	struct sline *v = NULL;
+	size_t n = 0, bad, dropped;
+	int lock, ret = 0;
+
+	if (dir) {
+		lock = open_lock(dir, LOCK_SH);
+		if (lock < 0)
+			return lock;
+		ret = read_file(st, dir, now - slack_ms, &v, &n, &bad,
+				&dropped);
+		close(lock);
+		if (ret)
+			return ret;
+		if (n)
+			qsort(v, n, sizeof(*v), sline_addr_cmp);
+	}
+	a.file = v;
+	a.nfile = n;
+	for (size_t s = 0; s < st->n_sets && !ret; s++)
+		for (int f = 0; f < 2 && !ret; f++) {
+			a.set = (unsigned int)s;
+			ret = st->k.list(st->k.arg, st->sets[s].kset[f],
+					 foreign_cb, &a);
+		}
+	free(v);
+	return ret;
+}
+
 int fqdn_state_restore(struct fqdn_state *st, const char *dir, int64_t now,
 		       char *err, size_t errlen)
 {

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -43,6 +44,19 @@ struct blocked {
 	struct alert last;
 };
 
+/* An FQDN set element nothing learned, reported until it is gone. */
+struct foreign {
+	char set[64];
+	uint8_t family;
+	uint8_t addr[16];
+	uint64_t round;		/* the last check that listed it */
+	bool said;		/* seen at two checks in a row: reported */
+};
+
+/* Elements remembered; past it one alert says so, and the rest are not
+ * reported one by one. */
+#define FOREIGN_MAX	1024
+
 struct monitor {
 	struct monitor_setup conf;
 	const struct policy *p;
@@ -66,6 +80,10 @@ struct monitor {
 	int deploy_err;		/* the deployment's read error last
 				 * reported, 0 none */
 	char drift_seen[65];	/* the live digest last reported, "" none */
+	struct foreign *foreign;	/* FQDN set elements nothing learned */
+	size_t n_foreign;
+	uint64_t foreign_round;
+	bool foreign_full;	/* FOREIGN_MAX reached, said once */
 	struct monitor_stats st;
 };
 
@@ -873,6 +891,97 @@ static void drift_check(struct monitor *mon, const struct timespec *now)
 	emit(mon, &a);
 }
 
+/* ---- FQDN set elements nothing learned (SECURITY F22) ---- */
+
+struct foreign_check {
+	struct monitor *mon;
+	const struct timespec *now;
+};
+
+static void foreign_say(struct monitor *mon, const struct foreign *f,
+			const struct timespec *now)
+{
+	char text[INET6_ADDRSTRLEN];
+	struct alert a;
+
+	if (!inet_ntop(f->family, f->addr, text, sizeof(text)))
+		snprintf(text, sizeof(text), "?");
+	alert_init(&a, ALERT_DRIFT, now);
+	set_message(&a, "set %s holds %s, which neither the DNS guard nor "
+		    "sanso resolve learned", f->set, text);
+	emit(mon, &a);
+}
+
+static int foreign_cb(void *arg, const char *set, uint8_t family,
+		      const uint8_t *addr)
+{
+	struct foreign_check *c = arg;
+	struct monitor *mon = c->mon;
+	size_t alen = family == AF_INET ? 4 : 16;
+	struct foreign *f;
+	struct alert a;
+
+	for (size_t i = 0; i < mon->n_foreign; i++) {
+		f = &mon->foreign[i];
+		if (f->family == family && !memcmp(f->addr, addr, alen) &&
+		    !strcmp(f->set, set)) {
+			f->round = mon->foreign_round;
+			if (!f->said) {
+				f->said = true;
+				foreign_say(mon, f, c->now);
+			}
+			return 0;
+		}
+	}
+	if (mon->n_foreign == FOREIGN_MAX) {
+		if (mon->foreign_full)
+			return 0;
+		mon->foreign_full = true;
+		alert_init(&a, ALERT_DRIFT, c->now);
+		set_message(&a, "more than %d FQDN set elements that no DNS "
+			    "answer gave; the rest are not reported one by "
+			    "one", FOREIGN_MAX);
+		emit(mon, &a);
+		return 0;
+	}
+	if (!mon->foreign) {
+		mon->foreign = calloc(FOREIGN_MAX, sizeof(*mon->foreign));
+		if (!mon->foreign)
+			return -ENOMEM;
+	}
+	/* Said at the next check if it is still there: `sanso resolve`
+	 * saves what it armed a moment after arming it. */
+	f = &mon->foreign[mon->n_foreign++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->set, sizeof(f->set), "%s", set);
+	f->family = family;
+	memcpy(f->addr, addr, alen);
+	f->round = mon->foreign_round;
+	return 0;
+}
+
+/* Each element is reported once it was listed by two checks in a row,
+ * and again only after it was gone for one check; a failed listing
+ * forgets nothing. */
+static void foreign_check(struct monitor *mon, const struct timespec *now)
+{
+	const struct monitor_ops *o = &mon->conf.ops;
+	struct foreign_check c = { mon, now };
+	size_t keep = 0;
+
+	if (!o->fqdn_foreign)
+		return;
+	mon->foreign_round++;
+	if (o->fqdn_foreign(o->ctx, foreign_cb, &c))
+		return;
+	for (size_t i = 0; i < mon->n_foreign; i++)
+		if (mon->foreign[i].round == mon->foreign_round)
+			mon->foreign[keep++] = mon->foreign[i];
+	mon->n_foreign = keep;
+	if (keep < FOREIGN_MAX)
+		mon->foreign_full = false;
+}
+
 /* ---- the clock ---- */
 
 void monitor_tick(struct monitor *mon, const struct timespec *now)
@@ -886,6 +995,7 @@ void monitor_tick(struct monitor *mon, const struct timespec *now)
 		   (time_t)iv)) {
 		mon->last_drift = now->tv_sec;
 		drift_check(mon, now);
+		foreign_check(mon, now);
 	}
 	for (i = 0; i < BLOCKED_SLOTS; i++)
 		if (mon->blocked[i].used &&
@@ -972,6 +1082,7 @@ void monitor_free(struct monitor *mon)
 		return;
 	free(mon->sched_open);
 	free(mon->windowed);
+	free(mon->foreign);
 	free(mon);
 }
 

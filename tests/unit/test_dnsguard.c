@@ -622,6 +622,119 @@ static void test_save_restore(void **state)
 	fixture_free(f);
 }
 
+/* ---- elements nothing learned (SECURITY F22) ---- */
+
+struct foreign_seen {
+	char v[8][80];
+	size_t n;
+};
+
+static int foreign_cb(void *arg, const char *set, uint8_t family,
+		      const uint8_t *addr)
+{
+	struct foreign_seen *fs = arg;
+	char a[INET6_ADDRSTRLEN];
+
+	assert_non_null(inet_ntop(family, addr, a, sizeof(a)));
+	assert_true(fs->n < 8);
+	snprintf(fs->v[fs->n++], sizeof(fs->v[0]), "%s %s", set, a);
+	return 0;
+}
+
+static void fk_add(struct fake_kernel *k, const char *set, const char *addr,
+		   uint64_t timeout)
+{
+	struct fk_elem *e = &k->e[k->n++];
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->set, sizeof(e->set), "%s", set);
+	e->family = strchr(addr, ':') ? AF_INET6 : AF_INET;
+	assert_int_equal(inet_pton(e->family, addr, e->addr), 1);
+	e->timeout = timeout;
+}
+
+static void test_foreign(void **state)
+{
+	struct fixture *f = fixture_new(), *g = fixture_new();
+	struct dns_addr a[] = {
+		A("203.0.113.1", 50), A("203.0.113.20", 50),
+		A("203.0.113.30", 50),
+	};
+	struct foreign_seen fs = { 0 };
+	struct fqdn_result r;
+	char dir[] = "/tmp/sanso-test-XXXXXX", cmd[128], err[128];
+	int64_t now = fqdn_now();
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(fqdn_state_learn(f->st, "update.example.jp",
+					  DNS_T_A, a, 1, now, &r, err,
+					  sizeof(err)), 0);
+	assert_int_equal(fqdn_state_learn(f->st, "a.cdn.example.jp",
+					  DNS_T_A, a + 2, 1, now, &r, err,
+					  sizeof(err)), 0);
+	/* Learned elements (in both sets the name matches): nothing. */
+	assert_int_equal(fqdn_state_foreign(f->st, NULL, now, 5000,
+					    foreign_cb, &fs), 0);
+	assert_int_equal(fs.n, 0);
+
+	/* Added by hand: reported, with or without a timeout; one about
+	 * to run out is not. */
+	fk_add(&f->k, "fqdn-upd-v4", "203.0.113.9", 600000);
+	fk_add(&f->k, "fqdn-upd-v6", "2001:db8::99", UINT64_MAX);
+	fk_add(&f->k, "fqdn-upd-v4", "203.0.113.10", 3000);
+	/* A learned address in a set it was not learned for. */
+	fk_add(&f->k, "fqdn-other-v4", "203.0.113.30", 600000);
+	assert_int_equal(fqdn_state_foreign(f->st, NULL, now, 5000,
+					    foreign_cb, &fs), 0);
+	assert_int_equal(fs.n, 3);
+	assert_string_equal(fs.v[0], "fqdn-upd-v4 203.0.113.9");
+	assert_string_equal(fs.v[1], "fqdn-upd-v6 2001:db8::99");
+	assert_string_equal(fs.v[2], "fqdn-other-v4 203.0.113.30");
+
+	/* What `sanso resolve` armed and saved accounts for its element. */
+	assert_int_equal(fqdn_state_learn(g->st, "update.example.jp",
+					  DNS_T_A, a + 1, 1, now, &r, err,
+					  sizeof(err)), 0);
+	assert_int_equal(fqdn_state_save(g->st, dir, now), 0);
+	f->k.n = 0;
+	fk_add(&f->k, "fqdn-upd-v4", "203.0.113.1", 100000);
+	fk_add(&f->k, "fqdn-upd-v4", "203.0.113.20", 100000);
+	fs.n = 0;
+	assert_int_equal(fqdn_state_foreign(f->st, dir, now, 5000,
+					    foreign_cb, &fs), 0);
+	assert_int_equal(fs.n, 0);
+	assert_int_equal(fqdn_state_foreign(f->st, NULL, now, 5000,
+					    foreign_cb, &fs), 0);
+	assert_int_equal(fs.n, 1);
+	assert_string_equal(fs.v[0], "fqdn-upd-v4 203.0.113.20");
+
+	/* A learned entry that expired a moment ago still accounts for
+	 * its element; one that expired longer ago does not (an element
+	 * that outlives what was learned: given a longer timeout).  What
+	 * the file holds counts while its last good answer is within
+	 * max_stale (resolve re-arms from it and saves later). */
+	fs.n = 0;
+	assert_int_equal(fqdn_state_foreign(f->st, dir, now + 113000, 5000,
+					    foreign_cb, &fs), 0);
+	assert_int_equal(fs.n, 0);
+	assert_int_equal(fqdn_state_foreign(f->st, dir, now + 120000, 5000,
+					    foreign_cb, &fs), 0);
+	assert_int_equal(fs.n, 1);
+	assert_string_equal(fs.v[0], "fqdn-upd-v4 203.0.113.1");
+
+	/* An unreadable state directory: an error, nothing reported. */
+	fs.n = 0;
+	assert_true(fqdn_state_foreign(f->st, "/nonexistent/sanso", now, 5000,
+				       foreign_cb, &fs) < 0);
+	assert_int_equal(fs.n, 0);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+	fixture_free(g);
+	fixture_free(f);
+}
+
 /* ---- many answers, one transaction ---- */
 
 static int fk_elem_cmp(const void *a, const void *b)
@@ -1384,6 +1497,7 @@ int main(void)
 		cmocka_unit_test(test_gc),
 		cmocka_unit_test(test_reconcile),
 		cmocka_unit_test(test_save_restore),
+		cmocka_unit_test(test_foreign),
 		cmocka_unit_test(test_learn_batch),
 		cmocka_unit_test(test_learn_batch_refused),
 		cmocka_unit_test(test_guard_answer),

@@ -99,6 +99,9 @@ struct fake {
 	int live_ret;
 	char live[65];
 	int in_fqdn;		/* -1: no callback */
+	const char *foreign[4];	/* "SET ADDRESS" the sets hold unlearned */
+	size_t n_foreign;
+	int foreign_ret;
 };
 
 struct fx {
@@ -186,6 +189,27 @@ static bool fake_in_fqdn(void *ctx, int set, const struct prefix *a)
 	return f->in_fqdn > 0;
 }
 
+static int fake_foreign(void *ctx, monitor_foreign_fn fn, void *arg)
+{
+	struct fake *f = ctx;
+
+	for (size_t i = 0; i < f->n_foreign; i++) {
+		char set[64];
+		uint8_t a[16] = { 0 };
+		const char *sp = strchr(f->foreign[i], ' ');
+		int fam = strchr(sp, ':') ? AF_INET6 : AF_INET;
+		int r;
+
+		snprintf(set, sizeof(set), "%.*s", (int)(sp - f->foreign[i]),
+			 f->foreign[i]);
+		assert_int_equal(inet_pton(fam, sp + 1, a), 1);
+		r = fn(arg, set, (uint8_t)fam, a);
+		if (r)
+			return r;
+	}
+	return f->foreign_ret;
+}
+
 static struct fx *fx_new(bool ops)
 {
 	struct fx *x = calloc(1, sizeof(*x));
@@ -213,6 +237,7 @@ static struct fx *fx_new(bool ops)
 		ms.ops.deployed = fake_deployed;
 		ms.ops.live_digest = fake_live;
 		ms.ops.in_fqdn = fake_in_fqdn;
+		ms.ops.fqdn_foreign = fake_foreign;
 	}
 	x->mon = monitor_new(&ms);
 	assert_non_null(x->mon);
@@ -718,6 +743,87 @@ static void test_drift(void **state)
 	fx_free(x);
 }
 
+/* FQDN set elements nothing learned: one drift alert per (set, address)
+ * listed at two checks in a row, again when it comes back (SECURITY
+ * F22). */
+static void test_drift_fqdn_elements(void **state)
+{
+	struct fx *x = fx_new(true);
+	struct timespec t = jst(2026, 11, 24, 10, 0);
+
+	(void)state;
+	strcpy(x->fk.deployed, "aa");
+	strcpy(x->fk.live, "aa");
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 0);
+	x->fk.foreign[0] = "fqdn-upd-v4 203.0.113.9";
+	x->fk.foreign[1] = "fqdn-upd-v6 2001:db8::99";
+	x->fk.n_foreign = 2;
+	t.tv_sec += 30;			/* not yet the interval */
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 0);
+	t.tv_sec += 30;			/* listed once: not yet */
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 0);
+	t.tv_sec += 60;			/* twice in a row: drift */
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 2);
+	assert_int_equal(x->fk.alerts[0].type, ALERT_DRIFT);
+	assert_string_equal(x->fk.alerts[0].message, "set fqdn-upd-v4 holds "
+			    "203.0.113.9, which neither the DNS guard nor "
+			    "sanso resolve learned");
+	assert_int_equal(x->fk.alerts[1].type, ALERT_DRIFT);
+	assert_non_null(strstr(x->fk.alerts[1].message,
+			       "fqdn-upd-v6 holds 2001:db8::99,"));
+	t.tv_sec += 60;			/* still there: not again */
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 2);
+	/* The same address in another set is another element. */
+	x->fk.foreign[2] = "fqdn-other-v4 203.0.113.9";
+	x->fk.n_foreign = 3;
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 3);
+	assert_non_null(strstr(x->fk.alerts[2].message,
+			       "fqdn-other-v4 holds 203.0.113.9,"));
+	/* A listing that fails forgets nothing. */
+	x->fk.foreign_ret = -EIO;
+	x->fk.n_foreign = 0;
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	x->fk.foreign_ret = 0;
+	x->fk.n_foreign = 3;
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 3);
+	/* Listed once only (what resolve armed a moment before it saved
+	 * it): nothing. */
+	x->fk.foreign[3] = "fqdn-upd-v4 203.0.113.50";
+	x->fk.n_foreign = 4;
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	x->fk.n_foreign = 3;
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 3);
+	/* Gone, then added again: reported again. */
+	x->fk.n_foreign = 0;
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	x->fk.n_foreign = 1;
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 3);
+	t.tv_sec += 60;
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.n, 4);
+	assert_non_null(strstr(x->fk.alerts[3].message,
+			       "fqdn-upd-v4 holds 203.0.113.9,"));
+	fx_free(x);
+}
+
 /* ---- netlink in, reload ---- */
 
 static void test_feed(void **state)
@@ -1035,6 +1141,7 @@ int main(void)
 		cmocka_unit_test(test_nflog_gaps),
 		cmocka_unit_test(test_maintenance_closed),
 		cmocka_unit_test(test_drift),
+		cmocka_unit_test(test_drift_fqdn_elements),
 		cmocka_unit_test(test_feed),
 		cmocka_unit_test(test_reload),
 		cmocka_unit_test(test_replay_captures),
