@@ -7,6 +7,8 @@
 #	finish			print "N passed, N failed"; exit 0 only
 #				when nothing failed
 #	need_root NAME		exit 0 with a SKIP line unless root
+#	wait_for ERE FILE [SECS]	wait until a line of FILE matches
+#				(default 10 s); 1 when it never did
 
 pass=0
 fail=0
@@ -37,4 +39,15 @@ need_root()
 			"CAP_SYS_ADMIN)"
 		exit 0
 	fi
+}
+
+wait_for()
+{
+	local what=$1 file=$2 secs=${3:-10} _
+
+	for _ in $(seq $((secs * 10))); do
+		grep -Eq -- "$what" "$file" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
 }

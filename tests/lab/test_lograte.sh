@@ -92,15 +92,6 @@ ip netns exec "$GW" "$SANSO" monitor "$ZF" --state-dir "$LAB_DIR/state" \
 MON=$!
 LAB_PIDS+=("$MON")
 
-wait_for()
-{
-	local what=$1 file=$2 secs=${3:-10} _
-	for _ in $(seq $((secs * 10))); do
-		grep -Eq -- "$what" "$file" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 alerts()
 {
