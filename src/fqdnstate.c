@@ -1956,13 +1956,10 @@ static int sline_addr_cmp(const void *pa, const void *pb)
 static bool file_has(const struct foreign_arg *a, uint8_t family,
 		     const uint8_t *addr)
 {
-	struct sline key;
+	struct sline key = { .set = a->set, .family = family };
 
 	if (!a->nfile)
 		return false;
-	key.set = a->set;
-	key.family = family;
-	memset(key.addr, 0, sizeof(key.addr));
 	memcpy(key.addr, addr, fam_len(family));
 	/* read_file() kept only the lines still useful slack_ms ago. */
 	return bsearch(&key, a->file, a->nfile, sizeof(*a->file),
