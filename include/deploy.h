@@ -125,6 +125,14 @@ int deploy_arm_confirm(const char *state, unsigned int seconds);
  * is pending, -ETIMEDOUT (nothing changed) once its deadline has come. */
 int deploy_confirm(const char *state, struct pending *was);
 
+/* The watchdog of commit-confirmed (the monitor's): rolls back a pending
+ * deployment whose deadline passed `grace` seconds ago or more, as the
+ * timer would have, under the lock (not waiting for it: 0 when it is
+ * held). 1 when it rolled back, 0 when there was nothing to do, -errno
+ * (audited as rollback-failed, err says why). */
+int deploy_expire(const char *state, int grace, const char *why, char *err,
+		  size_t errlen);
+
 /* Appends one JSON line to STATE/audit.log. */
 int deploy_audit(const char *state, const char *action,
 		 const struct deployment *d, const char *detail);

@@ -491,8 +491,10 @@ static int carry_over(const struct ruleset *rs, struct kbatch *b)
 					       carry_elem, &c);
 		if (ret == -ENOENT)
 			ret = 0;	/* a new set: nothing to carry */
-		if (!ret && c.n)
+		if (!ret && c.n) {
 			ret = kbatch_add_elems(b, c.set);
+			ret = ret < 0 ? ret : 0;	/* a count of messages */
+		}
 		nftnl_set_free(c.set);
 	}
 	return ret;
@@ -1057,4 +1059,31 @@ int deploy_confirm(const char *state, struct pending *was)
 	if (!deploy_current(state, &cur))
 		deploy_audit(state, "confirm", &cur, NULL);
 	return 0;
+}
+
+int deploy_expire(const char *state, int grace, const char *why, char *err,
+		  size_t errlen)
+{
+	struct pending pd;
+	int lock, ret;
+
+	if (deploy_pending(state, &pd) || time(NULL) < pd.deadline + grace)
+		return 0;
+	lock = deploy_lock(state, 0, err, errlen);
+	if (lock == -EWOULDBLOCK)
+		return 0;	/* a confirm or rollback is at work: next time */
+	if (lock < 0)
+		return lock;
+	err[0] = '\0';
+	/* Looked at again under the lock: a confirm may have just won. */
+	ret = 0;
+	if (!deploy_pending(state, &pd) && time(NULL) >= pd.deadline + grace) {
+		ret = deploy_rollback(state, why, err, errlen);
+		if (ret)
+			deploy_audit(state, "rollback-failed", NULL, err);
+		else
+			ret = 1;
+	}
+	deploy_unlock(lock);
+	return ret;
 }
