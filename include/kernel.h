@@ -81,6 +81,9 @@ void kbatch_set_genid(struct kbatch *b, uint32_t genid);
 
 /* Messages in the batch, not counting the batch begin and end markers. */
 size_t kbatch_count(const struct kbatch *b);
+/* Message i of them (from 0), NULL past the last. */
+struct nlmsghdr;
+const struct nlmsghdr *kbatch_msg(const struct kbatch *b, size_t i);
 /* Bytes of those messages. */
 size_t kbatch_size(const struct kbatch *b);
 

@@ -30,6 +30,21 @@ int kernel_table_canon_sent(uint16_t family, const char *table,
 			    size_t *len);
 int kernel_table_digest_sent(uint16_t family, const char *table,
 			     struct nftnl_set_list *sent, char hex64[65]);
+/*
+ * The same text and digest of the table a batch would leave (from its
+ * last "delete table" of `table` on), computed before it is sent from
+ * its chain, set and rule messages and, for the elements, the set
+ * objects in `sent` (ruleset_to_batch_sent()): what apply writes ahead
+ * as the digest its commit will make. -ENOENT when the batch builds no
+ * such table or `sent` lacks a set without the timeout flag.
+ */
+struct kbatch;
+int kbatch_table_canon(const struct kbatch *b, uint16_t family,
+		       const char *table, struct nftnl_set_list *sent,
+		       char **text, size_t *len);
+int kbatch_table_digest(const struct kbatch *b, uint16_t family,
+			const char *table, struct nftnl_set_list *sent,
+			char hex64[65]);
 /* Elements in a set and the least and most time left of any (ms). */
 int kernel_set_stats(uint16_t family, const char *table, const char *set,
 		     size_t *n, uint64_t *min_left_ms, uint64_t *max_left_ms);

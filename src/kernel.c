@@ -98,6 +98,11 @@ size_t kbatch_count(const struct kbatch *b)
 	return b->n;
 }
 
+const struct nlmsghdr *kbatch_msg(const struct kbatch *b, size_t i)
+{
+	return i < b->n ? (const struct nlmsghdr *)(b->buf + b->off[i]) : NULL;
+}
+
 size_t kbatch_size(const struct kbatch *b)
 {
 	return b->len;

@@ -304,6 +304,20 @@ static int expr_cb(struct nftnl_expr *e, void *arg)
 	return 0;
 }
 
+static void rule_line(FILE *out, struct nftnl_rule *r)
+{
+	fprintf(out, "rule %s", nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
+	nftnl_expr_foreach(r, expr_cb, out);
+	if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
+		uint32_t n;
+		const void *p = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &n);
+
+		fputs(" udata ", out);
+		hex(out, p, n);
+	}
+	fputc('\n', out);
+}
+
 static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct dump *d = arg;
@@ -311,21 +325,10 @@ static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 
 	if (!r)
 		return MNL_CB_ERROR;
-	if (nftnl_rule_nlmsg_parse(nlh, r) < 0 ||
-	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), d->table))
-		goto out;
 	/* Rules keep their order inside a chain: printed as they come. */
-	fprintf(d->out, "rule %s", nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-	nftnl_expr_foreach(r, expr_cb, d->out);
-	if (nftnl_rule_is_set(r, NFTNL_RULE_USERDATA)) {
-		uint32_t n;
-		const void *p = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &n);
-
-		fputs(" udata ", d->out);
-		hex(d->out, p, n);
-	}
-	fputc('\n', d->out);
-out:
+	if (nftnl_rule_nlmsg_parse(nlh, r) >= 0 &&
+	    !strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), d->table))
+		rule_line(d->out, r);
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
 }
@@ -542,22 +545,29 @@ int kernel_table_canon_sent(uint16_t family, const char *table,
 	return canon(family, table, sent, text, len);
 }
 
-static int digest(uint16_t family, const char *table,
-		  struct nftnl_set_list *sent, char hex64[65])
+static int sha256_text(const char *text, size_t len, char hex64[65])
 {
 	uint8_t md[32];
 	unsigned int n = 32;
+
+	if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL))
+		return -EIO;
+	for (int i = 0; i < 32; i++)
+		snprintf(hex64 + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static int digest(uint16_t family, const char *table,
+		  struct nftnl_set_list *sent, char hex64[65])
+{
 	char *text;
 	size_t len;
 	int ret = canon(family, table, sent, &text, &len);
 
 	if (ret)
 		return ret;
-	if (!EVP_Digest(text, len, md, &n, EVP_sha256(), NULL))
-		ret = -EIO;
+	ret = sha256_text(text, len, hex64);
 	free(text);
-	for (int i = 0; !ret && i < 32; i++)
-		snprintf(hex64 + 2 * i, 3, "%02x", md[i]);
 	return ret;
 }
 
@@ -600,5 +610,262 @@ int kernel_set_stats(uint16_t family, const char *table, const char *set,
 	*n = c.n;
 	*min_left_ms = c.min_left;
 	*max_left_ms = c.max_left;
+	return ret;
+}
+
+/* ---- the same text from a batch, before it is sent ---- */
+
+/* What a batch holds for one table, in the kernel's order: chains and
+ * sets as created, each chain's rules as appended, each set's elements. */
+struct bcanon {
+	struct dump chains, sets;
+	struct setlist sl;
+	struct dump *elems;	/* per set of sl */
+	struct bchain {
+		char *name;
+		FILE *rules;	/* its rule lines, appended in order */
+		char *text;	/* (the stream writes here: never moved) */
+		size_t len;
+	} **chain;		/* created order */
+	size_t n_chains;
+};
+
+static void bcanon_free(struct bcanon *bc)
+{
+	for (size_t i = 0; i < bc->chains.n; i++)
+		free(bc->chains.lines[i]);
+	free(bc->chains.lines);
+	for (size_t i = 0; i < bc->sets.n; i++)
+		free(bc->sets.lines[i]);
+	free(bc->sets.lines);
+	for (size_t i = 0; i < bc->sl.n; i++) {
+		free(bc->sl.v[i].name);
+		for (size_t j = 0; j < bc->elems[i].n; j++)
+			free(bc->elems[i].lines[j]);
+		free(bc->elems[i].lines);
+	}
+	free(bc->sl.v);
+	free(bc->elems);
+	for (size_t i = 0; i < bc->n_chains; i++) {
+		fclose(bc->chain[i]->rules);
+		free(bc->chain[i]->text);
+		free(bc->chain[i]->name);
+		free(bc->chain[i]);
+	}
+	free(bc->chain);
+	memset(bc, 0, sizeof(*bc));
+}
+
+static int bcanon_chain(struct bcanon *bc, const struct nlmsghdr *nlh)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	size_t n = bc->n_chains, before = bc->chains.n;
+	int ret = -ENOMEM;
+	void *p;
+
+	if (!c)
+		return -ENOMEM;
+	if (nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+		ret = -EPROTO;
+		goto out;
+	}
+	chain_cb(nlh, &bc->chains);
+	if (bc->chains.err || bc->chains.n == before) {
+		ret = bc->chains.err ? bc->chains.err : 0;
+		goto out;
+	}
+	if (!(p = realloc(bc->chain, (n + 1) * sizeof(*bc->chain))))
+		goto out;
+	bc->chain = p;
+	bc->chain[n] = calloc(1, sizeof(**bc->chain));
+	if (!bc->chain[n])
+		goto out;
+	bc->chain[n]->name = strdup(nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+	if (bc->chain[n]->name)
+		bc->chain[n]->rules = open_memstream(&bc->chain[n]->text,
+						     &bc->chain[n]->len);
+	if (!bc->chain[n]->rules) {
+		free(bc->chain[n]->name);
+		free(bc->chain[n]);
+		goto out;
+	}
+	bc->n_chains++;
+	ret = 0;
+out:
+	nftnl_chain_free(c);
+	return ret;
+}
+
+static int bcanon_set(struct bcanon *bc, const struct nlmsghdr *nlh)
+{
+	size_t before = bc->sl.n;
+	struct dump *v;
+
+	set_cb(nlh, &bc->sl);
+	if (bc->sets.err)
+		return bc->sets.err;
+	if (bc->sl.n == before)
+		return 0;
+	v = realloc(bc->elems, bc->sl.n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	bc->elems = v;
+	memset(&v[before], 0, sizeof(*v));
+	v[before].table = bc->sets.table;
+	return 0;
+}
+
+/* The kernel reports a lookup's flags even when they are 0, which a
+ * request leaves out. */
+static int lookup_flags(struct nftnl_expr *e, void *arg)
+{
+	(void)arg;
+	if (!strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "lookup") &&
+	    !nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS))
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_FLAGS, 0);
+	return 0;
+}
+
+static int bcanon_rule(struct bcanon *bc, const struct nlmsghdr *nlh)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	int ret = 0;
+
+	if (!r)
+		return -ENOMEM;
+	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
+		ret = -EPROTO;
+		goto out;
+	}
+	if (strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), bc->sets.table))
+		goto out;
+	ret = -ENOENT;
+	for (size_t i = 0; i < bc->n_chains; i++)
+		if (!strcmp(bc->chain[i]->name, nftnl_rule_get_str(r,
+						       NFTNL_RULE_CHAIN))) {
+			nftnl_expr_foreach(r, lookup_flags, NULL);
+			rule_line(bc->chain[i]->rules, r);
+			ret = 0;
+			break;
+		}
+out:
+	nftnl_rule_free(r);
+	return ret;
+}
+
+static int table_of(const struct nlmsghdr *nlh, const char *table, bool *is)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (!t)
+		return -ENOMEM;
+	*is = nftnl_table_nlmsg_parse(nlh, t) >= 0 &&
+	      nftnl_table_is_set(t, NFTNL_TABLE_NAME) &&
+	      !strcmp(nftnl_table_get_str(t, NFTNL_TABLE_NAME), table);
+	nftnl_table_free(t);
+	return 0;
+}
+
+int kbatch_table_canon(const struct kbatch *b, uint16_t family,
+		       const char *table, struct nftnl_set_list *sent,
+		       char **text, size_t *len)
+{
+	struct bcanon bc = { 0 };
+	struct known *kv = NULL;
+	size_t kn = 0;
+	const struct nlmsghdr *nlh;
+	FILE *out = NULL;
+	int ret = 0;
+
+	*text = NULL;
+	for (size_t i = 0; !ret && (nlh = kbatch_msg(b, i)); i++) {
+		const struct nfgenmsg *g = mnl_nlmsg_get_payload(nlh);
+		bool is;
+
+		bc.chains.table = bc.sets.table = table;
+		bc.sl.d = &bc.sets;
+		if (g->nfgen_family != family)
+			continue;
+		switch (NFNL_MSG_TYPE(nlh->nlmsg_type)) {
+		case NFT_MSG_DELTABLE:
+			/* The replace: what the batch says after it is all
+			 * there will be. */
+			ret = table_of(nlh, table, &is);
+			if (!ret && is)
+				bcanon_free(&bc);
+			break;
+		case NFT_MSG_NEWCHAIN:
+			ret = bcanon_chain(&bc, nlh);
+			break;
+		case NFT_MSG_NEWSET:
+			ret = bcanon_set(&bc, nlh);
+			break;
+		case NFT_MSG_NEWRULE:
+			ret = bcanon_rule(&bc, nlh);
+			break;
+		}
+	}
+	if (!ret && !bc.n_chains && !bc.sl.n)
+		ret = -ENOENT;
+	if (!ret)
+		ret = known_index(sent, &kv, &kn);
+	/* The elements of each set are those of the objects sent, as in
+	 * canon(); timeout sets are left out. */
+	for (size_t i = 0; !ret && i < bc.sl.n; i++) {
+		struct elemctx ec = { &bc.elems[i], bc.sl.v[i].name };
+		struct nftnl_set *s;
+
+		if (bc.sl.v[i].timeout)
+			continue;
+		s = known_find(kv, kn, bc.sl.v[i].name);
+		if (!s)
+			ret = -ENOENT;
+		else if (nftnl_set_elem_foreach(s, elem_cb, &ec) < 0)
+			ret = -ENOMEM;
+	}
+	if (ret)
+		goto out;
+	out = open_memstream(text, len);
+	if (!out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	fprintf(out, "table %u %s\n", family, table);
+	bc.chains.out = bc.sets.out = out;
+	flush_lines(&bc.chains);
+	flush_lines(&bc.sets);
+	for (size_t i = 0; i < bc.sl.n; i++) {
+		bc.elems[i].out = out;
+		flush_lines(&bc.elems[i]);
+	}
+	for (size_t i = 0; i < bc.n_chains; i++) {
+		if (fflush(bc.chain[i]->rules))
+			ret = -ENOMEM;
+		else
+			fwrite(bc.chain[i]->text, 1, bc.chain[i]->len, out);
+	}
+	if (fclose(out) && !ret)
+		ret = -EIO;
+out:
+	free(kv);
+	bcanon_free(&bc);
+	if (ret) {
+		free(*text);
+		*text = NULL;
+	}
+	return ret;
+}
+
+int kbatch_table_digest(const struct kbatch *b, uint16_t family,
+			const char *table, struct nftnl_set_list *sent,
+			char hex64[65])
+{
+	char *text;
+	size_t len;
+	int ret = kbatch_table_canon(b, family, table, sent, &text, &len);
+
+	if (!ret)
+		ret = sha256_text(text, len, hex64);
+	free(text);
 	return ret;
 }
