@@ -35,6 +35,13 @@ int cmd_monitor(int argc, char **argv);
 int cmd_dnsguard(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
 
+/*
+ * Under the state lock, before a command changes the state: settles an
+ * interrupted change (deploy_settle()) and, with `expire`, rolls back a
+ * pending deployment whose deadline has passed (its timer is gone or
+ * late). Says on stderr what it did. 0, or the exit status to stop with.
+ */
+int cmd_settle(const char *cmd, const char *state, bool expire);
 /* --state-dir and --help, for commands that take nothing else. Returns the
  * exit status to stop with, or -1 to go on. */
 int cmd_state_opts(const char *cmd, int argc, char **argv,

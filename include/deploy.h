@@ -10,6 +10,7 @@
  *                               "holiday K SHA256 REF" per copy
  *   STATE/current               N of the live deployment
  *   STATE/pending               a commit-confirmed apply awaiting confirm
+ *   STATE/intent                a change written ahead of its commit
  *   STATE/lock                  flock()ed by every change of the above
  *   STATE/audit.log             one JSON line per apply, confirm, rollback
  *
@@ -52,7 +53,16 @@ struct pending {
 	unsigned int id;	/* the deployment awaiting confirm */
 	unsigned int previous;	/* what a timeout restores */
 	time_t deadline;
-	long pid;		/* the timer process */
+	long pid;		/* the timer process (0: none) */
+	char unit[64];		/* or its systemd transient unit ("") */
+};
+
+enum deploy_outcome {
+	DEPLOY_UNCHANGED,	/* the kernel was not touched */
+	DEPLOY_LOADED,		/* loaded, not recorded: the next command
+				 * that settles completes the record */
+	DEPLOY_ROLLED_BACK,	/* loaded, then restored (--confirm) */
+	DEPLOY_RECORDED,	/* loaded and current */
 };
 
 /* Creates the state directory (0700) if needed; -errno, and err says
@@ -83,23 +93,35 @@ int deploy_pending(const char *state, struct pending *out);
  */
 int deploy_commit(const struct ruleset *rs, bool dry_run, char *err,
 		  size_t errlen);
-/* The same, and the set objects sent, with their elements, join `sent`
- * (ruleset_to_batch_sent()) for deploy_record(); they are worth nothing
- * unless it returns 0 and dry_run is false. */
-int deploy_commit_sent(const struct ruleset *rs, bool dry_run,
-		       struct nftnl_set_list *sent, char *err, size_t errlen);
+/*
+ * apply: loads `rs` as a new deployment with write-ahead. Before the
+ * commit it writes deploy/N (the zone file `zone` as compiled, the
+ * holiday file copies of `m`, loaded with model_opts.keep, the record
+ * with the digest the commit will make), STATE/intent, with `confirm`
+ * seconds the pending record and its running timer, and an "apply-intent"
+ * audit line; after it, current, then the "apply" line. The caller holds
+ * the lock and has settled (deploy_settle()). Fills d->id, ->previous,
+ * ->time, ->user, ->holiday_files and ->ruleset_sha256; d->at, ->table,
+ * ->zone_file, ->zone_sha256, ->site and ->timezone are the caller's.
+ * *outcome says what the kernel holds, also on failure; with `confirm`,
+ * a failure after the commit restores the previous deployment. On
+ * success err may hold warnings.
+ */
+int deploy_apply(const char *state, const struct ruleset *rs,
+		 struct deployment *d, const char *zone, size_t zone_len,
+		 const struct model *m, unsigned int confirm,
+		 enum deploy_outcome *outcome, char *err, size_t errlen);
 
-/* Records a committed ruleset as a new deployment and makes it current,
- * under the lock. `zone` is the zone file's bytes as compiled; `m`, the
- * model loaded from them with model_opts.keep, gives the holiday files to
- * copy (-EINVAL when it holds no bytes, or a ref has a line break). Fills
- * d->id, ->previous, ->time, ->user, ->holiday_files and ->ruleset_sha256
- * (read back from the kernel; the elements of the sets in `sent`, from
- * the deploy_commit_sent() just made, are taken from there, giving the
- * same digest: kernel_table_digest_sent(). NULL reads all back). */
-int deploy_record(const char *state, struct deployment *d, const char *zone,
-		  size_t zone_len, const struct model *m,
-		  struct nftnl_set_list *sent);
+/*
+ * Settles a change that died between its write-ahead and its end, by the
+ * live table's digest: the table it was loading is live -> its record
+ * is completed ("apply-recovered", "rollback-recovered"); otherwise it is
+ * discarded ("apply-aborted", "rollback-aborted"), with the pending record
+ * of an apply that never loaded. Under the lock. 1 when it settled one
+ * (note says what happened), 0 when there was none, -errno (note says
+ * why).
+ */
+int deploy_settle(const char *state, char *note, size_t n);
 
 /* Rebuilds the ruleset of a recorded deployment from its saved zone file
  * and holiday file copies (each checked against its SHA-256) as of its
@@ -116,11 +138,16 @@ int deploy_rebuild(const char *state, const struct deployment *d,
 int deploy_rollback(const char *state, const char *why, char *err,
 		    size_t errlen);
 
-/* Commit-confirmed: writes STATE/pending and starts a timer process,
- * detached from the session, that rolls back at the deadline unless
- * deploy_confirm() ran first; at the deadline it takes the lock and looks
- * at pending again. */
-int deploy_arm_confirm(const char *state, unsigned int seconds);
+/*
+ * The confirm timer's work (the forked timer's, and `sanso rollback
+ * --expired ID` that a systemd transient timer runs): waits for the
+ * deadline of pending deployment `id`, then, under the lock and after
+ * settling, rolls it back unless it was confirmed. 0 or -errno (audited
+ * as rollback-failed).
+ */
+int deploy_expire_wait(const char *state, unsigned int id);
+/* 1 when the timer of `pd` runs, 0 when it is gone, -errno unknown. */
+int deploy_timer_alive(const struct pending *pd);
 /* Keeps the pending deployment, under the lock: 0, -ENOENT when nothing
  * is pending, -ETIMEDOUT (nothing changed) once its deadline has come. */
 int deploy_confirm(const char *state, struct pending *was);

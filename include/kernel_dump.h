@@ -16,6 +16,7 @@ struct nftnl_set_list;
 int kernel_table_canon(uint16_t family, const char *table, char **text,
 		       size_t *len);
 /* SHA-256 of that text, as 64 hex digits. */
+int kernel_canon_digest(const char *text, size_t len, char hex64[65]);
 int kernel_table_digest(uint16_t family, const char *table, char hex64[65]);
 /*
  * The same text and digest, byte for byte, when the kernel holds what

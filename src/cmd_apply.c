@@ -75,6 +75,9 @@ static int apply_special(int what, const char *table, const char *state,
 		lock = deploy_lock(state, DEPLOY_LOCK_WAIT, err, sizeof(err));
 		err[0] = '\0';
 	}
+	if (what == 'D' && !dry && (ret = cmd_settle("apply", state, false)))
+		goto out;
+	ret = EXIT_SYSTEM;
 	if (what == 'D') {
 		struct pending pd;
 
@@ -179,7 +182,7 @@ int cmd_apply(int argc, char **argv)
 	struct pending pd;
 	struct loaded l = { 0 };
 	struct ruleset *rs = NULL;
-	struct nftnl_set_list *sent = NULL;
+	enum deploy_outcome outcome;
 	char err[1024] = "", *zone = NULL, abspath[PATH_MAX], dir[PATH_MAX];
 	struct model_opts mopts = { .keep = true };
 	bool dry = false;
@@ -270,6 +273,9 @@ int cmd_apply(int argc, char **argv)
 		}
 		err[0] = '\0';
 	}
+	if (!dry && (ret = cmd_settle("apply", state, true)))
+		goto out;
+	ret = EXIT_SYSTEM;
 	if (!dry && !deploy_pending(state, &pd)) {
 		cmd_err("apply", "deployment %u awaits 'sanso confirm' (or "
 			"'sanso rollback'); apply again after that", pd.id);
@@ -282,16 +288,14 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	warn_missing_ifaces(l.m);
-	/* Without it the record reads every element back: slower only. */
-	if (!dry)
-		sent = nftnl_set_list_alloc();
-	c = deploy_commit_sent(rs, dry, sent, err, sizeof(err));
-	if (c) {
-		cmd_err("apply", "the kernel refused the ruleset; nothing "
-			"changed: %s", err[0] ? err : strerror(-c));
-		goto out;
-	}
 	if (dry) {
+		c = deploy_commit(rs, true, err, sizeof(err));
+		if (c) {
+			cmd_err("apply", "the kernel refused the ruleset; "
+				"nothing changed: %s", err[0] ? err :
+				strerror(-c));
+			goto out;
+		}
 		printf("dry run: the kernel accepted table inet %s (%zu sets, "
 		       "%zu chains); nothing changed\n", table, rs->n_sets,
 		       rs->n_chains);
@@ -305,35 +309,40 @@ int cmd_apply(int argc, char **argv)
 	snprintf(d.zone_file, sizeof(d.zone_file), "%s", abspath);
 	for (int i = 0; i < 32; i++)
 		snprintf(d.zone_sha256 + 2 * i, 3, "%02x", l.m->sha256[i]);
-	c = deploy_record(state, &d, zone, zone_len, l.m, sent);
-	if (sent)
-		nftnl_set_list_free(sent);
-	sent = NULL;
+	c = deploy_apply(state, rs, &d, zone, zone_len, l.m,
+			 confirm > 0 ? (unsigned int)confirm : 0, &outcome, err,
+			 sizeof(err));
 	if (c) {
-		cmd_err("apply", "loaded, but recording the deployment in %s "
-			"failed: %s", state, strerror(-c));
+		switch (outcome) {
+		case DEPLOY_UNCHANGED:
+			cmd_err("apply", "the kernel refused the ruleset or "
+				"its record could not be written ahead; nothing "
+				"changed: %s", err[0] ? err : strerror(-c));
+			break;
+		case DEPLOY_ROLLED_BACK:
+			cmd_err("apply", "%s; rolled back to %s: the table "
+				"before it is live", err, d.previous ?
+				"the previous deployment" : "no sanso table");
+			break;
+		default:
+			cmd_err("apply", "%s; %s", err, confirm > 0 ?
+				"the confirm timer rolls it back at its "
+				"deadline" : "the ruleset is live: the next "
+				"sanso command completes its record");
+			break;
+		}
 		goto out;
 	}
-	deploy_audit(state, "apply", &d, NULL);
+	if (err[0])
+		fprintf(stderr, "sanso: apply: warning: %s\n", err);
 	printf("applied deployment %u: table inet %s, ruleset %.12s\n", d.id,
 	       table, d.ruleset_sha256);
-	if (confirm > 0) {
-		c = deploy_arm_confirm(state, (unsigned int)confirm);
-		if (c) {
-			cmd_err("apply", "could not start the confirm timer "
-				"(%s); rolling back", strerror(-c));
-			deploy_rollback(state, "confirm timer failed", err,
-					sizeof(err));
-			goto out;
-		}
+	if (confirm > 0)
 		printf("run 'sanso confirm' within %ld seconds, or it rolls "
 		       "back to %s\n", confirm, d.previous ? "the previous "
 		       "deployment" : "no sanso table");
-	}
 	ret = EXIT_OK;
 out:
-	if (sent)
-		nftnl_set_list_free(sent);
 	free(zone);
 	ruleset_free(rs);
 	loaded_free(&l);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <string.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "deploy.h"
@@ -41,6 +42,35 @@ int cmd_state_opts(const char *cmd, int argc, char **argv,
 	return -1;
 }
 
+int cmd_settle(const char *cmd, const char *state, bool expire)
+{
+	char note[512], err[1024] = "";
+	struct pending pd;
+	int ret = deploy_settle(state, note, sizeof(note));
+
+	if (ret < 0) {
+		cmd_err(cmd, "%s", note);
+		return EXIT_SYSTEM;
+	}
+	if (ret > 0)
+		fprintf(stderr, "sanso: %s: %s\n", cmd, note);
+	if (!expire || deploy_pending(state, &pd) || time(NULL) < pd.deadline)
+		return 0;
+	ret = deploy_rollback(state, "confirm deadline passed; its timer had "
+			      "not rolled back", err, sizeof(err));
+	if (ret) {
+		deploy_audit(state, "rollback-failed", NULL, err);
+		cmd_err(cmd, "deployment %u is past its confirm deadline and "
+			"rolling it back failed: %s", pd.id,
+			err[0] ? err : strerror(-ret));
+		return EXIT_SYSTEM;
+	}
+	fprintf(stderr, "sanso: %s: deployment %u was past its confirm "
+		"deadline: rolled back%s%s\n", cmd, pd.id, err[0] ? ": " : "",
+		err);
+	return 0;
+}
+
 int cmd_confirm(int argc, char **argv)
 {
 	const char *state = DEPLOY_STATE_DIR;
@@ -61,6 +91,11 @@ int cmd_confirm(int argc, char **argv)
 		return lock == -EWOULDBLOCK ? EXIT_FINDINGS : EXIT_SYSTEM;
 	}
 	err[0] = '\0';
+	ret = cmd_settle("confirm", state, false);
+	if (ret) {
+		deploy_unlock(lock);
+		return ret;
+	}
 	ret = deploy_confirm(state, &pd);
 	if (ret == -ENOENT) {
 		cmd_err("confirm", "no apply is waiting for confirmation");

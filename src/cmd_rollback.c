@@ -1,20 +1,70 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
 #include "deploy.h"
 
+static void help(FILE *out)
+{
+	cmd_usage(out, "rollback");
+	fprintf(out, "\n  --state-dir DIR  deployment records (default "
+		DEPLOY_STATE_DIR ")\n"
+		"  --expired ID     the confirm timer's job: wait for the "
+		"deadline of pending\n"
+		"                   deployment ID, then roll it back unless "
+		"confirmed\n");
+}
+
 int cmd_rollback(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "expired", required_argument, NULL, 'e' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
 	const char *state = DEPLOY_STATE_DIR;
 	struct deployment d;
-	char err[1024] = "";
-	int lock, ret = cmd_state_opts("rollback", argc, argv, &state);
+	char err[1024] = "", *end;
+	unsigned long expired = 0;
+	int c, lock, ret;
 
-	if (ret >= 0)
-		return ret;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			state = optarg;
+			break;
+		case 'e':
+			errno = 0;
+			expired = strtoul(optarg, &end, 10);
+			if (errno || *end || !expired || expired > UINT_MAX ||
+			    optarg[0] == '-') {
+				cmd_err("rollback", "bad --expired \"%s\" (a "
+					"deployment number)", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			help(stdout);
+			return EXIT_OK;
+		default:
+			help(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	if (expired)
+		return deploy_expire_wait(state, (unsigned int)expired) ?
+		       EXIT_SYSTEM : EXIT_OK;
 	lock = deploy_lock(state, DEPLOY_LOCK_WAIT, err, sizeof(err));
 	if (lock == -ENOENT) {
 		cmd_err("rollback", "nothing is deployed");
@@ -25,6 +75,9 @@ int cmd_rollback(int argc, char **argv)
 		return lock == -EWOULDBLOCK ? EXIT_FINDINGS : EXIT_SYSTEM;
 	}
 	err[0] = '\0';
+	ret = cmd_settle("rollback", state, false);
+	if (ret)
+		goto out;
 	ret = deploy_rollback(state, "sanso rollback", err, sizeof(err));
 	if (ret == -ENOENT && !err[0])
 		snprintf(err, sizeof(err), "nothing is deployed");

@@ -4,6 +4,8 @@
 #include <linux/netfilter.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "cmd.h"
 #include "deploy.h"
@@ -17,21 +19,23 @@ struct fqdn_stat {
 	uint64_t min_ms, max_ms;
 };
 
-/* The FQDN sets of the live table: every set named fqdn-*. */
-static size_t fqdn_stats(const struct deployment *d, struct fqdn_stat *v,
-			 size_t max)
+/* The FQDN sets of a live table's canonical text: every set named
+ * fqdn-*. Each line is cut out before it is read, so the cost stays
+ * linear in the text. */
+static size_t fqdn_stats(const struct deployment *d, char *canon,
+			 struct fqdn_stat *v, size_t max)
 {
-	char *canon = NULL, *line;
-	size_t len, n = 0;
+	char *line;
+	size_t n = 0;
 
-	if (kernel_table_canon(NFPROTO_INET, d->table, &canon, &len))
-		return 0;
 	for (line = canon; line && *line && n < max;) {
 		char *nl = strchr(line, '\n');
 		char name[80];
 
-		if (sscanf(line, "set %79s", name) == 1 &&
-		    !strncmp(name, "fqdn-", 5)) {
+		if (nl)
+			*nl = '\0';
+		if (!strncmp(line, "set fqdn-", 9) &&
+		    sscanf(line, "set %79s", name) == 1) {
 			snprintf(v[n].name, sizeof(v[n].name), "%s", name);
 			if (!kernel_set_stats(NFPROTO_INET, d->table, name,
 					      &v[n].n, &v[n].min_ms,
@@ -40,8 +44,43 @@ static size_t fqdn_stats(const struct deployment *d, struct fqdn_stat *v,
 		}
 		line = nl ? nl + 1 : NULL;
 	}
-	free(canon);
 	return n;
+}
+
+/* The recorded deployment whose table is the live one (0: none of the
+ * last 1,000). */
+static unsigned int live_is(const char *state, const struct deployment *cur,
+			    const char *digest)
+{
+	struct deployment d;
+	unsigned int top = cur->id;
+
+	for (unsigned int id = top + 16; id > 0 && id + 1000 > top; id--)
+		if (!deploy_load(state, id, &d) &&
+		    !strcmp(d.ruleset_sha256, digest))
+			return id;
+	return 0;
+}
+
+/* Settles an interrupted change when the lock is free (a held lock is a
+ * change at work, not an interrupted one). The note is for the output;
+ * -errno when the state cannot be settled from here. */
+static int settle(const char *state, char *note, size_t n)
+{
+	char err[512];
+	int lock = deploy_lock(state, 0, err, sizeof(err)), ret;
+
+	note[0] = '\0';
+	if (lock == -EWOULDBLOCK) {
+		snprintf(note, n, "an apply, confirm or rollback is at work "
+			 "(it holds the state lock): this picture may change");
+		return 0;
+	}
+	if (lock < 0)
+		return lock == -ENOENT ? 0 : lock;
+	ret = deploy_settle(state, note, n);
+	deploy_unlock(lock);
+	return ret < 0 ? ret : 0;
 }
 
 static void when(const struct deployment *d, char *buf, size_t n)
@@ -63,10 +102,11 @@ int cmd_status(int argc, char **argv)
 	struct deployment d;
 	struct pending pd;
 	struct fqdn_stat fs[64];
-	char digest[65] = "", t[48];
-	bool deployed, pending;
-	size_t n_fs = 0;
-	int c, ret;
+	char digest[65] = "", t[48], note[512] = "", *canon = NULL;
+	bool deployed, pending, intent = false;
+	unsigned int other = 0;
+	int c, ret, timer = 1;
+	size_t n_fs = 0, len;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -93,6 +133,19 @@ int cmd_status(int argc, char **argv)
 		cmd_usage(stderr, "status");
 		return EXIT_USAGE;
 	}
+	ret = settle(state, note, sizeof(note));
+	if (ret) {
+		struct stat st;
+		char p[4200];
+
+		/* Not ours to settle (another user, say): said, exit 1. */
+		snprintf(p, sizeof(p), "%s/intent", state);
+		intent = !stat(p, &st);
+		if (intent)
+			snprintf(note, sizeof(note), "an interrupted change "
+				 "awaits settling (%s): run sanso status as "
+				 "the state directory's owner", strerror(-ret));
+	}
 	ret = deploy_current(state, &d);
 	if (ret && ret != -ENOENT) {
 		cmd_err("status", "%s: %s", state, strerror(-ret));
@@ -104,10 +157,15 @@ int cmd_status(int argc, char **argv)
 		snprintf(d.table, sizeof(d.table), "%s", RS_DEFAULT_TABLE);
 	}
 	pending = !deploy_pending(state, &pd);
-	ret = kernel_table_digest(NFPROTO_INET, d.table, digest);
+	if (pending)
+		timer = deploy_timer_alive(&pd);
+	ret = kernel_table_canon(NFPROTO_INET, d.table, &canon, &len);
+	if (!ret)
+		ret = kernel_canon_digest(canon, len, digest);
 	if (ret && ret != -ENOENT) {
 		cmd_err("status", "reading table inet %s: %s", d.table,
 			strerror(-ret));
+		free(canon);
 		return EXIT_SYSTEM;
 	}
 	/* Drift: the live table is not what the last apply left, or it is
@@ -118,7 +176,10 @@ int cmd_status(int argc, char **argv)
 	else if (deployed)
 		live = "missing";
 	if (!ret)
-		n_fs = fqdn_stats(&d, fs, 64);
+		n_fs = fqdn_stats(&d, canon, fs, 64);
+	free(canon);
+	if (!ret && deployed && strcmp(live, "match"))
+		other = live_is(state, &d, digest);
 
 	if (!strcmp(format, "json")) {
 		printf("{\"deployed\":");
@@ -141,12 +202,21 @@ int cmd_status(int argc, char **argv)
 		printf(",\"pending\":");
 		if (pending)
 			printf("{\"id\":%u,\"previous\":%u,\"seconds_left\":"
-			       "%lld}", pd.id, pd.previous, (long long)
-			       (pd.deadline - time(NULL)));
+			       "%lld,\"timer\":%s}", pd.id, pd.previous,
+			       (long long)(pd.deadline - time(NULL)),
+			       timer > 0 ? "true" : timer == 0 ? "false" :
+			       "null");
 		else
 			printf("null");
 		printf(",\"live\":\"%s\",\"live_sha256\":", live);
 		json_str(stdout, digest[0] ? digest : NULL);
+		printf(",\"live_deployment\":");
+		if (other || !strcmp(live, "match"))
+			printf("%u", other ? other : d.id);
+		else
+			printf("null");
+		printf(",\"note\":");
+		json_str(stdout, note[0] ? note : NULL);
 		printf(",\"fqdn_sets\":[");
 		for (size_t i = 0; i < n_fs; i++)
 			printf("%s{\"name\":\"%s\",\"elements\":%zu,"
@@ -169,10 +239,18 @@ int cmd_status(int argc, char **argv)
 		} else {
 			printf("nothing deployed (state %s)\n", state);
 		}
-		if (pending)
+		if (note[0])
+			printf("note: %s\n", note);
+		if (pending && timer != 0)
 			printf("pending: deployment %u rolls back in %lld s "
 			       "unless 'sanso confirm' runs\n", pd.id,
 			       (long long)(pd.deadline - time(NULL)));
+		else if (pending)
+			printf("pending: deployment %u awaits confirm, but its "
+			       "confirm timer is gone: 'sanso confirm' keeps "
+			       "it, 'sanso rollback' (or a running monitor, 5 s "
+			       "after the deadline) restores deployment %u\n",
+			       pd.id, pd.previous);
 		if (!strcmp(live, "match"))
 			printf("live table: matches the deployment\n");
 		else if (!strcmp(live, "drift"))
@@ -180,6 +258,9 @@ int cmd_status(int argc, char **argv)
 			       "what deployment %u loaded (sha256 %.12s, "
 			       "expected %.12s)\n", d.table, d.id, digest,
 			       d.ruleset_sha256);
+		if (other)
+			printf("live table: it is the ruleset of deployment "
+			       "%u\n", other);
 		else if (!strcmp(live, "missing"))
 			printf("live table: DRIFT: table inet %s is missing\n",
 			       d.table);
@@ -192,6 +273,6 @@ int cmd_status(int argc, char **argv)
 			       (unsigned long long)(fs[i].min_ms / 1000),
 			       (unsigned long long)(fs[i].max_ms / 1000));
 	}
-	return strcmp(live, "match") && strcmp(live, "absent") ?
-	       EXIT_FINDINGS : EXIT_OK;
+	return (strcmp(live, "match") && strcmp(live, "absent")) ||
+	       (pending && timer == 0) || intent ? EXIT_FINDINGS : EXIT_OK;
 }

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <linux/netfilter.h>
 #include <pwd.h>
 #include <signal.h>
@@ -367,9 +368,12 @@ int deploy_pending(const char *state, struct pending *out)
 	ret = read_small(p, buf, sizeof(buf));
 	if (ret)
 		return ret;
-	if (sscanf(buf, "id %lld\nprevious %lld\ndeadline %lld\npid %lld",
-		   &id, &prev, &dl, &pid) != 4)
+	out->unit[0] = '\0';
+	if (sscanf(buf, "id %lld\nprevious %lld\ndeadline %lld\npid %lld"
+		   "\nunit %63s", &id, &prev, &dl, &pid, out->unit) < 4)
 		return -EINVAL;
+	if (!strcmp(out->unit, "-"))
+		out->unit[0] = '\0';
 	out->id = (unsigned int)id;
 	out->previous = (unsigned int)prev;
 	out->deadline = (time_t)dl;
@@ -500,33 +504,46 @@ static int carry_over(const struct ruleset *rs, struct kbatch *b)
 	return ret;
 }
 
-int deploy_commit(const struct ruleset *rs, bool dry_run, char *err,
-		  size_t errlen)
-{
-	return deploy_commit_sent(rs, dry_run, NULL, err, errlen);
-}
-
-int deploy_commit_sent(const struct ruleset *rs, bool dry_run,
-		       struct nftnl_set_list *sent, char *err, size_t errlen)
+/* The batch that loads `rs` and carries the live FQDN set elements
+ * over; NULL with err set. */
+static struct kbatch *deploy_batch(const struct ruleset *rs,
+				   struct nftnl_set_list *sent, char *err,
+				   size_t errlen)
 {
 	struct kbatch *b = kbatch_new();
 	int ret;
 
-	if (!b)
-		return -ENOMEM;
+	if (!b) {
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
+		return NULL;
+	}
 	ret = ruleset_to_batch_sent(rs, b, sent);
 	if (ret) {
 		snprintf(err, errlen, "building the batch: %s", strerror(-ret));
-		goto out;
+		goto fail;
 	}
 	ret = carry_over(rs, b);
 	if (ret) {
 		snprintf(err, errlen, "reading the live FQDN sets: %s",
 			 strerror(-ret));
-		goto out;
+		goto fail;
 	}
+	return b;
+fail:
+	kbatch_free(b);
+	errno = -ret;
+	return NULL;
+}
+
+int deploy_commit(const struct ruleset *rs, bool dry_run, char *err,
+		  size_t errlen)
+{
+	struct kbatch *b = deploy_batch(rs, NULL, err, errlen);
+	int ret;
+
+	if (!b)
+		return -errno;
 	ret = kbatch_commit(b, dry_run, err, errlen);
-out:
 	kbatch_free(b);
 	return ret;
 }
@@ -593,34 +610,18 @@ static char *record_format(const struct deployment *d, const struct model *m)
 	return rec;
 }
 
-int deploy_record(const char *state, struct deployment *d, const char *zone,
-		  size_t zone_len, const struct model *m,
-		  struct nftnl_set_list *sent)
+/* Writes deploy/N of `d` (d->id set): the zone file and holiday file
+ * copies, then the record. */
+static int record_write(const char *state, const struct deployment *d,
+			const char *zone, size_t zone_len,
+			const struct model *m)
 {
 	char p[4200], *rec = NULL;
-	struct deployment cur;
 	int ret;
 
-	/* Each copy must be the bytes compiled, and each ref one line. */
-	for (size_t i = 0; i < m->n_holiday_files; i++)
-		if (!m->holiday_files[i].data ||
-		    strpbrk(m->holiday_files[i].ref, "\n\r"))
-			return -EINVAL;
-	d->previous = deploy_current(state, &cur) ? 0 : cur.id;
-	d->id = next_id(state);
-	d->time = time(NULL);
-	d->holiday_files = (int)m->n_holiday_files;
-	user_name(d->user, sizeof(d->user));
-	/* The elements just sent need not be read back: the kernel lists
-	 * each set's on its own request, looking the set up by name, which
-	 * made up 40% of an apply of 6,000 sets. */
-	ret = kernel_table_digest_sent(NFPROTO_INET, d->table, sent,
-				       d->ruleset_sha256);
-	if (ret)
-		return ret;
 	if (path_of(p, sizeof(p), state, "deploy/%u", d->id))
 		return -ENAMETOOLONG;
-	if (mkdir(p, 0750))
+	if (mkdir(p, 0750) && errno != EEXIST)
 		return -errno;
 	ret = sync_dir_of(p);
 	if (ret)
@@ -648,7 +649,7 @@ int deploy_record(const char *state, struct deployment *d, const char *zone,
 	else
 		ret = write_atomic(p, rec, strlen(rec), 0640);
 	free(rec);
-	return ret ? ret : set_current(state, d->id);
+	return ret;
 }
 
 static void copies_free(struct model_file *v, size_t n)
@@ -843,12 +844,276 @@ out:
 	return ret;
 }
 
+/* ---- fault points of the test build ---- */
+
+#ifdef SANSO_FAULTS
+/* SANSO_FAULT=STEP kills the process at STEP as kill -9 would, so that
+ * the lab can walk every step of apply, confirm and rollback. */
+static void fault(const char *step)
+{
+	const char *f = getenv("SANSO_FAULT");
+
+	if (f && !strcmp(f, step))
+		raise(SIGKILL);
+}
+#else
+#define fault(step) ((void)0)
+#endif
+
+/* ---- write-ahead: STATE/intent ---- */
+
+/*
+ * Written before a commit that changes which deployment is live, removed
+ * once the state says so: which deployment the commit makes live, the
+ * one it replaces, and the digests of both tables ("-": no table). The
+ * next command that finds it with the lock free settles it by the live
+ * table's digest.
+ */
+struct intent {
+	char kind[16];		/* "apply" or "rollback" */
+	unsigned int id;	/* made live by the commit (0: no table) */
+	unsigned int from;	/* live before it (0: none) */
+	char table[72];
+	char old_sha256[65];
+	char new_sha256[65];
+};
+
+static int intent_write(const char *state, const struct intent *in)
+{
+	char p[4200], buf[512];
+
+	if (path_of(p, sizeof(p), state, "intent"))
+		return -ENAMETOOLONG;
+	snprintf(buf, sizeof(buf), "kind %s\nid %u\nfrom %u\ntable %s\n"
+		 "old_sha256 %s\nnew_sha256 %s\n", in->kind, in->id, in->from,
+		 in->table, in->old_sha256, in->new_sha256);
+	return write_atomic(p, buf, strlen(buf), 0600);
+}
+
+static int intent_read(const char *state, struct intent *in)
+{
+	char p[4200], buf[512];
+	int ret;
+
+	if (path_of(p, sizeof(p), state, "intent"))
+		return -ENAMETOOLONG;
+	ret = read_small(p, buf, sizeof(buf));
+	if (ret)
+		return ret;
+	memset(in, 0, sizeof(*in));
+	if (sscanf(buf, "kind %15s\nid %u\nfrom %u\ntable %71s\n"
+		   "old_sha256 %64s\nnew_sha256 %64s", in->kind, &in->id,
+		   &in->from, in->table, in->old_sha256, in->new_sha256) != 6)
+		return -EINVAL;
+	return 0;
+}
+
+static int intent_remove(const char *state)
+{
+	char p[4200];
+
+	if (path_of(p, sizeof(p), state, "intent"))
+		return -ENAMETOOLONG;
+	return remove_synced(p);
+}
+
+static int pending_remove(const char *state)
+{
+	char p[4200];
+
+	if (path_of(p, sizeof(p), state, "pending"))
+		return -ENAMETOOLONG;
+	return remove_synced(p);
+}
+
+/* The live table's digest, "-" when there is none. */
+static int live_digest(const char *table, char out[65])
+{
+	int ret = kernel_table_digest(NFPROTO_INET, table, out);
+
+	if (ret == -ENOENT) {
+		snprintf(out, 65, "-");
+		ret = 0;
+	}
+	return ret;
+}
+
+/* Appends `more` to the message in err, after "; " when there is one. */
+static void err_add(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void err_add(char *err, size_t errlen, const char *fmt, ...)
+{
+	size_t used = strnlen(err, errlen);
+	va_list ap;
+
+	if (used + 3 >= errlen)
+		return;
+	if (used) {
+		memcpy(err + used, "; ", 3);
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(err + used, errlen - used, fmt, ap);
+	va_end(ap);
+}
+
+int deploy_settle(const char *state, char *note, size_t n)
+{
+	struct deployment d = { 0 };
+	struct intent in;
+	struct pending pd;
+	char live[65];
+	bool made;
+	int ret;
+
+	note[0] = '\0';
+	ret = intent_read(state, &in);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret) {
+		snprintf(note, n, "an interrupted change left %s/intent, "
+			 "which cannot be read: %s", state, strerror(-ret));
+		return ret;
+	}
+	ret = live_digest(in.table, live);
+	if (ret) {
+		snprintf(note, n, "settling an interrupted %s: reading table "
+			 "inet %s: %s", in.kind, in.table, strerror(-ret));
+		return ret;
+	}
+	made = !strcmp(live, in.new_sha256);
+	if (in.id && deploy_load(state, in.id, &d))
+		snprintf(d.table, sizeof(d.table), "%s", in.table);
+	if (!strcmp(in.kind, "apply")) {
+		if (made) {
+			ret = set_current(state, in.id);
+			if (ret)
+				goto fail;
+			snprintf(note, n, "an interrupted apply had loaded "
+				 "deployment %u: its record is completed",
+				 in.id);
+		} else {
+			/* Its deployment never ran: what awaited confirm
+			 * goes with it. */
+			if (!deploy_pending(state, &pd) && pd.id == in.id &&
+			    (ret = pending_remove(state)))
+				goto fail;
+			snprintf(note, n, "an interrupted apply of deployment "
+				 "%u never loaded it (%s): discarded", in.id,
+				 strcmp(live, in.old_sha256) ? "the live table "
+				 "matches neither it nor the one before" :
+				 "the table before it is live");
+		}
+	} else {
+		if (made) {
+			ret = set_current(state, in.id);
+			if (!ret)
+				ret = pending_remove(state);
+			if (ret)
+				goto fail;
+			snprintf(note, n, "an interrupted rollback had restored "
+				 "%s%.0u: recorded", in.id ? "deployment " :
+				 "no sanso table", in.id);
+		} else {
+			snprintf(note, n, "an interrupted rollback to %s%.0u "
+				 "never loaded it: %s", in.id ? "deployment " :
+				 "no sanso table", in.id, strcmp(live,
+				 in.old_sha256) ? "the live table matches "
+				 "neither" : "the deployment before it is live");
+		}
+	}
+	deploy_audit(state, made ? (in.kind[0] == 'a' ? "apply-recovered" :
+				    "rollback-recovered") :
+		     (in.kind[0] == 'a' ? "apply-aborted" : "rollback-aborted"),
+		     in.id ? &d : NULL, note);
+	ret = intent_remove(state);
+	if (!ret)
+		return 1;
+fail:
+	snprintf(note, n, "settling an interrupted %s of deployment %u: %s",
+		 in.kind, in.id, strerror(-ret));
+	return ret;
+}
+
+/* ---- loading a recorded deployment (rollback) ---- */
+
+/* The batch that restores deployment `id` (0: removes table `table`),
+ * and the digest it leaves ("-": none). */
+static struct kbatch *restore_batch(const char *state, unsigned int id,
+				    const char *table, struct deployment *to,
+				    char digest[65], char *err, size_t errlen)
+{
+	struct nftnl_set_list *sent = NULL;
+	struct ruleset *rs = NULL;
+	struct kbatch *b = NULL;
+	int ret;
+
+	memset(to, 0, sizeof(*to));
+	if (!id) {
+		/* Before the first deployment there was no sanso table. */
+		snprintf(to->table, sizeof(to->table), "%s", table);
+		snprintf(digest, 65, "-");
+		b = kbatch_new();
+		if (!b)
+			return NULL;
+		ret = kernel_table_exists(NFPROTO_INET, table) > 0 ?
+		      kbatch_del_table(b, NFPROTO_INET, table) : 0;
+		if (ret) {
+			kbatch_free(b);
+			errno = -ret;
+			return NULL;
+		}
+		return b;
+	}
+	ret = deploy_load(state, id, to);
+	if (ret) {
+		snprintf(err, errlen, "deployment %u: %s", id, strerror(-ret));
+		errno = -ret;
+		return NULL;
+	}
+	ret = deploy_rebuild(state, to, &rs, err, errlen);
+	if (ret) {
+		errno = -ret;
+		return NULL;
+	}
+	/* From here err holds warnings only. */
+	if (strcmp(to->table, table) &&
+	    kernel_table_exists(NFPROTO_INET, table) > 0)
+		err_add(err, errlen, "deployment %u used table %s, the current "
+			"one %s: remove %s by hand after checking", id,
+			to->table, table, table);
+	sent = nftnl_set_list_alloc();
+	if (!sent) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	b = deploy_batch(rs, sent, err, errlen);
+	if (!b) {
+		ret = -errno;
+		goto out;
+	}
+	ret = kbatch_table_digest(b, NFPROTO_INET, to->table, sent, digest);
+	if (ret) {
+		kbatch_free(b);
+		b = NULL;
+	}
+out:
+	if (sent)
+		nftnl_set_list_free(sent);
+	ruleset_free(rs);
+	if (!b)
+		errno = ret ? -ret : ENOMEM;
+	return b;
+}
+
 int deploy_rollback(const char *state, const char *why, char *err,
 		    size_t errlen)
 {
 	struct deployment cur, prev;
-	struct ruleset *rs = NULL;
-	char p[4200], digest[65];
+	struct intent in = { .kind = "rollback" };
+	struct kbatch *b;
+	char digest[65];
 	int ret;
 
 	ret = deploy_current(state, &cur);
@@ -856,82 +1121,69 @@ int deploy_rollback(const char *state, const char *why, char *err,
 		snprintf(err, errlen, "nothing is deployed");
 		return ret;
 	}
-	if (!cur.previous) {
-		/* Before the first deployment there was no sanso table. */
-		struct kbatch *b = kbatch_new();
-
-		if (!b)
-			return -ENOMEM;
-		ret = kernel_table_exists(NFPROTO_INET, cur.table) > 0 ?
-		      kbatch_del_table(b, NFPROTO_INET, cur.table) : 0;
-		if (!ret && kbatch_count(b))
-			ret = kbatch_commit(b, false, err, errlen);
-		kbatch_free(b);
-		if (ret)
-			return ret;
-		memset(&prev, 0, sizeof(prev));
-		snprintf(prev.table, sizeof(prev.table), "%s", cur.table);
-		goto done;
-	}
-	ret = deploy_load(state, cur.previous, &prev);
+	b = restore_batch(state, cur.previous, cur.table, &prev, in.new_sha256,
+			  err, errlen);
+	if (!b)
+		return -errno;
+	in.id = cur.previous;
+	in.from = cur.id;
+	snprintf(in.table, sizeof(in.table), "%s", prev.table);
+	snprintf(in.old_sha256, sizeof(in.old_sha256), "%s",
+		 strcmp(prev.table, cur.table) ? "-" : cur.ruleset_sha256);
+	ret = intent_write(state, &in);
 	if (ret) {
-		snprintf(err, errlen, "deployment %u: %s", cur.previous,
-			 strerror(-ret));
-		return ret;
+		err_add(err, errlen, "writing %s/intent: %s", state,
+			strerror(-ret));
+		goto out;
 	}
-	ret = deploy_rebuild(state, &prev, &rs, err, errlen);
-	if (ret)
-		return ret;
-	/* From here err holds warnings only: the rollback goes ahead. */
-	if (strcmp(prev.table, cur.table) &&
-	    kernel_table_exists(NFPROTO_INET, cur.table) > 0) {
-		size_t used = strnlen(err, errlen);
-
-		snprintf(err + used, errlen - used, "%sdeployment %u used "
-			 "table %s, the current one %s: remove %s by hand "
-			 "after checking", used ? "; " : "", prev.id,
-			 prev.table, cur.table, cur.table);
+	fault("rollback-intent");
+	ret = kbatch_count(b) ? kbatch_commit(b, false, err, errlen) : 0;
+	if (ret) {
+		intent_remove(state);
+		goto out;
 	}
-	ret = deploy_commit(rs, false, err, errlen);
-	ruleset_free(rs);
-	if (ret)
-		return ret;
-	if (!kernel_table_digest(NFPROTO_INET, prev.table, digest) &&
-	    strcmp(digest, prev.ruleset_sha256)) {
-		size_t used = strnlen(err, errlen);
-
-		snprintf(err + used, errlen - used, "%srestored, but the table "
-			 "differs from deployment %u as recorded",
-			 used ? "; " : "", prev.id);
-	}
-done:
+	fault("rollback-commit");
+	if (prev.id && !kernel_table_digest(NFPROTO_INET, prev.table, digest) &&
+	    strcmp(digest, prev.ruleset_sha256))
+		err_add(err, errlen, "restored, but the table differs from "
+			"deployment %u as recorded", prev.id);
 	ret = set_current(state, prev.id);
-	if (!path_of(p, sizeof(p), state, "pending")) {
-		int r = remove_synced(p);
-
-		if (!ret)
-			ret = r;
-	}
+	fault("rollback-current");
+	if (!ret)
+		ret = pending_remove(state);
+	if (!ret)
+		ret = intent_remove(state);
+	if (ret)
+		err_add(err, errlen, "restored, but recording it failed (%s): "
+			"the next sanso command completes the record",
+			strerror(-ret));
 	deploy_audit(state, "rollback", &prev, why);
+out:
+	kbatch_free(b);
 	return ret;
 }
 
 /* ---- commit-confirmed ---- */
 
-static void confirm_timer(const char *state, unsigned int id, time_t deadline)
+/* Waits for the deadline of pending deployment `id` (read again each
+ * second: apply moves it once its commit is done), then rolls it back
+ * under the lock unless a confirm came first. 0 when nothing was left
+ * to do or it rolled back; -errno (audited) when that failed. */
+int deploy_expire_wait(const char *state, unsigned int id)
 {
-	char err[512];
+	char err[1024], note[512];
 	struct pending pd;
-	int lock;
+	int lock, ret = 0;
 
 	for (;;) {
 		time_t now = time(NULL);
 
 		if (deploy_pending(state, &pd) || pd.id != id)
-			_exit(0);	/* confirmed, or superseded */
-		if (now >= deadline)
+			return 0;	/* confirmed, or superseded */
+		if (now >= pd.deadline)
 			break;
-		sleep(deadline - now > 1 ? 1 : (unsigned int)(deadline - now));
+		sleep(pd.deadline - now > 1 ? 1 :
+		      (unsigned int)(pd.deadline - now));
 	}
 	/* A confirm may be running: decide under the lock, on what pending
 	 * says then, so that confirm and the timer never both win. */
@@ -939,61 +1191,110 @@ static void confirm_timer(const char *state, unsigned int id, time_t deadline)
 	lock = deploy_lock(state, -1, err, sizeof(err));
 	if (lock < 0) {
 		deploy_audit(state, "rollback-failed", NULL, err);
-		_exit(1);
+		return lock;
 	}
-	if (deploy_pending(state, &pd) || pd.id != id)
-		_exit(0);
-	if (deploy_rollback(state, "confirm timeout", err, sizeof(err)))
-		deploy_audit(state, "rollback-failed", NULL, err);
-	_exit(0);
+	deploy_settle(state, note, sizeof(note));
+	if (!deploy_pending(state, &pd) && pd.id == id &&
+	    time(NULL) >= pd.deadline) {
+		ret = deploy_rollback(state, "confirm timeout", err,
+				      sizeof(err));
+		if (ret)
+			deploy_audit(state, "rollback-failed", NULL, err);
+	}
+	deploy_unlock(lock);
+	return ret;
 }
 
-static int write_pending(const char *state, const struct deployment *cur,
-			 time_t deadline, long pid)
+static int write_pending(const char *state, const struct pending *pd)
 {
 	char p[4200], buf[256];
 
 	snprintf(buf, sizeof(buf), "id %u\nprevious %u\ndeadline %lld\n"
-		 "pid %ld\n", cur->id, cur->previous, (long long)deadline, pid);
+		 "pid %ld\nunit %s\n", pd->id, pd->previous,
+		 (long long)pd->deadline, pd->pid, pd->unit[0] ? pd->unit : "-");
 	if (path_of(p, sizeof(p), state, "pending"))
 		return -ENAMETOOLONG;
 	return write_atomic(p, buf, strlen(buf), 0600);
 }
 
-int deploy_arm_confirm(const char *state, unsigned int seconds)
+/* Where systemd runs the machine, the timer is one of its transient
+ * timers: it outlives apply, the SSH session and anything that kills a
+ * process group. 0 with pd->unit set, or -errno to fall back. */
+static int systemd_timer(const char *state, struct pending *pd,
+			 unsigned int seconds)
 {
-	struct deployment cur;
-	char p[4200];
-	time_t deadline = time(NULL) + seconds;
-	int pipefd[2], ret, status;
+	char self[PATH_MAX], unit[64], when[32], id[16], st[PATH_MAX];
+	const char *argv[16];
+	int status, n = 0;
+	ssize_t len;
 	pid_t pid;
-	long timer = 0;
 
-	ret = deploy_current(state, &cur);
-	if (ret)
-		return ret;
-	/* The pending file exists before the timer, which stops as soon as
-	 * it finds none. */
-	ret = write_pending(state, &cur, deadline, 0);
-	if (ret)
-		return ret;
-	if (pipe2(pipefd, O_CLOEXEC)) {
-		ret = -errno;
-		goto fail;
+	if (access("/run/systemd/system", F_OK))
+		return -ENOSYS;
+	len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (len <= 0 || !realpath(state, st))
+		return -ENOENT;
+	self[len] = '\0';
+	snprintf(unit, sizeof(unit), "sanso-confirm-%u-%ld", pd->id,
+		 (long)getpid());
+	snprintf(when, sizeof(when), "--on-active=%us", seconds);
+	snprintf(id, sizeof(id), "%u", pd->id);
+	argv[n++] = "systemd-run";
+	argv[n++] = "--quiet";
+	argv[n++] = "--collect";
+	argv[n++] = "--unit";
+	argv[n++] = unit;
+	argv[n++] = when;
+	argv[n++] = "--timer-property=AccuracySec=1s";
+	argv[n++] = self;
+	argv[n++] = "rollback";
+	argv[n++] = "--state-dir";
+	argv[n++] = st;
+	argv[n++] = "--expired";
+	argv[n++] = id;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		int fd = open("/dev/null", O_RDWR);
+
+		if (fd >= 0) {
+			dup2(fd, 0);
+			dup2(fd, 1);
+			if (fd > 2)
+				close(fd);
+		}
+		execvp("systemd-run", (char *const *)argv);
+		_exit(127);
 	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		return -ECHILD;
+	snprintf(pd->unit, sizeof(pd->unit), "%s", unit);
+	return 0;
+}
+
+/* Elsewhere: a process of its own, in a new session, forked twice so
+ * that it outlives the SSH session that ran apply and never gets a
+ * terminal. */
+static int forked_timer(const char *state, struct pending *pd)
+{
+	int pipefd[2], status, fd;
+	long timer = 0;
+	pid_t pid;
+
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -errno;
 	pid = fork();
 	if (pid < 0) {
-		ret = -errno;
 		close(pipefd[0]);
 		close(pipefd[1]);
-		goto fail;
+		return -errno;
 	}
 	if (pid == 0) {
 		pid_t gc;
-		int fd;
 
-		/* A new session, then a second fork: the timer outlives the
-		 * SSH session that ran apply and can never get a terminal. */
 		close(pipefd[0]);
 		setsid();
 		signal(SIGHUP, SIG_IGN);
@@ -1021,28 +1322,233 @@ int deploy_arm_confirm(const char *state, unsigned int seconds)
 		if (close_range(3, ~0u, 0))
 			for (fd = 3; fd < 1024; fd++)
 				close(fd);
-		confirm_timer(state, cur.id, deadline);
+		_exit(deploy_expire_wait(state, pd->id) ? 1 : 0);
 	}
 	close(pipefd[1]);
 	if (read(pipefd[0], &timer, sizeof(timer)) != sizeof(timer))
 		timer = 0;
 	close(pipefd[0]);
 	waitpid(pid, &status, 0);
-	if (timer <= 0) {
-		ret = -ECHILD;
+	if (timer <= 0)
+		return -ECHILD;
+	pd->pid = timer;
+	return 0;
+}
+
+/* Writes STATE/pending, then starts its timer. */
+static int arm_confirm(const char *state, struct pending *pd,
+		       unsigned int seconds)
+{
+	int ret;
+
+	pd->deadline = time(NULL) + seconds;
+	pd->pid = 0;
+	pd->unit[0] = '\0';
+	/* The pending file exists before the timer, which stops as soon as
+	 * it finds none. */
+	ret = write_pending(state, pd);
+	if (ret)
+		return ret;
+	if (systemd_timer(state, pd, seconds) && (ret = forked_timer(state, pd)))
 		goto fail;
-	}
-	return write_pending(state, &cur, deadline, timer);
+	ret = write_pending(state, pd);
+	if (!ret)
+		return 0;
 fail:
-	if (!path_of(p, sizeof(p), state, "pending"))
-		remove_synced(p);
+	pending_remove(state);
+	return ret;
+}
+
+int deploy_timer_alive(const struct pending *pd)
+{
+	char unit[80];
+	int status;
+	pid_t pid;
+
+	if (pd->pid > 0)
+		return !kill((pid_t)pd->pid, 0) || errno == EPERM;
+	if (!pd->unit[0])
+		return 0;
+	snprintf(unit, sizeof(unit), "%s.timer", pd->unit);
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		execlp("systemctl", "systemctl", "--quiet", "is-active", unit,
+		       (char *)NULL);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) == 127)
+		return -ENOENT;
+	return WEXITSTATUS(status) == 0;
+}
+
+/* ---- apply ---- */
+
+/* Undoes what apply wrote ahead of a commit that did not happen. */
+static void unwrite(const char *state, bool pending)
+{
+	if (pending)
+		pending_remove(state);
+	intent_remove(state);
+}
+
+int deploy_apply(const char *state, const struct ruleset *rs,
+		 struct deployment *d, const char *zone, size_t zone_len,
+		 const struct model *m, unsigned int confirm,
+		 enum deploy_outcome *outcome, char *err, size_t errlen)
+{
+	struct intent in = { .kind = "apply" };
+	struct nftnl_set_list *sent = NULL;
+	struct pending pd = { 0 };
+	struct deployment cur;
+	struct kbatch *b = NULL;
+	char live[65];
+	int ret;
+
+	*outcome = DEPLOY_UNCHANGED;
+	for (size_t i = 0; i < m->n_holiday_files; i++)
+		if (!m->holiday_files[i].data ||
+		    strpbrk(m->holiday_files[i].ref, "\n\r"))
+			return -EINVAL;
+	sent = nftnl_set_list_alloc();
+	if (!sent)
+		return -ENOMEM;
+	b = deploy_batch(rs, sent, err, errlen);
+	if (!b) {
+		ret = -errno;
+		goto out;
+	}
+	ret = kbatch_table_digest(b, NFPROTO_INET, rs->table, sent,
+				  d->ruleset_sha256);
+	if (ret) {
+		snprintf(err, errlen, "the digest of the new table: %s",
+			 strerror(-ret));
+		goto out;
+	}
+	d->previous = deploy_current(state, &cur) ? 0 : cur.id;
+	d->id = next_id(state);
+	d->time = time(NULL);
+	d->holiday_files = (int)m->n_holiday_files;
+	user_name(d->user, sizeof(d->user));
+	in.id = d->id;
+	in.from = d->previous;
+	snprintf(in.table, sizeof(in.table), "%s", rs->table);
+	snprintf(in.new_sha256, sizeof(in.new_sha256), "%s", d->ruleset_sha256);
+	snprintf(in.old_sha256, sizeof(in.old_sha256), "%s",
+		 d->previous && !strcmp(cur.table, rs->table) ?
+		 cur.ruleset_sha256 : "-");
+	/* Ahead of the commit: the deployment's record, the intent, the
+	 * pending record and its running timer, an audit line. Whatever
+	 * kills apply from here on, the next command settles it. */
+	ret = record_write(state, d, zone, zone_len, m);
+	if (!ret)
+		ret = intent_write(state, &in);
+	if (ret) {
+		snprintf(err, errlen, "writing deployment %u in %s: %s", d->id,
+			 state, strerror(-ret));
+		intent_remove(state);
+		goto out;
+	}
+	if (confirm) {
+		pd.id = d->id;
+		pd.previous = d->previous;
+		ret = arm_confirm(state, &pd, confirm);
+		if (ret) {
+			snprintf(err, errlen, "starting the confirm timer: %s",
+				 strerror(-ret));
+			intent_remove(state);
+			goto out;
+		}
+	}
+	ret = deploy_audit(state, "apply-intent", d, confirm ? "confirm "
+			   "pending" : NULL);
+	if (ret) {
+		snprintf(err, errlen, "writing %s/audit.log: %s", state,
+			 strerror(-ret));
+		unwrite(state, confirm);
+		goto out;
+	}
+	fault("apply-intent");
+	ret = kbatch_commit(b, false, err, errlen);
+	if (ret) {
+		unwrite(state, confirm);
+		deploy_audit(state, "apply-failed", d, err);
+		goto out;
+	}
+	*outcome = DEPLOY_LOADED;
+	fault("apply-commit");
+	/* What the kernel holds is what was written ahead; a table that
+	 * differs is recorded as it is, with a warning. */
+	if (!kernel_table_digest_sent(NFPROTO_INET, rs->table, sent, live) &&
+	    strcmp(live, d->ruleset_sha256)) {
+		err_add(err, errlen, "the live table's digest %.12s is not the "
+			"%.12s computed ahead: recorded as live", live,
+			d->ruleset_sha256);
+		snprintf(d->ruleset_sha256, sizeof(d->ruleset_sha256), "%s",
+			 live);
+		ret = record_write(state, d, zone, zone_len, m);
+		if (ret)
+			goto unrecorded;
+	}
+	ret = set_current(state, d->id);
+	if (ret)
+		goto unrecorded;
+	fault("apply-current");
+	*outcome = DEPLOY_RECORDED;
+	if (intent_remove(state))
+		err_add(err, errlen, "%s/intent could not be removed: the next "
+			"command settles it", state);
+	if (confirm) {
+		/* The confirm window counts from the end of the commit. */
+		pd.deadline = time(NULL) + confirm;
+		write_pending(state, &pd);
+	}
+	if (deploy_audit(state, "apply", d, NULL))
+		err_add(err, errlen, "%s/audit.log: the line of this apply "
+			"could not be written (its intent line is there)",
+			state);
+	ret = 0;
+	goto out;
+unrecorded:
+	err_add(err, errlen, "loaded, but recording deployment %u failed: %s",
+		d->id, strerror(-ret));
+	if (confirm) {
+		/* Commit-confirmed promises the old table unless confirmed:
+		 * what cannot be recorded cannot be confirmed. */
+		char why[160];
+		struct deployment was;
+		struct kbatch *rb;
+		char digest[65];
+		int r;
+
+		rb = restore_batch(state, d->previous, rs->table, &was, digest,
+				   err, errlen);
+		r = rb ? (kbatch_count(rb) ? kbatch_commit(rb, false, err,
+							   errlen) : 0) : -errno;
+		kbatch_free(rb);
+		if (!r) {
+			*outcome = DEPLOY_ROLLED_BACK;
+			unwrite(state, true);
+			snprintf(why, sizeof(why), "recording deployment %u "
+				 "failed after its commit", d->id);
+			deploy_audit(state, "rollback", &was, why);
+		} else {
+			err_add(err, errlen, "rolling back failed too (%s): "
+				"the confirm timer tries again at its "
+				"deadline", strerror(-r));
+		}
+	}
+out:
+	kbatch_free(b);
+	nftnl_set_list_free(sent);
 	return ret;
 }
 
 int deploy_confirm(const char *state, struct pending *was)
 {
 	struct deployment cur;
-	char p[4200];
 	int ret = deploy_pending(state, was);
 
 	if (ret)
@@ -1051,20 +1557,21 @@ int deploy_confirm(const char *state, struct pending *was)
 	 * too late, whoever gets the lock first. */
 	if (time(NULL) >= was->deadline)
 		return -ETIMEDOUT;
-	if (path_of(p, sizeof(p), state, "pending"))
-		return -ENAMETOOLONG;
-	ret = remove_synced(p);
+	/* The line first: a confirm killed before the pending file goes is
+	 * then followed in the log by the timer's rollback. */
+	if (!deploy_current(state, &cur))
+		ret = deploy_audit(state, "confirm", &cur, NULL);
 	if (ret)
 		return ret;
-	if (!deploy_current(state, &cur))
-		deploy_audit(state, "confirm", &cur, NULL);
-	return 0;
+	fault("confirm-audit");
+	return pending_remove(state);
 }
 
 int deploy_expire(const char *state, int grace, const char *why, char *err,
 		  size_t errlen)
 {
 	struct pending pd;
+	char note[512];
 	int lock, ret;
 
 	if (deploy_pending(state, &pd) || time(NULL) < pd.deadline + grace)
@@ -1075,6 +1582,7 @@ int deploy_expire(const char *state, int grace, const char *why, char *err,
 	if (lock < 0)
 		return lock;
 	err[0] = '\0';
+	deploy_settle(state, note, sizeof(note));
 	/* Looked at again under the lock: a confirm may have just won. */
 	ret = 0;
 	if (!deploy_pending(state, &pd) && time(NULL) >= pd.deadline + grace) {

@@ -545,7 +545,7 @@ int kernel_table_canon_sent(uint16_t family, const char *table,
 	return canon(family, table, sent, text, len);
 }
 
-static int sha256_text(const char *text, size_t len, char hex64[65])
+int kernel_canon_digest(const char *text, size_t len, char hex64[65])
 {
 	uint8_t md[32];
 	unsigned int n = 32;
@@ -566,7 +566,7 @@ static int digest(uint16_t family, const char *table,
 
 	if (ret)
 		return ret;
-	ret = sha256_text(text, len, hex64);
+	ret = kernel_canon_digest(text, len, hex64);
 	free(text);
 	return ret;
 }
@@ -865,7 +865,7 @@ int kbatch_table_digest(const struct kbatch *b, uint16_t family,
 	int ret = kbatch_table_canon(b, family, table, sent, &text, &len);
 
 	if (!ret)
-		ret = sha256_text(text, len, hex64);
+		ret = kernel_canon_digest(text, len, hex64);
 	free(text);
 	return ret;
 }
