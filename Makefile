@@ -80,7 +80,22 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	$(Q)$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< \
 		$(LIB) $(PKG_LIBS)
 
-tools: $(TOOL_BINS)
+# sanso with the fault points of src/deploy.c compiled in (SANSO_FAULT=STEP
+# kills it at STEP), for the lab's fault walk only: never installed.
+FAULT_BIN := $(BUILD)/tools/sanso-faults
+
+$(BUILD)/faults/deploy.o: src/deploy.c
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  CC      $< (faults)")
+	$(Q)$(CC) $(CPPFLAGS) -DSANSO_FAULTS $(PKG_CFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(FAULT_BIN): $(BUILD)/obj/main.o $(BUILD)/faults/deploy.o \
+		$(filter-out $(BUILD)/obj/deploy.o,$(LIB_OBJS))
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+tools: $(TOOL_BINS) $(FAULT_BIN)
 
 # The test suite: unit tests, golden files, a bounded fuzz run, man page
 # lint, then the namespace lab (needs root; it says so when it skips).
@@ -105,7 +120,7 @@ check-fuzz:
 check-man:
 	$(Q)mandoc -Tlint -W warning man/sanso.8 man/sanso-zones.5
 
-check-lab: $(BIN) $(TOOL_BINS)
+check-lab: $(BIN) $(TOOL_BINS) $(FAULT_BIN)
 	$(Q)tests/lab/run.sh $(BIN)
 
 # Operations: units, logrotate, rsyslog, Ansible, static analysis,
@@ -154,4 +169,4 @@ clean:
 .PHONY: all tools check check-ops check-static deb check-unit check-golden golden-update check-fuzz \
 	check-man check-lab demo bench install uninstall clean
 
--include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d
+-include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/faults/deploy.d
