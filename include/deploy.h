@@ -152,7 +152,8 @@ int deploy_timer_alive(const struct pending *pd);
  * is pending, -ETIMEDOUT (nothing changed) once its deadline has come. */
 int deploy_confirm(const char *state, struct pending *was);
 
-/* The watchdog of commit-confirmed (the monitor's): rolls back a pending
+/* The watchdog of commit-confirmed (the monitor's): settles an
+ * interrupted change (deploy_settle()) and rolls back a pending
  * deployment whose deadline passed `grace` seconds ago or more, as the
  * timer would have, under the lock (not waiting for it: 0 when it is
  * held). 1 when it rolled back, 0 when there was nothing to do, -errno

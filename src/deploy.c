@@ -1593,10 +1593,13 @@ int deploy_expire(const char *state, int grace, const char *why, char *err,
 		  size_t errlen)
 {
 	struct pending pd;
+	struct intent in;
 	char note[512];
 	int lock, ret;
 
-	if (deploy_pending(state, &pd) || time(NULL) < pd.deadline + grace)
+	/* An interrupted change is settled too, once the lock is free. */
+	if (intent_read(state, &in) == -ENOENT &&
+	    (deploy_pending(state, &pd) || time(NULL) < pd.deadline + grace))
 		return 0;
 	lock = deploy_lock(state, 0, err, errlen);
 	if (lock == -EWOULDBLOCK)
