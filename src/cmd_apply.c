@@ -34,16 +34,32 @@ static void help(FILE *out)
 }
 
 /* A zone interface the gateway does not have yet is worth a warning, not
- * a refusal: the rules match names, and a VM may gain the NIC later. */
-static void warn_missing_ifaces(const struct model *m)
+ * a refusal: the rules match names, and a VM may gain the NIC later. One
+ * line for all of them, so that a file tried on a workstation does not
+ * bury the outcome. */
+static void warn_missing_ifaces(const struct model *m, const char *path)
 {
+	char *list = NULL;
+	size_t len = 0, n = 0;
+	FILE *f = open_memstream(&list, &len);
+
+	if (!f)
+		return;
 	for (size_t i = 0; i < m->n_zones; i++)
-		for (size_t j = 0; j < m->zones[i].n_ifaces; j++)
-			if (!if_nametoindex(m->zones[i].ifaces[j].name))
-				fprintf(stderr, "sanso: apply: warning: zone "
-					"\"%s\": interface %s does not exist on "
-					"this gateway\n", m->zones[i].name,
-					m->zones[i].ifaces[j].name);
+		for (size_t j = 0; j < m->zones[i].n_ifaces; j++) {
+			const struct iface *ifc = &m->zones[i].ifaces[j];
+
+			if (if_nametoindex(ifc->name))
+				continue;
+			fprintf(f, "%s%s (zone %s, %s:%d)", n++ ? ", " : "",
+				ifc->name, m->zones[i].name, path,
+				ifc->loc.line);
+		}
+	if (fclose(f) == 0 && n)
+		fprintf(stderr, "sanso: apply: warning: %zu interface%s of "
+			"the zone file do%s not exist on this gateway: %s\n", n,
+			n == 1 ? "" : "s", n == 1 ? "es" : "", list);
+	free(list);
 }
 
 /* --deployed (at boot: the current deployment again, exactly) and
@@ -287,7 +303,7 @@ int cmd_apply(int argc, char **argv)
 		cmd_err("apply", "%s", strerror(errno));
 		goto out;
 	}
-	warn_missing_ifaces(l.m);
+	warn_missing_ifaces(l.m, argv[optind]);
 	if (dry) {
 		c = deploy_commit(rs, true, err, sizeof(err));
 		if (c) {

@@ -58,7 +58,7 @@ else
 	bad "apply example-city"; cat "$tmp/out"
 fi
 listing >"$tmp/city.list"
-if grep -q 'warning: zone "lgwan": interface ens5 does not exist' "$tmp/out"; then
+if grep -q 'warning: 6 interfaces of the zone file do not exist on this gateway: ens4 (zone mynumber, .*example-city.yaml:44), ens5 (zone lgwan' "$tmp/out" && [ "$(grep -c 'do not exist' "$tmp/out")" -eq 1 ]; then
 	ok "missing interface: a warning, the ruleset still loads"
 else
 	bad "no warning for a missing interface"; cat "$tmp/out"
