@@ -26,6 +26,7 @@ struct audit_log {
 	int fd;			/* O_RDWR | O_APPEND: the tail is read back */
 	int head_fd;		/* state_dir/chain/DEV-INO */
 	int path_fd;		/* state_dir/chain/path-HASH, or -1 */
+	char *path;		/* as opened (owned) */
 	dev_t dev;
 	ino_t ino;
 	uint64_t size;		/* where our last line ended */

@@ -445,7 +445,7 @@ static void test_emptied(void **state)
 
 	append_n(fx, 1, 3);
 	put(fx->log, "");
-	expect(fx, 1, "tail", 0);
+	expect(fx, 1, "empty", 0);
 }
 
 static void test_removed_first_line(void **state)

@@ -395,15 +395,21 @@ static void test_jsonl_reopen_after_rename(void **state)
 	assert_int_equal(rename(fx->path, old), 0);
 	assert_int_equal(alerter_reconfigure(fx->al, &fx->conf), 0);
 	emit(fx, 3);
+	/* The new file carries the chain on from the renamed one, and
+	 * its first line says where that went. */
 	t = slurp(fx->path);
 	assert_non_null(t);
-	assert_non_null(strstr(t, "\"message\":\"alert #3\",\"seq\":1,"));
+	assert_true(!strncmp(t, "{\"chain\":\"continued\",\"previous_seq\":2,"
+			     "\"previous_file\":\"alerts.jsonl.1\",\"seq\":3,",
+			     strlen("{\"chain\":\"continued\",\"previous_seq\":2,"
+				    "\"previous_file\":\"alerts.jsonl.1\",\"seq\":3,")));
+	assert_non_null(strstr(t, "\"message\":\"alert #3\",\"seq\":4,"));
 	free(t);
 	t = slurp(old);
 	assert_non_null(strstr(t, "\"message\":\"alert #2\",\"seq\":2,"));
 	assert_null(strstr(t, "#3"));
 	free(t);
-	verify_intact(fx, fx->path, 1);
+	verify_intact(fx, fx->path, 2);
 	verify_intact(fx, old, 2);
 	/* A path that is a symlink is refused (O_NOFOLLOW): it spools. */
 	assert_int_equal(unlink(fx->path), 0);
