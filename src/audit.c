@@ -320,12 +320,35 @@ static int head_path(char *buf, size_t n, const char *state_dir, dev_t dev,
 	return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
 }
 
+/* The real path of a file that may be gone: its directory's, and its
+ * name. Allocated. */
+static char *real_path(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char *real = realpath(path, NULL), *dir, *out = NULL;
+
+	if (real || errno != ENOENT || !*base || !strcmp(base, ".") ||
+	    !strcmp(base, ".."))
+		return real;
+	dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup(".");
+	real = dir ? realpath(dir, NULL) : NULL;
+	if (real && asprintf(&out, "%s%s%s", real,
+			     real[strlen(real) - 1] == '/' ? "" : "/",
+			     base) < 0)
+		out = NULL;
+	free(real);
+	free(dir);
+	if (!out)
+		errno = ENOENT;
+	return out;
+}
+
 /* "path-" and 16 hex digits of the SHA-256 of the file's real path. */
 static int path_head_name(const char *path, char *name, size_t n)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	char *real = realpath(path, NULL);
+	char *real = real_path(path);
 	char h[17];
 
 	if (!real)
@@ -485,6 +508,20 @@ static bool born_before(int fd, const struct timespec *t)
 	if ((int64_t)stx.stx_btime.tv_sec != (int64_t)t->tv_sec)
 		return (int64_t)stx.stx_btime.tv_sec < (int64_t)t->tv_sec;
 	return (long)stx.stx_btime.tv_nsec < t->tv_nsec;
+}
+
+/* Made after the record t was last written: another file that got the
+ * inode number of the one recorded. False when unknown. */
+static bool born_after(int fd, const struct timespec *t)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &stx) ||
+	    !(stx.stx_mask & STATX_BTIME))
+		return false;
+	if ((int64_t)stx.stx_btime.tv_sec != (int64_t)t->tv_sec)
+		return (int64_t)stx.stx_btime.tv_sec > (int64_t)t->tv_sec;
+	return (long)stx.stx_btime.tv_nsec > t->tv_nsec;
 }
 
 static void store_heads(struct audit_log *l)
@@ -1019,19 +1056,22 @@ static bool load_head(const char *p, struct head *h)
 /* The writer's record of the file's end: its inode's, else its path's.
  * hp gets the record's name for messages. */
 static enum record find_head(const char *state_dir, const char *path,
-			     const struct stat *st, struct head *h, char *hp,
-			     size_t n)
+			     int fd, const struct stat *st, struct head *h,
+			     char *hp, size_t n)
 {
 	char name[64];
 
+	/* A record younger than the file is of another file that had its
+	 * inode number (removed, and a new one made). */
 	if (!head_path(hp, n, state_dir, st->st_dev, st->st_ino) &&
-	    load_head(hp, h))
+	    load_head(hp, h) && !born_after(fd, &h->mtime))
 		return REC_INODE;
 	if (path_head_name(path, name, sizeof(name)) ||
 	    snprintf(hp, n, "%s/%s/%s", state_dir, CHAIN_DIR, name) >= (int)n ||
 	    !load_head(hp, h))
 		return REC_NONE;
-	return h->dev == (uint64_t)st->st_dev && h->ino == (uint64_t)st->st_ino ?
+	return h->dev == (uint64_t)st->st_dev &&
+	       h->ino == (uint64_t)st->st_ino && !born_after(fd, &h->mtime) ?
 	       REC_INODE : REC_PATH;
 }
 
@@ -1041,10 +1081,18 @@ int audit_log_head(const char *state_dir, const char *path,
 	char hp[PATH_MAX];
 	struct stat st;
 	struct head h;
+	enum record rec;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 
-	if (stat(path, &st))
+	if (fd < 0)
 		return -errno;
-	if (find_head(state_dir, path, &st, &h, hp, sizeof(hp)) == REC_NONE)
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
+	}
+	rec = find_head(state_dir, path, fd, &st, &h, hp, sizeof(hp));
+	close(fd);
+	if (rec == REC_NONE)
 		return -ENOENT;
 	*c = h.c;
 	return 0;
@@ -1151,7 +1199,7 @@ static void check_start(struct verifier *vf, int lineno, const char *line,
 	if (seq > 1 && lineno == 1 && continuation(line, len, &ps, &broken) &&
 	    ps + 1 == seq) {
 		if (broken)
-			finding(vf, lineno, "replaced", "line %d: when sanso "
+			finding(vf, lineno, "broken", "line %d: when sanso "
 				"wrote it, the log it had written up to seq %"
 				PRIu64 " at this path was gone (removed, or "
 				"renamed out of its directory)", lineno, ps);
@@ -1379,6 +1427,24 @@ static void check_anchored(struct verifier *vf, const char *state_dir,
 			"kept elsewhere (--head)", p);
 }
 
+/* A log that is gone where sanso wrote one is a finding, not a path
+ * mistyped. */
+static bool log_removed(struct verifier *vf, const char *state_dir,
+			const char *path)
+{
+	char name[64];
+
+	if (path_head_name(path, name, sizeof(name)) ||
+	    snprintf(vf->hp, sizeof(vf->hp), "%s/%s/%s", state_dir, CHAIN_DIR,
+		     name) >= (int)sizeof(vf->hp) ||
+	    !load_head(vf->hp, &vf->head) || !vf->head.c.seq)
+		return false;
+	finding(vf, 0, "removed", "the log is gone, but sanso wrote up to "
+		"seq %" PRIu64 " to a file at this path (%s): it was removed",
+		vf->head.c.seq, vf->hp);
+	return true;
+}
+
 /* Whether path is state_dir/audit.log, which deployments anchor. */
 static bool is_deploy_log(const char *state_dir, const struct stat *st)
 {
@@ -1419,6 +1485,8 @@ int audit_verify_head(const char *state_dir, const char *path,
 	if (r)
 		goto out;
 	f = fopen(path, "re");
+	if (!f && errno == ENOENT && log_removed(vf, state_dir, path))
+		goto out;
 	if (!f || fstat(fileno(f), &st)) {
 		r = -errno;
 		goto out;
@@ -1427,8 +1495,8 @@ int audit_verify_head(const char *state_dir, const char *path,
 		r = -EINVAL;
 		goto out;
 	}
-	vf->rec = find_head(state_dir, path, &st, &vf->head, vf->hp,
-			    sizeof(vf->hp));
+	vf->rec = find_head(state_dir, path, fileno(f), &st, &vf->head,
+			    vf->hp, sizeof(vf->hp));
 	vf->have_head = vf->rec != REC_NONE;
 	if (vf->rec == REC_PATH && st.st_size)
 		note(d, path, "not the file sanso last wrote at this path (its "

@@ -395,6 +395,7 @@ int deploy_audit(const char *state, const char *action,
 		 const struct deployment *d, const char *detail)
 {
 	char p[4200], when[48], *obj = NULL;
+	struct deployment cur;
 	struct timespec ts;
 	size_t len = 0;
 	FILE *f;
@@ -405,11 +406,14 @@ int deploy_audit(const char *state, const char *action,
 	f = open_memstream(&obj, &len);
 	if (!f)
 		return -errno;
-	/* SPEC §8: logs carry the zone file's timezone. */
+	/* SPEC §8: one timezone, the site's: without a deployment, the
+	 * current one's; with none, the system's (Debian's tzdata links
+	 * zoneinfo/localtime to /etc/localtime). */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	tz_format_rfc3339(d && d->timezone[0] ? d->timezone : "UTC",
-			  ts.tv_sec, (int)(ts.tv_nsec / 1000000), when,
-			  sizeof(when));
+	tz_format_rfc3339(d && d->timezone[0] ? d->timezone :
+			  !deploy_current(state, &cur) && cur.timezone[0] ?
+			  cur.timezone : "localtime", ts.tv_sec,
+			  (int)(ts.tv_nsec / 1000000), when, sizeof(when));
 	fprintf(f, "{\"time\":\"%s\",\"action\":", when);
 	json_str(f, action);
 	fprintf(f, ",\"deployment\":%u,\"previous\":%u,\"user\":",
@@ -581,6 +585,8 @@ static char *record_format(const struct deployment *d, const struct model *m)
 		d->previous, (long long)d->time, (long long)d->at, d->user,
 		d->table, d->zone_file, d->zone_sha256, d->ruleset_sha256,
 		d->site, d->timezone, m->n_holiday_files);
+	if (d->audit_head[0])
+		fprintf(f, "audit_head %s\n", d->audit_head);
 	for (size_t i = 0; i < m->n_holiday_files; i++) {
 		hex(m->holiday_files[i].sha256, 32, sum);
 		fprintf(f, "holiday %zu %s %s\n", i + 1, sum,
@@ -591,6 +597,19 @@ static char *record_format(const struct deployment *d, const struct model *m)
 		return NULL;
 	}
 	return rec;
+}
+
+/* The audit log's head, kept in the record too: verify-log then finds
+ * a log cut short even when chain/ went with it. */
+static void deploy_audit_head(const char *state, char *buf, size_t n)
+{
+	struct audit_chain c;
+	char p[4200];
+
+	buf[0] = '\0';
+	if (!path_of(p, sizeof(p), state, "audit.log") &&
+	    !audit_log_head(state, p, &c) && c.seq)
+		audit_head_format(&c, buf, n);
 }
 
 int deploy_record(const char *state, struct deployment *d, const char *zone,
@@ -639,6 +658,7 @@ int deploy_record(const char *state, struct deployment *d, const char *zone,
 	}
 	if (ret)
 		return ret;
+	deploy_audit_head(state, d->audit_head, sizeof(d->audit_head));
 	rec = record_format(d, m);
 	if (!rec)
 		return -ENOMEM;
