@@ -1397,7 +1397,7 @@ static void check_empty(struct verifier *vf, const char *state_dir)
 static void check_anchored(struct verifier *vf, const char *state_dir,
 			   size_t n_deploy, bool user)
 {
-	char p[PATH_MAX], dep[64] = "";
+	char p[PATH_MAX], dep[PATH_MAX + 64] = "";
 	struct stat st;
 
 	if (vf->rec != REC_NONE || !vf->v->lines)
