@@ -153,7 +153,8 @@ static int state_check(const char *state, char *err, size_t errlen)
 
 /* Deployments are readable by the state directory's group (0750/0640):
  * the monitor, running as its own user in that group, compares the live
- * table with them. The key, the audit log and pending stay 0600. */
+ * table with them. The key, pending and lock stay 0600; audit.log is
+ * 0640 (SECURITY.md). */
 int deploy_state_init(const char *state, char *err, size_t errlen)
 {
 	char p[4200];

@@ -78,6 +78,17 @@ else
 	bad "deploy/2/record has no audit_head"; cat "$S/deploy/2/record"
 fi
 
+# Modes as SECURITY.md lists them.
+modes=$(cd "$S" && find . -path ./deploy/1/holiday-1.yaml -prune -o \
+	-printf '%m %p\n' | sort -k2 | grep -v '/deploy/[2-9]' |
+	sed 's,chain/[^ ]*-[0-9a-f]*$,chain/REC,' | sort -u -k2 | paste -sd ' ')
+want_modes="700 . 600 ./audit.key 640 ./audit.log 700 ./chain 600 ./chain/REC 640 ./current 750 ./deploy 750 ./deploy/1 640 ./deploy/1/record 640 ./deploy/1/zones.yaml 600 ./lock"
+if [ "$modes" = "$want_modes" ]; then
+	ok "file modes as SECURITY.md lists them"
+else
+	bad "modes: $modes"
+fi
+
 # 1. One time convention: every line in the site's offset (+09:00),
 #    the fail-closed line too.
 if [ "$(grep -c '"time":"[0-9T:.-]*+09:00"' "$S/audit.log")" -eq "$lines" ] &&
