@@ -186,6 +186,8 @@ int audit_chain_line(const uint8_t key[AUDIT_KEY_LEN], struct audit_chain *c,
 struct audit_verdict {
 	uint64_t lines;		/* lines read */
 	uint64_t first_seq, last_seq;
+	uint64_t continues;	/* the file goes on from this seq of an
+				 * earlier one (rotated); 0: it does not */
 	bool tampered;		/* a finding: the chain is broken */
 	bool head_checked;	/* the end matched the writer's record */
 };
@@ -193,11 +195,33 @@ struct audit_verdict {
 /*
  * Recomputes the chain of `path` under the key in state_dir and puts
  * every broken link into `d` (error, loc = the file and line number; code
- * altered, missing, order, trunc, format, start, tail, key). Returns 0
- * (read to the end; see v->tampered) or -errno (cannot read the file or
- * the key).
+ * altered, missing, order, trunc, format, start, tail, key, empty,
+ * replaced, anchor, head). The log must be anchored: its end matches the
+ * writer's record in state_dir/chain/ (or, without one, `head`), and an
+ * empty log fails unless sanso left that very file empty. The heads that
+ * state_dir/deploy/N/record keep ("audit_head SEQ:MAC") anchor
+ * state_dir/audit.log too. Returns 0 (read to the end; see v->tampered)
+ * or -errno (cannot read the file or the key).
  */
 int audit_verify(const char *state_dir, const char *path, struct diags *d,
 		 struct audit_verdict *v);
+/* The same, and the log must hold `head` (seq and MAC), a head kept
+ * elsewhere (a deployment record, a checkpoint at a remote sink).
+ * NULL: audit_verify(). */
+int audit_verify_head(const char *state_dir, const char *path,
+		      const struct audit_chain *head, struct diags *d,
+		      struct audit_verdict *v);
+
+/* "SEQ:HEX", the form of a head in records, checkpoints and --head. */
+#define AUDIT_HEAD_LEN	(20 + 1 + 2 * AUDIT_MAC_LEN + 1)
+void audit_head_format(const struct audit_chain *c, char *buf, size_t n);
+/* 0, or -EINVAL when s is not SEQ:HEX with SEQ > 0 and 64 lowercase hex
+ * digits. */
+int audit_head_parse(const char *s, struct audit_chain *c);
+/* The head of the log at `path` as its writer recorded it in
+ * state_dir/chain/ (the record of its inode, else of its path): 0,
+ * -ENOENT when there is none, or -errno. */
+int audit_log_head(const char *state_dir, const char *path,
+		   struct audit_chain *c);
 
 #endif

@@ -6,7 +6,9 @@
  *
  *   STATE/deploy/N/zones.yaml   the zone file as applied
  *   STATE/deploy/N/holiday-K.yaml  the holiday files it read, as read
- *   STATE/deploy/N/record       key value lines (struct deployment), then
+ *   STATE/deploy/N/record       key value lines (struct deployment, with
+ *                               audit_head SEQ:MAC, the audit log's head
+ *                               when it was written), then
  *                               "holiday K SHA256 REF" per copy
  *   STATE/current               N of the live deployment
  *   STATE/pending               a commit-confirmed apply awaiting confirm
@@ -47,6 +49,8 @@ struct deployment {
 	char timezone[64];	/* the zone file's: records and status use it */
 	int holiday_files;	/* copies kept; -1: recorded by an older sanso,
 				 * without copies */
+	char audit_head[88];	/* STATE/audit.log's "SEQ:MAC" when recorded
+				 * (anchors it for verify-log); "" if none */
 };
 
 struct pending {

@@ -26,6 +26,7 @@ struct audit_log {
 	int fd;			/* O_RDWR | O_APPEND: the tail is read back */
 	int head_fd;		/* state_dir/chain/DEV-INO */
 	int path_fd;		/* state_dir/chain/path-HASH, or -1 */
+	char *path;		/* as opened (owned) */
 	dev_t dev;
 	ino_t ino;
 	uint64_t size;		/* where our last line ended */
@@ -89,6 +90,8 @@ void sink_state_free(struct sink_state *s);
  * and says whether a reloaded configuration kept the sink. */
 const char *sink_id(const struct sink_state *s);
 void sink_conf_id(const struct sink *conf, char *buf, size_t n);
+/* The file of a jsonl sink (borrowed), else NULL. */
+const char *sink_log_path(const struct sink_state *s);
 /* Syslog and exec take lines already chained; jsonl chains them into
  * its file. */
 bool sink_wants_chained(const struct sink_state *s);

@@ -27,6 +27,10 @@
 #define SUMMARY_DEFAULT	300
 #define EXEC_TIMEOUT_MS	10000
 #define FLUSH_MS	3000
+/* How often the heads of the jsonl logs go to the remote sinks: every
+ * so many records, and at least once an hour while they grow. */
+#define CHECKPOINT_RECORDS	100
+#define CHECKPOINT_SECONDS	3600
 /* The chain's suffix: ,"seq":N,"prev":"<64 hex>"} */
 #define CHAIN_ROOM	128
 #define NAME_MAX_	128
@@ -322,6 +326,10 @@ struct alerter {
 	uint64_t seed;
 
 	time_t next_summary;
+	time_t cp_next;		/* 0: at the first tick */
+	uint64_t cp_records;	/* produced since the last checkpoint */
+	uint64_t cp_sum;	/* the jsonl heads' seqs then, summed */
+	bool cp_sent;
 	uint64_t sum_folded, sum_evicted;
 	time_t clock;		/* the latest time seen, on the alerts' clock */
 
@@ -488,6 +496,7 @@ static void produce(struct alerter *al, const struct alert *a)
 		return;
 	}
 	al->st.emitted++;
+	al->cp_records++;
 	if (has_chained(al->sinks, al->n_sinks)) {
 		len = audit_stream_line(al->stream_fd, al->key, &al->stream,
 					al->body, (size_t)n, al->line,
@@ -500,6 +509,70 @@ static void produce(struct alerter *al, const struct alert *a)
 			sink_submit(al->sinks[i], al->line, (size_t)len);
 		else
 			al->st.failed++;
+	}
+}
+
+/*
+ * The head of each jsonl log (seq and MAC of its last line), as one
+ * chained record per log to the syslog and exec sinks only: a head that
+ * has left the gateway is one its root cannot take back, and
+ * `verify-log --head` checks the local log against it. Skipped while no
+ * log has grown since the last one.
+ */
+static void checkpoint(struct alerter *al, time_t now)
+{
+	uint64_t sum = 0;
+
+	al->cp_records = 0;
+	if (!has_chained(al->sinks, al->n_sinks))
+		return;
+	for (size_t i = 0; i < al->n_sinks; i++) {
+		const char *path = sink_log_path(al->sinks[i]);
+		struct audit_chain c;
+
+		if (path && !audit_log_head(al->state_dir, path, &c))
+			sum += c.seq + 1;
+	}
+	if (!sum || (al->cp_sent && sum == al->cp_sum))
+		return;
+	al->cp_sent = true;
+	al->cp_sum = sum;
+	for (size_t i = 0; i < al->n_sinks; i++) {
+		const char *path = sink_log_path(al->sinks[i]);
+		struct jw w = { .b = al->body, .n = sizeof(al->body) - CHAIN_ROOM };
+		char t[48], head[AUDIT_HEAD_LEN], msg[96];
+		struct audit_chain c;
+		int len;
+
+		if (!path || audit_log_head(al->state_dir, path, &c))
+			continue;
+		audit_head_format(&c, head, sizeof(head));
+		snprintf(msg, sizeof(msg), "checkpoint: the alert log ends at "
+			 "seq %" PRIu64, c.seq);
+		tz_format_rfc3339(al->tz, now, 0, t, sizeof(t));
+		jw_raw(&w, "{\"time\":");
+		jw_str(&w, t);
+		jw_raw(&w, ",\"site\":");
+		jw_str(&w, al->site);
+		jw_raw(&w, ",\"host\":");
+		jw_str(&w, al->host);
+		jw_raw(&w, ",\"type\":\"checkpoint\",\"severity\":\"info\","
+		       "\"message\":");
+		jw_str(&w, msg);
+		jw_raw(&w, ",\"log\":");
+		jw_str(&w, path);
+		jw_raw(&w, ",\"head\":");
+		jw_str(&w, head);
+		jw_raw(&w, "}");
+		if (w.over)
+			continue;	/* a path longer than a line */
+		len = audit_stream_line(al->stream_fd, al->key, &al->stream,
+					al->body, w.len, al->line,
+					sizeof(al->line));
+		for (size_t k = 0; len >= 0 && k < al->n_sinks; k++)
+			if (sink_wants_chained(al->sinks[k]))
+				sink_submit(al->sinks[k], al->line,
+					    (size_t)len);
 	}
 }
 
@@ -614,6 +687,10 @@ void alerter_tick(struct alerter *al, time_t now)
 		if (al->sum_folded || al->sum_evicted)
 			summary(al, now);
 		al->next_summary = now + al->summary_seconds;
+	}
+	if (al->cp_records >= CHECKPOINT_RECORDS || now >= al->cp_next) {
+		checkpoint(al, now);
+		al->cp_next = now + CHECKPOINT_SECONDS;
 	}
 	for (size_t i = 0; i < al->n_sinks; i++)
 		sink_service(al->sinks[i], mono_ms());
@@ -830,6 +907,9 @@ void alerter_free(struct alerter *al)
 			dd_close(al, al->oldest);
 		if (al->sum_folded || al->sum_evicted)
 			summary(al, al->clock ? al->clock : time(NULL));
+		/* The last head, once the last lines are written. */
+		if (al->stream_fd >= 0)
+			checkpoint(al, al->clock ? al->clock : time(NULL));
 	}
 	/* Give connections being made and exec children a moment; a
 	 * sink that is down is not waited for: it spools. */

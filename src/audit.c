@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -42,6 +43,11 @@
 /* The suffix: ,"seq":N,"prev":"<64 hex>"} */
 #define PREV_TAG	",\"prev\":\""
 #define SEQ_TAG		"\"seq\":"
+/* The first line of a file that carries on the chain of the file sanso
+ * wrote before at the same path: found renamed beside it (rotated), or
+ * gone. */
+#define CONT_TAG	"{\"chain\":\"continued\",\"previous_seq\":"
+#define BROKEN_TAG	"{\"chain\":\"broken\",\"previous_seq\":"
 
 static void hmac(const uint8_t key[AUDIT_KEY_LEN], const void *data,
 		 size_t len, uint8_t out[AUDIT_MAC_LEN])
@@ -161,6 +167,32 @@ int audit_chain_line(const uint8_t key[AUDIT_KEY_LEN], struct audit_chain *c,
 	c->seq++;
 	hmac(key, out, body + (size_t)w, c->mac);
 	return (int)(body + (size_t)w);
+}
+
+void audit_head_format(const struct audit_chain *c, char *buf, size_t n)
+{
+	char mac[2 * AUDIT_MAC_LEN + 1];
+
+	hex(c->mac, AUDIT_MAC_LEN, mac);
+	snprintf(buf, n, "%" PRIu64 ":%s", c->seq, mac);
+}
+
+int audit_head_parse(const char *s, struct audit_chain *c)
+{
+	const char *colon = strchr(s, ':');
+	char *end;
+
+	if (!colon || colon == s || *s < '0' || *s > '9' ||
+	    strlen(colon + 1) != 2 * AUDIT_MAC_LEN)
+		return -EINVAL;
+	errno = 0;
+	c->seq = strtoull(s, &end, 10);
+	if (errno || end != colon || !c->seq)
+		return -EINVAL;
+	for (const char *p = colon + 1; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			return -EINVAL;	/* one spelling: what we print */
+	return unhex(colon + 1, c->mac, AUDIT_MAC_LEN) ? 0 : -EINVAL;
 }
 
 /* ---- the key ---- */
@@ -288,12 +320,35 @@ static int head_path(char *buf, size_t n, const char *state_dir, dev_t dev,
 	return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
 }
 
+/* The real path of a file that may be gone: its directory's, and its
+ * name. Allocated. */
+static char *real_path(const char *path)
+{
+	const char *slash = strrchr(path, '/'), *base = slash ? slash + 1 : path;
+	char *real = realpath(path, NULL), *dir, *out = NULL;
+
+	if (real || errno != ENOENT || !*base || !strcmp(base, ".") ||
+	    !strcmp(base, ".."))
+		return real;
+	dir = slash ? strndup(path, (size_t)(slash - path + 1)) : strdup(".");
+	real = dir ? realpath(dir, NULL) : NULL;
+	if (real && asprintf(&out, "%s%s%s", real,
+			     real[strlen(real) - 1] == '/' ? "" : "/",
+			     base) < 0)
+		out = NULL;
+	free(real);
+	free(dir);
+	if (!out)
+		errno = ENOENT;
+	return out;
+}
+
 /* "path-" and 16 hex digits of the SHA-256 of the file's real path. */
 static int path_head_name(const char *path, char *name, size_t n)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
-	char *real = realpath(path, NULL);
+	char *real = real_path(path);
 	char h[17];
 
 	if (!real)
@@ -455,10 +510,133 @@ static bool born_before(int fd, const struct timespec *t)
 	return (long)stx.stx_btime.tv_nsec < t->tv_nsec;
 }
 
+/* Made after the record t was last written: another file that got the
+ * inode number of the one recorded. False when unknown. */
+static bool born_after(int fd, const struct timespec *t)
+{
+	struct statx stx;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_BTIME, &stx) ||
+	    !(stx.stx_mask & STATX_BTIME))
+		return false;
+	if ((int64_t)stx.stx_btime.tv_sec != (int64_t)t->tv_sec)
+		return (int64_t)stx.stx_btime.tv_sec > (int64_t)t->tv_sec;
+	return (long)stx.stx_btime.tv_nsec > t->tv_nsec;
+}
+
 static void store_heads(struct audit_log *l)
 {
 	head_store(l->head_fd, &l->chain, l->dev, l->ino);
 	head_store(l->path_fd, &l->chain, l->dev, l->ino);
+}
+
+/* Appends one line of our own to l (its lock held), undoing a short
+ * write. */
+static int write_own(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
+		     const char *obj)
+{
+	struct audit_chain c = l->chain;
+	char buf[1024];
+	ssize_t w;
+	int r;
+
+	r = audit_chain_line(key, &c, obj, strlen(obj), buf, sizeof(buf) - 1);
+	if (r < 0)
+		return r;
+	buf[r++] = '\n';
+	w = write(l->fd, buf, (size_t)r);
+	if (w != r) {
+		r = w < 0 ? -errno : -ENOSPC;
+		if (w > 0 && ftruncate(l->fd, (off_t)l->size))
+			r = -EIO;
+		return r;
+	}
+	l->size += (uint64_t)r;
+	l->chain = c;
+	return 0;
+}
+
+/* The name, in the directory of `path`, of another file with inode
+ * dev/ino: where logrotate renamed the file sanso wrote before. */
+static bool find_renamed(const char *path, uint64_t dev, uint64_t ino,
+			 char *name, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	if (slash)
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path + 1),
+			 path);
+	else
+		snprintf(dir, sizeof(dir), ".");
+	d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		struct stat st;
+
+		if ((uint64_t)e->d_ino != ino ||
+		    !strcmp(e->d_name, slash ? slash + 1 : path) ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    (uint64_t)st.st_dev != dev || !S_ISREG(st.st_mode))
+			continue;
+		snprintf(name, n, "%s", e->d_name);
+		found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+/* A JSON string of a file name, control characters and all. */
+static void json_name(char *out, size_t n, const char *s)
+{
+	size_t o = 0;
+
+	if (n < 3)
+		return;
+	out[o++] = '"';
+	for (; *s && o + 8 < n; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(out + o, n - o, "\\%c", c);
+		else if (c < 0x20)
+			o += (size_t)snprintf(out + o, n - o, "\\u%04x", c);
+		else
+			out[o++] = (char)c;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+/*
+ * An empty new file where sanso wrote up to h at the same path: rather
+ * than start the chain again at seq 1 (which would let a removed log be
+ * replaced unnoticed), it goes on from h, and its first line says where
+ * the chain was: the renamed file beside it (logrotate), or gone.
+ */
+static int chain_continue(struct audit_log *l,
+			  const uint8_t key[AUDIT_KEY_LEN],
+			  const struct head *h)
+{
+	char obj[PATH_MAX + 256], name[NAME_MAX + 1], js[2 * NAME_MAX + 16];
+
+	l->chain = h->c;
+	if (l->path && find_renamed(l->path, h->dev, h->ino, name,
+				    sizeof(name))) {
+		json_name(js, sizeof(js), name);
+		snprintf(obj, sizeof(obj), CONT_TAG "%" PRIu64
+			 ",\"previous_file\":%s}", h->c.seq, js);
+	} else {
+		snprintf(obj, sizeof(obj), BROKEN_TAG "%" PRIu64
+			 ",\"detail\":\"the file sanso wrote up to seq %"
+			 PRIu64 " at this path is gone: removed, or renamed "
+			 "out of its directory\"}", h->c.seq, h->c.seq);
+	}
+	return write_own(l, key, obj);
 }
 
 /*
@@ -498,8 +676,14 @@ static int chain_resume(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN])
 	l->size = (uint64_t)st.st_size;
 	audit_chain_init(key, &l->chain);
 	if (st.st_size == 0) {
-		if (have_ih && born_before(l->fd, &ih.mtime))
+		if (have_ih && born_before(l->fd, &ih.mtime)) {
 			l->chain = ih.c;
+		} else if (l->path_fd >= 0 && !head_read(l->path_fd, &ph) &&
+			   ph.c.seq > 0) {
+			r = chain_continue(l, key, &ph);
+			if (r)
+				return r;
+		}
 	} else if (h) {
 		if (t.has_last && ((t.seq == h->c.seq &&
 				    !CRYPTO_memcmp(t.mac, h->c.mac,
@@ -530,6 +714,11 @@ int audit_log_open(struct audit_log *l, const char *state_dir,
 
 	memset(l, 0, sizeof(*l));
 	l->head_fd = l->path_fd = -1;
+	l->path = strdup(path);
+	if (!l->path) {
+		l->fd = -1;
+		return -ENOMEM;
+	}
 	/* O_NONBLOCK: a FIFO planted at the path must not hang us. */
 	l->fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_NOFOLLOW |
 		     O_CLOEXEC | O_NONBLOCK, 0640);
@@ -590,6 +779,8 @@ void audit_log_close(struct audit_log *l)
 	if (l->path_fd >= 0)
 		close(l->path_fd);
 	l->fd = l->head_fd = l->path_fd = -1;
+	free(l->path);
+	l->path = NULL;
 }
 
 int audit_log_append(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
@@ -701,6 +892,22 @@ struct gap {
 	int after;		/* the line before it */
 };
 
+/* A head the log must hold: given with --head, or recorded by a
+ * deployment (for the state directory's own audit.log). */
+struct anchor {
+	struct audit_chain c;
+	bool user;		/* --head: also a failure below the start */
+	bool seen;
+	char src[64];		/* for messages */
+};
+
+/* What chain/ knows of the file. */
+enum record {
+	REC_NONE,
+	REC_INODE,		/* a record of this very file */
+	REC_PATH,		/* of another file at its path */
+};
+
 struct verifier {
 	const char *path;
 	struct diags *d;
@@ -716,8 +923,12 @@ struct verifier {
 	uint8_t ref_mac[AUDIT_MAC_LEN];
 	/* the writer's record of the end */
 	bool have_head, head_seen;
+	enum record rec;
 	struct head head;
 	char hp[PATH_MAX];
+	/* sorted by seq */
+	struct anchor *anchors;
+	size_t n_anchors;
 };
 
 #define MAX_GAPS 4096
@@ -844,45 +1055,158 @@ static bool load_head(const char *p, struct head *h)
 
 /* The writer's record of the file's end: its inode's, else its path's.
  * hp gets the record's name for messages. */
-static bool find_head(struct diags *d, const char *state_dir,
-		      const char *path, const struct stat *st, struct head *h,
-		      char *hp, size_t n)
+static enum record find_head(const char *state_dir, const char *path,
+			     int fd, const struct stat *st, struct head *h,
+			     char *hp, size_t n)
 {
 	char name[64];
 
+	/* A record younger than the file is of another file that had its
+	 * inode number (removed, and a new one made). */
 	if (!head_path(hp, n, state_dir, st->st_dev, st->st_ino) &&
-	    load_head(hp, h))
-		return true;
+	    load_head(hp, h) && !born_after(fd, &h->mtime))
+		return REC_INODE;
 	if (path_head_name(path, name, sizeof(name)) ||
 	    snprintf(hp, n, "%s/%s/%s", state_dir, CHAIN_DIR, name) >= (int)n ||
-	    !load_head(hp, h)) {
-		note(d, path, "no record of this file's end in %s/" CHAIN_DIR
-		     ": lines removed from its end cannot be detected (a copy, "
-		     "or not written on this machine)", state_dir);
-		return false;
+	    !load_head(hp, h))
+		return REC_NONE;
+	return h->dev == (uint64_t)st->st_dev &&
+	       h->ino == (uint64_t)st->st_ino && !born_after(fd, &h->mtime) ?
+	       REC_INODE : REC_PATH;
+}
+
+int audit_log_head(const char *state_dir, const char *path,
+		   struct audit_chain *c)
+{
+	char hp[PATH_MAX];
+	struct stat st;
+	struct head h;
+	enum record rec;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		close(fd);
+		return -errno;
 	}
-	if (h->dev == (uint64_t)st->st_dev && h->ino == (uint64_t)st->st_ino)
-		return true;
-	if (!st->st_size) {
-		note(d, path, "sanso wrote up to seq %" PRIu64 " to a file "
-		     "at this path, now replaced by an empty one: rotated "
-		     "before sanso reopened it, or every line removed",
-		     h->c.seq);
-		return false;
+	rec = find_head(state_dir, path, fd, &st, &h, hp, sizeof(hp));
+	close(fd);
+	if (rec == REC_NONE)
+		return -ENOENT;
+	*c = h.c;
+	return 0;
+}
+
+/* The deployments of state_dir and the heads of audit.log their records
+ * hold ("audit_head SEQ:MAC"). Returns how many deployments there are. */
+static size_t deploy_anchors(struct verifier *vf, const char *state_dir)
+{
+	char p[PATH_MAX], *line = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *e;
+	DIR *d;
+
+	if (snprintf(p, sizeof(p), "%s/deploy", state_dir) >= (int)sizeof(p))
+		return 0;
+	d = opendir(p);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		struct audit_chain c;
+		struct anchor *na;
+		FILE *f;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9' ||
+		    strspn(e->d_name, "0123456789") != strlen(e->d_name))
+			continue;
+		n++;
+		if (snprintf(p, sizeof(p), "%s/deploy/%s/record", state_dir,
+			     e->d_name) >= (int)sizeof(p))
+			continue;
+		f = fopen(p, "re");
+		if (!f)
+			continue;
+		while (getline(&line, &cap, f) > 0) {
+			line[strcspn(line, "\n")] = '\0';
+			if (strncmp(line, "audit_head ", 11) ||
+			    audit_head_parse(line + 11, &c))
+				continue;
+			na = realloc(vf->anchors,
+				     (vf->n_anchors + 1) * sizeof(*na));
+			if (!na)
+				break;
+			vf->anchors = na;
+			na += vf->n_anchors++;
+			memset(na, 0, sizeof(*na));
+			na->c = c;
+			snprintf(na->src, sizeof(na->src), "deploy/%.20s/record",
+				 e->d_name);
+		}
+		fclose(f);
 	}
-	note(d, path, "not the file sanso last wrote at this path (its inode "
-	     "changed: rewritten, or copied back); its end is checked "
-	     "against the path's record");
-	return true;
+	free(line);
+	closedir(d);
+	return n;
+}
+
+static int anchor_cmp(const void *a, const void *b)
+{
+	const struct anchor *x = a, *y = b;
+
+	return x->c.seq < y->c.seq ? -1 : x->c.seq > y->c.seq;
+}
+
+/* The first line of a file that goes on from an earlier one (see
+ * chain_continue()): its previous_seq, and whether it says the chain
+ * was broken. */
+static bool continuation(const char *line, size_t len, uint64_t *prev_seq,
+			 bool *broken)
+{
+	size_t i, tl = 0;
+	uint64_t v = 0;
+
+	*broken = false;
+	if (len > sizeof(CONT_TAG) - 1 &&
+	    !memcmp(line, CONT_TAG, sizeof(CONT_TAG) - 1)) {
+		tl = sizeof(CONT_TAG) - 1;
+	} else if (len > sizeof(BROKEN_TAG) - 1 &&
+		   !memcmp(line, BROKEN_TAG, sizeof(BROKEN_TAG) - 1)) {
+		tl = sizeof(BROKEN_TAG) - 1;
+		*broken = true;
+	}
+	if (!tl)
+		return false;
+	for (i = tl; i < len && line[i] >= '0' && line[i] <= '9' &&
+	     v < UINT64_MAX / 10; i++)
+		v = v * 10 + (uint64_t)(line[i] - '0');
+	*prev_seq = v;
+	return i < len && line[i] == ',';
 }
 
 /* The first line with a seq: 1 and the chain's start, or lines are
  * missing before it. */
-static void check_start(struct verifier *vf, int lineno, uint64_t seq,
+static void check_start(struct verifier *vf, int lineno, const char *line,
+			size_t len, uint64_t seq,
 			const uint8_t prev[AUDIT_MAC_LEN])
 {
 	uint8_t gen[AUDIT_MAC_LEN];
+	uint64_t ps;
+	bool broken;
 
+	/* Its prev links to a line in another file, which this one cannot
+	 * check; the line itself is linked into what follows. */
+	if (seq > 1 && lineno == 1 && continuation(line, len, &ps, &broken) &&
+	    ps + 1 == seq) {
+		if (broken)
+			finding(vf, lineno, "broken", "line %d: when sanso "
+				"wrote it, the log it had written up to seq %"
+				PRIu64 " at this path was gone (removed, or "
+				"renamed out of its directory)", lineno, ps);
+		else
+			vf->v->continues = ps;
+		return;
+	}
 	if (seq > 1) {
 		finding(vf, lineno, "start", "line %d: the log starts at seq "
 			"%" PRIu64 ": the first %" PRIu64 " line%s removed",
@@ -901,13 +1225,14 @@ static void check_start(struct verifier *vf, int lineno, uint64_t seq,
 
 /* One line that has a seq and a prev. False when it is out of place
  * (then it is no reference for the next). */
-static bool check_link(struct verifier *vf, int lineno, uint64_t seq,
+static bool check_link(struct verifier *vf, int lineno, const char *line,
+		       size_t len, uint64_t seq,
 		       const uint8_t prev[AUDIT_MAC_LEN])
 {
 	struct gap g;
 
 	if (!vf->have_ref) {
-		check_start(vf, lineno, seq, prev);
+		check_start(vf, lineno, line, len, seq, prev);
 		return true;
 	}
 	if (seq == vf->ref_seq + 1) {
@@ -937,6 +1262,32 @@ static bool check_link(struct verifier *vf, int lineno, uint64_t seq,
 	return false;
 }
 
+/* The anchors with this seq (a binary search: a deployment each). */
+static void check_anchors(struct verifier *vf, int lineno, uint64_t seq,
+			  const uint8_t mac[AUDIT_MAC_LEN])
+{
+	size_t lo = 0, hi = vf->n_anchors;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (vf->anchors[mid].c.seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < vf->n_anchors && vf->anchors[lo].c.seq == seq; lo++) {
+		struct anchor *a = &vf->anchors[lo];
+
+		a->seen = true;
+		if (CRYPTO_memcmp(mac, a->c.mac, AUDIT_MAC_LEN))
+			finding(vf, lineno, "head", "line %d (seq %" PRIu64
+				") is not the line %s records with that seq: "
+				"the log was altered or replaced", lineno, seq,
+				a->src);
+	}
+}
+
 static void check_line(struct verifier *vf, int lineno, const char *line,
 		       size_t len, bool trunc)
 {
@@ -955,7 +1306,7 @@ static void check_line(struct verifier *vf, int lineno, const char *line,
 	}
 	if (!vf->v->first_seq)
 		vf->v->first_seq = seq;
-	if (!check_link(vf, lineno, seq, prev))
+	if (!check_link(vf, lineno, line, len, seq, prev))
 		return;
 	hmac(vf->key, line, len, mac);
 	vf->have_ref = true;
@@ -971,6 +1322,7 @@ static void check_line(struct verifier *vf, int lineno, const char *line,
 				"is not the line sanso wrote with that seq "
 				"(%s): it was altered", lineno, seq, vf->hp);
 	}
+	check_anchors(vf, lineno, seq, mac);
 }
 
 /* After the last line: removed lines, and the end against the record. */
@@ -980,7 +1332,27 @@ static void check_end(struct verifier *vf, int lineno, const char *state_dir)
 
 	for (size_t i = 0; i < vf->n_gaps; i++)
 		report_gap(vf, &vf->gaps[i]);
-	if (vf->have_head && !vf->head_seen && want > last) {
+	for (size_t i = 0; i < vf->n_anchors; i++) {
+		const struct anchor *a = &vf->anchors[i];
+
+		if (a->seen || (!a->user && a->c.seq < vf->v->first_seq))
+			continue;	/* a deployment's, in an earlier file */
+		if (!last)
+			finding(vf, lineno, "head", "the log has no line, but "
+				"%s records seq %" PRIu64, a->src, a->c.seq);
+		else if (a->c.seq > last)
+			finding(vf, lineno, "head", "the log ends at seq %"
+				PRIu64 ", but %s records seq %" PRIu64 ": the "
+				"last %" PRIu64 " line%s removed", last,
+				a->src, a->c.seq, a->c.seq - last,
+				a->c.seq - last == 1 ? " was" : "s were");
+		else
+			finding(vf, lineno, "head", "the log has no line "
+				"with seq %" PRIu64 " (%s records it; the log "
+				"holds seq %" PRIu64 "..%" PRIu64 ")", a->c.seq,
+				a->src, vf->v->first_seq, last);
+	}
+	if (vf->have_head && !vf->head_seen && want > last && vf->v->lines) {
 		if (!last)
 			finding(vf, lineno, "tail", "the log has no line but "
 				"sanso wrote up to seq %" PRIu64 " (%s): every "
@@ -988,20 +1360,114 @@ static void check_end(struct verifier *vf, int lineno, const char *state_dir)
 		else
 			finding(vf, lineno, "tail", "the log ends at seq %"
 				PRIu64 " but sanso wrote up to seq %" PRIu64
-				" (%s): the last %" PRIu64 " line%s removed",
+				" (%s): the last %" PRIu64 " line%s removed%s",
 				last, want, vf->hp, want - last,
-				want - last == 1 ? " was" : "s were");
+				want - last == 1 ? " was" : "s were",
+				vf->rec == REC_PATH ? ", or the file was "
+				"replaced by another chain" : "");
 	}
 	if (vf->links && !vf->links_ok)
 		finding(vf, 0, "key", "no link of the chain matches: is %s/"
 			KEY_FILE " the key that wrote this log?", state_dir);
 }
 
+/* An empty log proves nothing, unless sanso left this very file empty. */
+static void check_empty(struct verifier *vf, const char *state_dir)
+{
+	uint64_t want = vf->head.c.seq;
+
+	if (vf->rec == REC_INODE && !want)
+		return;
+	if (vf->rec == REC_INODE)
+		finding(vf, 0, "empty", "the log is empty, but sanso wrote up "
+			"to seq %" PRIu64 " to this file (%s): every line was "
+			"removed", want, vf->hp);
+	else if (vf->rec == REC_PATH && want)
+		finding(vf, 0, "empty", "the log is empty, but sanso wrote up "
+			"to seq %" PRIu64 " to the file at this path (%s): "
+			"replaced by an empty file (or rotated, and the writer "
+			"has not opened the new file yet)", want, vf->hp);
+	else
+		finding(vf, 0, "empty", "the log is empty and %s/" CHAIN_DIR
+			" has no record of sanso writing it: nothing shows "
+			"what it held", state_dir);
+}
+
+/* Without the writer's record the end of the log hangs in the air. */
+static void check_anchored(struct verifier *vf, const char *state_dir,
+			   size_t n_deploy, bool user)
+{
+	char p[PATH_MAX], dep[PATH_MAX + 64] = "";
+	struct stat st;
+
+	if (vf->rec != REC_NONE || !vf->v->lines)
+		return;
+	if (user) {
+		note(vf->d, vf->path, "%s/" CHAIN_DIR " has no record of this "
+		     "file's end: it is checked against --head only, and "
+		     "lines after that seq cannot be", state_dir);
+		return;
+	}
+	if (n_deploy)
+		snprintf(dep, sizeof(dep), " while %s/deploy holds %zu "
+			 "deployment%s", state_dir, n_deploy,
+			 n_deploy == 1 ? "" : "s");
+	snprintf(p, sizeof(p), "%s/" CHAIN_DIR, state_dir);
+	if (stat(p, &st))
+		finding(vf, 0, "anchor", "%s is missing%s: the records of "
+			"where each log ends were removed, so lines removed "
+			"from its end or a whole log replaced cannot be ruled "
+			"out; check it against a head kept elsewhere "
+			"(--head)", p, dep);
+	else
+		finding(vf, 0, "anchor", "%s has no record of this file's "
+			"end (removed; or a copy, or a log written on another "
+			"machine): lines removed from its end or a whole log "
+			"replaced cannot be ruled out; check it against a head "
+			"kept elsewhere (--head)", p);
+}
+
+/* A log that is gone where sanso wrote one is a finding, not a path
+ * mistyped. */
+static bool log_removed(struct verifier *vf, const char *state_dir,
+			const char *path)
+{
+	char name[64];
+
+	if (path_head_name(path, name, sizeof(name)) ||
+	    snprintf(vf->hp, sizeof(vf->hp), "%s/%s/%s", state_dir, CHAIN_DIR,
+		     name) >= (int)sizeof(vf->hp) ||
+	    !load_head(vf->hp, &vf->head) || !vf->head.c.seq)
+		return false;
+	finding(vf, 0, "removed", "the log is gone, but sanso wrote up to "
+		"seq %" PRIu64 " to a file at this path (%s): it was removed",
+		vf->head.c.seq, vf->hp);
+	return true;
+}
+
+/* Whether path is state_dir/audit.log, which deployments anchor. */
+static bool is_deploy_log(const char *state_dir, const struct stat *st)
+{
+	char p[PATH_MAX];
+	struct stat a;
+
+	return snprintf(p, sizeof(p), "%s/audit.log", state_dir) <
+	       (int)sizeof(p) && !stat(p, &a) && a.st_dev == st->st_dev &&
+	       a.st_ino == st->st_ino;
+}
+
 int audit_verify(const char *state_dir, const char *path, struct diags *d,
 		 struct audit_verdict *v)
 {
+	return audit_verify_head(state_dir, path, NULL, d, v);
+}
+
+int audit_verify_head(const char *state_dir, const char *path,
+		      const struct audit_chain *head, struct diags *d,
+		      struct audit_verdict *v)
+{
 	struct verifier *vf;
-	size_t first_finding = d->n, cap = 0;
+	size_t first_finding = d->n, cap = 0, n_deploy = 0;
 	int lineno = 0, r;
 	char *line = NULL;
 	struct stat st;
@@ -1019,6 +1485,8 @@ int audit_verify(const char *state_dir, const char *path, struct diags *d,
 	if (r)
 		goto out;
 	f = fopen(path, "re");
+	if (!f && errno == ENOENT && log_removed(vf, state_dir, path))
+		goto out;
 	if (!f || fstat(fileno(f), &st)) {
 		r = -errno;
 		goto out;
@@ -1027,8 +1495,33 @@ int audit_verify(const char *state_dir, const char *path, struct diags *d,
 		r = -EINVAL;
 		goto out;
 	}
-	vf->have_head = find_head(d, state_dir, path, &st, &vf->head, vf->hp,
-				  sizeof(vf->hp));
+	vf->rec = find_head(state_dir, path, fileno(f), &st, &vf->head,
+			    vf->hp, sizeof(vf->hp));
+	vf->have_head = vf->rec != REC_NONE;
+	if (vf->rec == REC_PATH && st.st_size)
+		note(d, path, "not the file sanso last wrote at this path (its "
+		     "inode changed: rewritten, or copied back); its end is "
+		     "checked against the path's record");
+	if (is_deploy_log(state_dir, &st))
+		n_deploy = deploy_anchors(vf, state_dir);
+	if (head) {
+		struct anchor *na = realloc(vf->anchors, (vf->n_anchors + 1) *
+					    sizeof(*na));
+
+		if (!na) {
+			r = -ENOMEM;
+			goto out;
+		}
+		vf->anchors = na;
+		na += vf->n_anchors++;
+		memset(na, 0, sizeof(*na));
+		na->c = *head;
+		na->user = true;
+		snprintf(na->src, sizeof(na->src), "--head");
+	}
+	if (vf->n_anchors > 1)
+		qsort(vf->anchors, vf->n_anchors, sizeof(*vf->anchors),
+		      anchor_cmp);
 	errno = 0;
 	while ((len = getline(&line, &cap, f)) > 0) {
 		bool trunc = line[len - 1] != '\n';
@@ -1042,6 +1535,9 @@ int audit_verify(const char *state_dir, const char *path, struct diags *d,
 		r = errno ? -errno : -EIO;
 		goto out;
 	}
+	if (!v->lines)
+		check_empty(vf, state_dir);
+	check_anchored(vf, state_dir, n_deploy, head != NULL);
 	check_end(vf, lineno, state_dir);
 	v->head_checked = vf->have_head && !v->tampered;
 	sort_findings(d, first_finding);
@@ -1050,6 +1546,7 @@ out:
 		fclose(f);
 	free(line);
 	free(vf->gaps);
+	free(vf->anchors);
 	OPENSSL_cleanse(vf->key, sizeof(vf->key));
 	free(vf);
 	return r;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * sanso verify-log FILE... [--state-dir DIR]: recomputes the HMAC chain
- * of alert and audit logs (SPEC §8) and says where it breaks.
+ * sanso verify-log FILE... [--state-dir DIR] [--head SEQ:MAC]: recomputes
+ * the HMAC chain of alert and audit logs (SPEC §8), checks that each is
+ * anchored (its end matches a head recorded in chain/, in the
+ * deployments, or kept elsewhere) and says where it breaks.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +23,9 @@ static void help(FILE *out)
 		"  --state-dir DIR  where the key (audit.key) and the records\n"
 		"                   of each log's last line (chain/) are\n"
 		"                   (default " DEPLOY_STATE_DIR ")\n"
+		"  --head SEQ:MAC   a head kept elsewhere (a deployment\n"
+		"                   record, a checkpoint at a remote sink):\n"
+		"                   the log must hold it (one log only)\n"
 		"  -h, --help       this help\n"
 		"\nExit status: 0 intact, 1 tampered, 2 usage, 3 cannot read a "
 		"log or the key.\n");
@@ -56,7 +61,8 @@ static void print_findings(const struct diags *d)
 		printf("(%zu more findings not shown)\n", d->dropped);
 }
 
-static int verify_one(const char *state_dir, const char *path)
+static int verify_one(const char *state_dir, const char *path,
+		      const struct audit_chain *head)
 {
 	uint8_t key[AUDIT_KEY_LEN];
 	struct audit_verdict v;
@@ -72,7 +78,7 @@ static int verify_one(const char *state_dir, const char *path)
 		ret = EXIT_SYSTEM;
 		goto out;
 	}
-	r = audit_verify(state_dir, path, &d, &v);
+	r = audit_verify_head(state_dir, path, head, &d, &v);
 	if (r) {
 		cmd_err(CMD, "%s: %s", path, r == -EINVAL ?
 			"not a regular file" : strerror(-r));
@@ -86,14 +92,20 @@ static int verify_one(const char *state_dir, const char *path)
 		       v.lines == 1 ? "" : "s");
 		ret = EXIT_FINDINGS;
 	} else if (!v.lines) {
-		printf("%s: intact: empty%s\n", path, v.head_checked ?
-		       ", as sanso left it" : "");
+		/* audit_verify() fails any other empty log. */
+		printf("%s: intact: empty, as sanso left it\n", path);
 		ret = EXIT_OK;
 	} else {
 		printf("%s: intact: %" PRIu64 " line%s, seq %" PRIu64 "..%"
-		       PRIu64 "%s\n", path, v.lines, v.lines == 1 ? "" : "s",
-		       v.first_seq, v.last_seq, v.head_checked ?
-		       ", ends where sanso left it" : "");
+		       PRIu64, path, v.lines, v.lines == 1 ? "" : "s",
+		       v.first_seq, v.last_seq);
+		if (v.continues)
+			printf(", continues seq %" PRIu64 " of the file "
+			       "before it", v.continues);
+		if (head)
+			printf(", holds --head seq %" PRIu64, head->seq);
+		printf("%s\n", v.head_checked ? ", ends where sanso left it" :
+		       "");
 		ret = EXIT_OK;
 	}
 out:
@@ -105,10 +117,12 @@ int cmd_verify_log(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
+		{ "head", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *state_dir = DEPLOY_STATE_DIR;
+	struct audit_chain head, *hp = NULL;
 	int c, ret = EXIT_OK;
 
 	optind = 1;
@@ -116,6 +130,15 @@ int cmd_verify_log(int argc, char **argv)
 		switch (c) {
 		case 's':
 			state_dir = optarg;
+			break;
+		case 'H':
+			if (audit_head_parse(optarg, &head)) {
+				cmd_err(CMD, "--head %s: not SEQ:MAC (a seq "
+					"from 1 and 64 lowercase hex digits)",
+					optarg);
+				return EXIT_USAGE;
+			}
+			hp = &head;
 			break;
 		case 'h':
 			help(stdout);
@@ -129,8 +152,13 @@ int cmd_verify_log(int argc, char **argv)
 		help(stderr);
 		return EXIT_USAGE;
 	}
+	/* A head belongs to one chain: one log. */
+	if (hp && argc - optind > 1) {
+		cmd_err(CMD, "--head takes one log");
+		return EXIT_USAGE;
+	}
 	for (int i = optind; i < argc; i++) {
-		int r = verify_one(state_dir, argv[i]);
+		int r = verify_one(state_dir, argv[i], hp);
 
 		/* The worst verdict: system trouble, then tampering. */
 		if (r == EXIT_SYSTEM || (r == EXIT_FINDINGS && ret == EXIT_OK))

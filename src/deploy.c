@@ -154,7 +154,8 @@ static int state_check(const char *state, char *err, size_t errlen)
 
 /* Deployments are readable by the state directory's group (0750/0640):
  * the monitor, running as its own user in that group, compares the live
- * table with them. The key, the audit log and pending stay 0600. */
+ * table with them. The key, pending and lock stay 0600; audit.log is
+ * 0640 (SECURITY.md). */
 int deploy_state_init(const char *state, char *err, size_t errlen)
 {
 	char p[4200];
@@ -399,6 +400,7 @@ int deploy_audit(const char *state, const char *action,
 		 const struct deployment *d, const char *detail)
 {
 	char p[4200], when[48], *obj = NULL;
+	struct deployment cur;
 	struct timespec ts;
 	size_t len = 0;
 	FILE *f;
@@ -409,11 +411,14 @@ int deploy_audit(const char *state, const char *action,
 	f = open_memstream(&obj, &len);
 	if (!f)
 		return -errno;
-	/* SPEC §8: logs carry the zone file's timezone. */
+	/* SPEC §8: one timezone, the site's: without a deployment, the
+	 * current one's; with none, the system's (Debian's tzdata links
+	 * zoneinfo/localtime to /etc/localtime). */
 	clock_gettime(CLOCK_REALTIME, &ts);
-	tz_format_rfc3339(d && d->timezone[0] ? d->timezone : "UTC",
-			  ts.tv_sec, (int)(ts.tv_nsec / 1000000), when,
-			  sizeof(when));
+	tz_format_rfc3339(d && d->timezone[0] ? d->timezone :
+			  !deploy_current(state, &cur) && cur.timezone[0] ?
+			  cur.timezone : "localtime", ts.tv_sec,
+			  (int)(ts.tv_nsec / 1000000), when, sizeof(when));
 	fprintf(f, "{\"time\":\"%s\",\"action\":", when);
 	json_str(f, action);
 	fprintf(f, ",\"deployment\":%u,\"previous\":%u,\"user\":",
@@ -598,6 +603,8 @@ static char *record_format(const struct deployment *d, const struct model *m)
 		d->previous, (long long)d->time, (long long)d->at, d->user,
 		d->table, d->zone_file, d->zone_sha256, d->ruleset_sha256,
 		d->site, d->timezone, m->n_holiday_files);
+	if (d->audit_head[0])
+		fprintf(f, "audit_head %s\n", d->audit_head);
 	for (size_t i = 0; i < m->n_holiday_files; i++) {
 		hex(m->holiday_files[i].sha256, 32, sum);
 		fprintf(f, "holiday %zu %s %s\n", i + 1, sum,
@@ -608,6 +615,19 @@ static char *record_format(const struct deployment *d, const struct model *m)
 		return NULL;
 	}
 	return rec;
+}
+
+/* The audit log's head, kept in the record too: verify-log then finds
+ * a log cut short even when chain/ went with it. */
+static void deploy_audit_head(const char *state, char *buf, size_t n)
+{
+	struct audit_chain c;
+	char p[4200];
+
+	buf[0] = '\0';
+	if (!path_of(p, sizeof(p), state, "audit.log") &&
+	    !audit_log_head(state, p, &c) && c.seq)
+		audit_head_format(&c, buf, n);
 }
 
 /* Writes deploy/N of `d` (d->id set): the zone file and holiday file
@@ -1452,6 +1472,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	d->time = time(NULL);
 	d->holiday_files = (int)m->n_holiday_files;
 	user_name(d->user, sizeof(d->user));
+	deploy_audit_head(state, d->audit_head, sizeof(d->audit_head));
 	in.id = d->id;
 	in.from = d->previous;
 	snprintf(in.table, sizeof(in.table), "%s", rs->table);

@@ -47,7 +47,7 @@ static const struct {
 	  "FILE [--state-dir DIR] [--table NAME] [--listen ADDR[:PORT]]... "
 	  "[--jsonl FILE] [-v]",
 	  "answer DNS for the FQDN sets and keep their kernel sets in step" },
-	{ "verify-log", cmd_verify_log, "FILE... [--state-dir DIR]",
+	{ "verify-log", cmd_verify_log, "FILE... [--state-dir DIR] [--head SEQ:MAC]",
 	  "verify the HMAC chain of alert and audit logs" },
 };
 

@@ -685,6 +685,8 @@ int syslog_format(const char *line, size_t len, int facility,
 		pri = 3;
 	if (type && ml == 10 && !memcmp(type, "suppressed", 10))
 		pri = 5;
+	else if (type && ml == 10 && !memcmp(type, "checkpoint", 10))
+		pri = 6;
 	if (!type || ml == 0 || ml > 32) {
 		type = "-";
 		ml = 1;
@@ -1096,6 +1098,11 @@ void sink_conf_id(const struct sink *conf, char *buf, size_t n)
 const char *sink_id(const struct sink_state *s)
 {
 	return s->id;
+}
+
+const char *sink_log_path(const struct sink_state *s)
+{
+	return s->ops == &jsonl_ops ? s->path : NULL;
 }
 
 bool sink_wants_chained(const struct sink_state *s)

@@ -102,9 +102,12 @@ if grep -q 'SIGUSR1: reopening' "$T/monitor.out" &&
 else
 	bad "after postrotate: $(tail -n 3 "$T/monitor.out")"
 fi
-if wait_lines "$log" 1 && grep -q '"type":"drift"' "$log" &&
+# The new file's first line carries the chain on from the rotated one
+# (written at the reopen); the drift alert follows it.
+if wait_lines "$log" 2 && grep -q '"type":"drift"' "$log" &&
+	head -n 1 "$log" | grep -q "^{\"chain\":\"continued\",\"previous_seq\":$before,\"previous_file\":\"$(basename "$rotated")\"," &&
 	[ "$(stat -c %U:%a "$log")" = nobody:640 ]; then
-	ok "after SIGUSR1 the monitor writes to the new file (nobody, 0640)"
+	ok "after SIGUSR1 the monitor writes to the new file (nobody, 0640), which continues the rotated file's chain"
 else
 	bad "new file after rotation: $(ls -l "$T/log"); monitor: $(tail -n 3 "$T/monitor.out")"
 fi

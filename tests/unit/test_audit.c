@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -445,7 +446,7 @@ static void test_emptied(void **state)
 
 	append_n(fx, 1, 3);
 	put(fx->log, "");
-	expect(fx, 1, "tail", 0);
+	expect(fx, 1, "empty", 0);
 }
 
 static void test_removed_first_line(void **state)
@@ -593,6 +594,230 @@ static void test_rotation(void **state)
 	strcpy(fx->log, save);
 }
 
+
+/* ---- anchoring ---- */
+
+static void rm_chain(struct fx *fx)
+{
+	char cmd[160];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/chain'", fx->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Verifies, expecting exactly `errors` errors, one with `code` whose
+ * message holds `text`. */
+static void expect_msg(struct fx *fx, const struct audit_chain *head,
+		       unsigned int errors, const char *code, const char *text)
+{
+	struct audit_verdict v;
+	struct diags d = { 0 };
+	bool found = !code;
+
+	assert_int_equal(audit_verify_head(fx->dir, fx->log, head, &d, &v), 0);
+	for (size_t i = 0; code && i < d.n; i++)
+		if (d.v[i].sev == DIAG_ERROR && !strcmp(d.v[i].code, code) &&
+		    strstr(d.v[i].msg, text))
+			found = true;
+	if (d.errors != errors || !found) {
+		dump(&d);
+		fail_msg("expected %u error(s), one [%s] saying \"%s\"", errors,
+			 code ? code : "-", text ? text : "");
+	}
+	assert_int_equal(v.tampered, errors > 0);
+	diags_free(&d);
+}
+
+static void test_head_format_parse(void **state)
+{
+	struct audit_chain c = { .seq = 42 }, back;
+	char buf[AUDIT_HEAD_LEN];
+
+	(void)state;
+	for (int i = 0; i < AUDIT_MAC_LEN; i++)
+		c.mac[i] = (uint8_t)(i * 7);
+	audit_head_format(&c, buf, sizeof(buf));
+	assert_true(!strncmp(buf, "42:00070e15", 11));
+	assert_int_equal(strlen(buf), 3 + 2 * AUDIT_MAC_LEN);
+	assert_int_equal(audit_head_parse(buf, &back), 0);
+	assert_int_equal(back.seq, 42);
+	assert_memory_equal(back.mac, c.mac, AUDIT_MAC_LEN);
+	assert_int_equal(audit_head_parse("0:00", &back), -EINVAL);
+	assert_int_equal(audit_head_parse(buf + 3, &back), -EINVAL);
+	buf[5] = 'A';	/* uppercase: not what sanso prints */
+	assert_int_equal(audit_head_parse(buf, &back), -EINVAL);
+	buf[strlen(buf) - 1] = '\0';
+	assert_int_equal(audit_head_parse(buf, &back), -EINVAL);
+}
+
+static void test_removed(void **state)
+{
+	struct fx *fx = *state;
+
+	append_n(fx, 1, 3);
+	assert_int_equal(unlink(fx->log), 0);
+	expect_msg(fx, NULL, 1, "removed", "sanso wrote up to seq 3");
+}
+
+/* rm audit.log; touch audit.log */
+static void test_replaced_by_empty(void **state)
+{
+	struct fx *fx = *state;
+
+	append_n(fx, 1, 3);
+	assert_int_equal(unlink(fx->log), 0);
+	/* Past the file system's clock tick, so that a new file given
+	 * the same inode number is seen to be younger than the record. */
+	usleep(50000);
+	fclose(fopen(fx->log, "w"));
+	expect_msg(fx, NULL, 1, "empty", "replaced by an empty file");
+}
+
+/* An empty log nobody recorded proves nothing either. */
+static void test_empty_unknown(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t key[AUDIT_KEY_LEN];
+
+	assert_int_equal(audit_key_load(fx->dir, true, key), 0);
+	fclose(fopen(fx->log, "w"));
+	expect_msg(fx, NULL, 1, "empty", "no record of sanso writing it");
+}
+
+/* The writer, after rm: a chain that says it lost its past, never a
+ * fresh one at seq 1. */
+static void test_removed_then_written(void **state)
+{
+	struct fx *fx = *state;
+	char *t;
+
+	append_n(fx, 1, 3);
+	assert_int_equal(unlink(fx->log), 0);
+	append_n(fx, 4, 4);
+	t = slurp(fx->log, NULL);
+	assert_true(!strncmp(t, "{\"chain\":\"broken\",\"previous_seq\":3,", 35));
+	assert_non_null(strstr(line_at(t, 2), "\"seq\":5,"));
+	free(t);
+	expect_msg(fx, NULL, 1, "broken", "up to seq 3 at this path was gone");
+}
+
+/* A chain of another key put in its place. */
+static void test_replaced_other_key(void **state)
+{
+	struct fx *fx = *state;
+	uint8_t key[AUDIT_KEY_LEN] = { 1 };
+	struct audit_verdict v;
+	struct diags d = { 0 };
+	struct audit_chain c;
+	char line[512];
+	FILE *f;
+
+	append_n(fx, 1, 5);
+	assert_int_equal(unlink(fx->log), 0);
+	f = fopen(fx->log, "w");
+	audit_chain_init(key, &c);
+	for (int i = 1; i <= 3; i++) {
+		int n = audit_chain_line(key, &c, "{\"n\":1}", 7, line,
+					 sizeof(line));
+
+		fprintf(f, "%.*s\n", n, line);
+	}
+	fclose(f);
+	assert_int_equal(audit_verify(fx->dir, fx->log, &d, &v), 0);
+	assert_true(v.tampered);
+	assert_true(has(&d, "key", 0));
+	assert_true(has(&d, "tail", 3));
+	diags_free(&d);
+}
+
+static void test_no_chain_dir(void **state)
+{
+	struct fx *fx = *state;
+
+	append_n(fx, 1, 3);
+	rm_chain(fx);
+	expect_msg(fx, NULL, 1, "anchor", "chain is missing");
+}
+
+static void test_tail_cut_no_chain_dir(void **state)
+{
+	struct fx *fx = *state;
+	char *t;
+
+	append_n(fx, 1, 5);
+	t = slurp(fx->log, NULL);
+	*line_at(t, 4) = '\0';
+	put(fx->log, t);
+	free(t);
+	rm_chain(fx);
+	expect_msg(fx, NULL, 1, "anchor", "chain is missing");
+}
+
+/* STATE/deploy/N/record keeps audit.log's head: a tail cut shows even
+ * with chain/ gone. */
+static void test_deployment_anchor(void **state)
+{
+	struct fx *fx = *state;
+	struct audit_chain c;
+	char p[160], head[AUDIT_HEAD_LEN], *t;
+	FILE *f;
+
+	append_n(fx, 1, 4);
+	assert_int_equal(audit_log_head(fx->dir, fx->log, &c), 0);
+	assert_int_equal(c.seq, 4);
+	audit_head_format(&c, head, sizeof(head));
+	snprintf(p, sizeof(p), "%s/deploy", fx->dir);
+	assert_int_equal(mkdir(p, 0750), 0);
+	snprintf(p, sizeof(p), "%s/deploy/1", fx->dir);
+	assert_int_equal(mkdir(p, 0750), 0);
+	snprintf(p, sizeof(p), "%s/deploy/1/record", fx->dir);
+	f = fopen(p, "w");
+	fprintf(f, "id 1\nprevious 0\naudit_head %s\n", head);
+	fclose(f);
+	append_n(fx, 5, 6);
+	expect_msg(fx, NULL, 0, NULL, NULL);
+	t = slurp(fx->log, NULL);
+	*line_at(t, 3) = '\0';
+	put(fx->log, t);
+	free(t);
+	rm_chain(fx);
+	expect_msg(fx, NULL, 2, "head", "deploy/1/record records seq 4");
+	expect_msg(fx, NULL, 2, "anchor", "while");
+}
+
+/* The head of line `seq` as a head kept elsewhere has it: the prev of
+ * the next line. */
+static void head_at(struct fx *fx, uint64_t seq, struct audit_chain *c)
+{
+	char *t = slurp(fx->log, NULL), hs[96];
+	const char *p = strstr(line_at(t, (int)seq + 1), ",\"prev\":\"");
+
+	assert_non_null(p);
+	snprintf(hs, sizeof(hs), "%" PRIu64 ":%.64s", seq, p + 9);
+	assert_int_equal(audit_head_parse(hs, c), 0);
+	free(t);
+}
+
+static void test_head(void **state)
+{
+	struct fx *fx = *state;
+	struct audit_chain c, bad;
+
+	append_n(fx, 1, 5);
+	head_at(fx, 3, &c);
+	expect_msg(fx, &c, 0, NULL, NULL);
+	bad = c;
+	bad.mac[0] ^= 1;
+	expect_msg(fx, &bad, 1, "head", "not the line --head records");
+	bad = c;
+	bad.seq = 9;
+	expect_msg(fx, &bad, 1, "head", "but --head records seq 9");
+	/* Without chain/, the head anchors what it covers. */
+	rm_chain(fx);
+	expect_msg(fx, &c, 0, NULL, NULL);
+	expect_msg(fx, NULL, 1, "anchor", "chain is missing");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -637,6 +862,23 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_after_crash, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+		cmocka_unit_test(test_head_format_parse),
+		cmocka_unit_test_setup_teardown(test_removed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replaced_by_empty, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_empty_unknown, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_removed_then_written,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replaced_other_key, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_no_chain_dir, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tail_cut_no_chain_dir,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_deployment_anchor, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_head, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

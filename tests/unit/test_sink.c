@@ -395,15 +395,21 @@ static void test_jsonl_reopen_after_rename(void **state)
 	assert_int_equal(rename(fx->path, old), 0);
 	assert_int_equal(alerter_reconfigure(fx->al, &fx->conf), 0);
 	emit(fx, 3);
+	/* The new file carries the chain on from the renamed one, and
+	 * its first line says where that went. */
 	t = slurp(fx->path);
 	assert_non_null(t);
-	assert_non_null(strstr(t, "\"message\":\"alert #3\",\"seq\":1,"));
+	assert_true(!strncmp(t, "{\"chain\":\"continued\",\"previous_seq\":2,"
+			     "\"previous_file\":\"alerts.jsonl.1\",\"seq\":3,",
+			     strlen("{\"chain\":\"continued\",\"previous_seq\":2,"
+				    "\"previous_file\":\"alerts.jsonl.1\",\"seq\":3,")));
+	assert_non_null(strstr(t, "\"message\":\"alert #3\",\"seq\":4,"));
 	free(t);
 	t = slurp(old);
 	assert_non_null(strstr(t, "\"message\":\"alert #2\",\"seq\":2,"));
 	assert_null(strstr(t, "#3"));
 	free(t);
-	verify_intact(fx, fx->path, 1);
+	verify_intact(fx, fx->path, 2);
 	verify_intact(fx, old, 2);
 	/* A path that is a symlink is refused (O_NOFOLLOW): it spools. */
 	assert_int_equal(unlink(fx->path), 0);
@@ -532,6 +538,57 @@ static void test_exec(void **state)
 	free(t);
 	assert_int_equal(stats(fx).delivered, 3);
 	unsetenv("SANSO_TEST_SECRET");
+}
+
+/* The head of the jsonl log goes to the exec sink at the first tick
+ * and at exit, and checks the log with --head. */
+static void test_checkpoint_exec(void **state)
+{
+	struct fx *fx = *state;
+	struct audit_chain want, got;
+	struct audit_verdict v;
+	struct diags d = { 0 };
+	char path[128], *t, *p, *last = NULL;
+	int n = 0;
+
+	exec_conf(fx, "0");
+	snprintf(fx->path, sizeof(fx->path), "%s/alerts.jsonl", fx->dir);
+	fx->sink[1] = (struct sink){ .kind = SINK_JSONL, .path = fx->path };
+	fx->conf.n_sinks = 2;
+	start(fx);
+	emit(fx, 1);
+	emit(fx, 2);
+	emit(fx, 3);
+	assert_int_equal(drain(fx, 5), 0);
+	emit(fx, 4);
+	stop(fx);
+	snprintf(path, sizeof(path), "%s/log", fx->dir);
+	t = slurp(path);
+	for (p = t; (p = strstr(p, "\"type\":\"checkpoint\",\"severity\":"
+				"\"info\",\"message\":\"checkpoint: the alert "
+				"log ends at seq ")); p++) {
+		last = p;
+		n++;
+	}
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(t, "\"head\":\"3:"));
+	last = strstr(last, "\"head\":\"");
+	assert_non_null(last);
+	last += 8;
+	*strchr(last, '"') = '\0';
+	assert_int_equal(audit_head_parse(last, &got), 0);
+	assert_int_equal(audit_log_head(fx->dir, fx->path, &want), 0);
+	assert_int_equal(got.seq, 4);
+	assert_memory_equal(got.mac, want.mac, AUDIT_MAC_LEN);
+	assert_int_equal(audit_verify_head(fx->dir, fx->path, &got, &d, &v),
+			 0);
+	assert_false(v.tampered);
+	diags_free(&d);
+	/* not in the local log */
+	free(t);
+	t = slurp(fx->path);
+	assert_null(strstr(t, "checkpoint"));
+	free(t);
 }
 
 static void retry(struct fx *fx)
@@ -818,7 +875,9 @@ static void test_two_processes(void **state)
 	/* the receiver comes up; a new process delivers both spools */
 	lfd = listen_on(SOCK_STREAM, port);
 	start(fx);
-	assert_int_equal(tcp_collect(fx, lfd, 5, out, sizeof(out)), 5);
+	/* the five alerts and three checkpoints: each process's at its
+	 * end, and the new one's at its first tick */
+	assert_int_equal(tcp_collect(fx, lfd, 8, out, sizeof(out)), 8);
 	order(out, list, sizeof(list));
 	assert_string_equal(list, "1,2,5,3,4");
 	for (int i = 1; i <= 5; i++) {
@@ -955,6 +1014,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_spool_fails_loudly, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_exec, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_checkpoint_exec, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_exec_tempfail_and_reject,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exec_timeout, setup,
