@@ -1472,7 +1472,6 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	d->time = time(NULL);
 	d->holiday_files = (int)m->n_holiday_files;
 	user_name(d->user, sizeof(d->user));
-	deploy_audit_head(state, d->audit_head, sizeof(d->audit_head));
 	in.id = d->id;
 	in.from = d->previous;
 	snprintf(in.table, sizeof(in.table), "%s", rs->table);
@@ -1480,9 +1479,18 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	snprintf(in.old_sha256, sizeof(in.old_sha256), "%s",
 		 d->previous && !strcmp(cur.table, rs->table) ?
 		 cur.ruleset_sha256 : "-");
-	/* Ahead of the commit: the deployment's record, the intent, the
-	 * pending record and its running timer, an audit line. Whatever
-	 * kills apply from here on, the next command settles it. */
+	/* Ahead of the commit: an audit line, the deployment's record (with
+	 * the log's head, that line included), the intent, the pending
+	 * record and its running timer. Whatever kills apply from here on,
+	 * the next command settles it. */
+	ret = deploy_audit(state, "apply-intent", d, confirm ? "confirm "
+			   "pending" : NULL);
+	if (ret) {
+		snprintf(err, errlen, "writing %s/audit.log: %s", state,
+			 strerror(-ret));
+		goto out;
+	}
+	deploy_audit_head(state, d->audit_head, sizeof(d->audit_head));
 	ret = record_write(state, d, zone, zone_len, m);
 	if (!ret)
 		ret = intent_write(state, &in);
@@ -1490,6 +1498,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 		snprintf(err, errlen, "writing deployment %u in %s: %s", d->id,
 			 state, strerror(-ret));
 		intent_remove(state);
+		deploy_audit(state, "apply-failed", d, err);
 		goto out;
 	}
 	if (confirm) {
@@ -1500,16 +1509,9 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 			snprintf(err, errlen, "starting the confirm timer: %s",
 				 strerror(-ret));
 			intent_remove(state);
+			deploy_audit(state, "apply-failed", d, err);
 			goto out;
 		}
-	}
-	ret = deploy_audit(state, "apply-intent", d, confirm ? "confirm "
-			   "pending" : NULL);
-	if (ret) {
-		snprintf(err, errlen, "writing %s/audit.log: %s", state,
-			 strerror(-ret));
-		unwrite(state, confirm);
-		goto out;
 	}
 	fault("apply-intent");
 	ret = kbatch_commit(b, false, err, errlen);
