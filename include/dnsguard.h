@@ -97,6 +97,8 @@ int dnsguard_listen_addr(const struct dnsguard *g, size_t i,
 struct dnsguard_stats {
 	uint64_t queries;		/* well-formed queries received */
 	uint64_t refused;		/* no set matched, or not served */
+	uint64_t nodata;		/* A or AAAA no flow of its sets
+					 * can use: NOERROR, no records */
 	uint64_t formerr;		/* malformed queries */
 	uint64_t cache_hits;
 	uint64_t forwarded;		/* upstream attempts sent */
