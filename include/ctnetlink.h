@@ -66,9 +66,12 @@ const struct nlmsghdr *nlmsg_walk(const void *buf, size_t len, size_t *off);
  */
 int ct_parse(const struct nlmsghdr *nlh, struct ct_event *ev);
 
-/* Sets the receive buffer to at least `bytes` (SO_RCVBUFFORCE when
- * privileged, else SO_RCVBUF) and returns what the kernel reports with
- * getsockopt() (it doubles the request), or -errno. Shared by every
+/* Sets the receive (send) buffer of any socket to at least `bytes`
+ * (SO_RCVBUFFORCE, SO_SNDBUFFORCE when privileged, else SO_RCVBUF,
+ * SO_SNDBUF, capped by the sysctl) and returns what the kernel reports
+ * with getsockopt() (it doubles the request), or -errno. */
+int sock_buf(int fd, bool send, int bytes);
+/* sock_buf() of a netlink socket's receive buffer; shared by every
  * monitor socket. */
 int nlsock_rcvbuf(struct mnl_socket *nl, int bytes);
 

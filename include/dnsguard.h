@@ -97,6 +97,8 @@ int dnsguard_listen_addr(const struct dnsguard *g, size_t i,
 struct dnsguard_stats {
 	uint64_t queries;		/* well-formed queries received */
 	uint64_t refused;		/* no set matched, or not served */
+	uint64_t nodata;		/* A or AAAA no flow of its sets
+					 * can use: NOERROR, no records */
 	uint64_t formerr;		/* malformed queries */
 	uint64_t cache_hits;
 	uint64_t forwarded;		/* upstream attempts sent */
@@ -128,8 +130,10 @@ int dnsguard_exchange(const struct hostport *up, size_t n_up,
 
 /*
  * The dnsmasq configuration for sites that keep dnsmasq as the DMZ
- * resolver (sanso compile --dnsmasq): one nftset= line per pattern with
- * the set's two kernel sets.  Deterministic.  0 or -errno (write error).
+ * resolver (sanso compile --dnsmasq), for dnsmasq 2.90: one nftset= line
+ * per domain ("*.d" becomes /d/), naming the kernel sets of every set
+ * with a domain at or above it.  Deterministic.  0 or -errno (write
+ * error).
  */
 int dnsmasq_print(const struct model *m, const char *table, FILE *out);
 

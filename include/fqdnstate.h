@@ -95,6 +95,11 @@ const char *fqdn_state_set_name(const struct fqdn_state *st, size_t i);
 size_t fqdn_state_match(const struct fqdn_state *st, const char *name,
 			unsigned int *idx);
 
+/* The address families (POL_FAM_*) some flow to one of the sets idx[0..n)
+ * can use; an address of another family is never armed in them. */
+unsigned int fqdn_state_families(const struct fqdn_state *st,
+				 const unsigned int *idx, size_t n);
+
 /* clamp(ttl, min_ttl, max_ttl) + grace, in seconds. */
 uint32_t fqdn_timeout(const struct fqdn_set *s, uint32_t ttl);
 /* True for special-purpose addresses, whatever the zone file says. */
@@ -108,6 +113,8 @@ struct fqdn_result {
 	unsigned int armed;		/* elements sent to the kernel */
 	unsigned int unsafe;		/* addresses refused (rebinding) */
 	unsigned int capped;		/* addresses over max_addrs */
+	unsigned int unusable;		/* of a family no flow of the set
+					 * uses: not armed */
 };
 
 /*

@@ -147,6 +147,19 @@ struct pol_decision {
 void policy_decide(const struct policy *p, const struct pol_query *q,
 		   pol_fqdn_fn in_fqdn, void *ctx, struct pol_decision *out);
 
+/* Address families, as a mask, in which the ruleset has a rule for FQDN
+ * set `set`: a flow to it with a source and a service of that family
+ * (icmp is IPv4 only, icmpv6 IPv6 only). An address of another family
+ * in that set serves no flow; the DNS guard neither arms nor hands one
+ * out. 0 for a set no flow uses. */
+#define POL_FAM_V4	1u
+#define POL_FAM_V6	2u
+unsigned int policy_fqdn_families(const struct policy *p, int set);
+/* The POL_FAM_* bit of AF_INET or AF_INET6; 0 for anything else. */
+unsigned int pol_fam_bit(int af);
+/* Whether a service can be used over IPv`fam` (4 or 6). */
+bool service_in_family(const struct service *sv, int fam);
+
 /* True if one protocol with one destination port (tcp, udp, sctp) or
  * type (icmp, icmpv6) is covered by the list. `any` covers every
  * protocol; other protocols (gre, esp...) only `any` covers. */

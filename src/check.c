@@ -6,7 +6,7 @@
  *
  * Findings come out in a fixed order: the structural checks in file
  * order, then each flow in file order (its rules T1..T8, then W01, W04
- * and its waiver), then the gateway.
+ * and its waiver), then the update relays (W07), then the gateway.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -1440,6 +1440,104 @@ static void check_flow(struct ck *c, size_t fi)
 	check_waiver(c);
 }
 
+static bool zone_has_family(const struct zone *z, int af)
+{
+	for (size_t i = 0; i < z->n_nets; i++)
+		if (z->nets[i].p.family == af)
+			return true;
+	return false;
+}
+
+/* Whether a from endpoint gives a source of family af in zone z. */
+static bool ep_source_in(const struct model *m, const struct endpoint *e,
+			 int z, int af)
+{
+	switch (e->kind) {
+	case EP_HOST:
+		return host_ok(m, e->ref) && m->hosts[e->ref].zone == z &&
+		       m->hosts[e->ref].addr.family == af;
+	case EP_ZONE:
+		return e->ref == z && zone_ok(m, z) &&
+		       zone_has_family(&m->zones[z], af);
+	case EP_CIDR:
+		return e->zone == z && e->cidr.family == af;
+	default:
+		return false;
+	}
+}
+
+/* The first FQDN flow from relay host hi that has no source of family
+ * af in the relay's zone, or NULL. */
+static const struct flow *relay_flow_without(const struct model *m,
+					     size_t hi, int af,
+					     const struct endpoint **set)
+{
+	int z = m->hosts[hi].zone;
+
+	for (size_t i = 0; i < m->n_flows; i++) {
+		const struct flow *f = &m->flows[i];
+		bool from_h = false, other = false;
+
+		*set = NULL;
+		for (size_t j = 0; j < f->n_from; j++) {
+			const struct endpoint *e = &f->from[j];
+
+			from_h = from_h || (e->kind == EP_HOST &&
+					    e->ref == (int)hi);
+			other = other || ep_source_in(m, e, z, af);
+		}
+		for (size_t j = 0; j < f->n_to && !*set; j++)
+			if (f->to[j].kind == EP_FQDN && f->to[j].ref >= 0)
+				*set = &f->to[j];
+		if (from_h && *set && !other)
+			return f;
+	}
+	return NULL;
+}
+
+/*
+ * W07: an update relay with an address of one family in a zone with
+ * networks of both. Its FQDN flows then serve that family only, so the
+ * DNS guard hands out no address of the other (when no flow of the set
+ * can use one); a relay that has such an address anyway, undeclared,
+ * would try it and be dropped. Not raised when the flow also has a
+ * source of the other family in the zone (the relay's other address,
+ * declared as a host of its own).
+ */
+static void check_w07(struct ck *c)
+{
+	const struct model *m = c->m;
+
+	for (size_t i = 0; i < m->n_hosts; i++) {
+		const struct host *h = &m->hosts[i];
+		const struct endpoint *set;
+		const struct flow *f;
+		const char *has, *lacks;
+		int other;
+
+		if (h->role != ROLE_UPDATE_RELAY || !zone_ok(m, h->zone) ||
+		    !h->addr.family ||
+		    !zone_has_family(&m->zones[h->zone], AF_INET) ||
+		    !zone_has_family(&m->zones[h->zone], AF_INET6))
+			continue;
+		other = h->addr.family == AF_INET ? AF_INET6 : AF_INET;
+		f = relay_flow_without(m, i, other, &set);
+		if (!f)
+			continue;
+		has = other == AF_INET6 ? "IPv4" : "IPv6";
+		lacks = other == AF_INET6 ? "IPv6" : "IPv4";
+		diag_add(c->d, &h->addr_loc, DIAG_WARNING, "W07", f->name,
+			 "update-relay host \"%s\" has an %s address only, in "
+			 "zone \"%s\" with %s networks too: flow \"%s\" lets "
+			 "it reach fqdn:%s over %s only, and the DNS guard "
+			 "gives it no %s answers for a set no %s flow uses; if "
+			 "it has an %s address, name it as a host in the flow",
+			 h->name, has, m->zones[h->zone].name, lacks,
+			 flow_name(f), m->fqdn_sets[set->ref].name, has,
+			 lacks, lacks, lacks);
+	}
+}
+
 static void check_gateway(struct ck *c)
 {
 	const struct model *m = c->m;
@@ -1500,6 +1598,7 @@ unsigned int check_model(const struct model *m, int32_t today,
 		diag_add(d, &file, DIAG_WARNING, "T8", NULL,
 			 "path search skipped: out of memory");
 
+	check_w07(&c);
 	check_gateway(&c);
 
 	strset_free(&c.seen);

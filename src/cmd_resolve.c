@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "deploy.h"
 #include "dnsguard.h"
+#include "policy.h"
 
 #define CMD "resolve"
 #define TIMEOUT_MS		2000
@@ -81,15 +82,18 @@ static int make_jobs(struct resolver *r)
 {
 	const struct model *m = r->m;
 	size_t total = 0;
+	unsigned int *idx = calloc(fqdn_state_nsets(r->fs) + 1, sizeof(*idx));
+	int ret = -ENOMEM;
 
 	for (size_t i = 0; i < m->n_fqdn_sets; i++)
 		total += m->fqdn_sets[i].n_names;
 	r->jobs = calloc(2 * total + 1, sizeof(*r->jobs));
-	if (!r->jobs)
-		return -ENOMEM;
+	if (!r->jobs || !idx)
+		goto out;
 	for (size_t i = 0; i < m->n_fqdn_sets; i++)
 		for (size_t j = 0; j < m->fqdn_sets[i].n_names; j++) {
 			const char *p = m->fqdn_sets[i].names[j].pattern;
+			unsigned int fams;
 			bool dup = false;
 
 			if (!p || p[0] == '*')
@@ -100,17 +104,27 @@ static int make_jobs(struct resolver *r)
 				      !strcmp(r->jobs[k].name, p);
 			if (dup)
 				continue;
+			/* Only the families some flow of its sets can use,
+			 * as the guard answers. */
+			fams = fqdn_state_families(r->fs, idx,
+						   fqdn_state_match(r->fs, p,
+								    idx));
 			for (int t = 0; t < 2; t++) {
 				struct job *jb = &r->jobs[r->n_jobs];
 
+				if (!(fams & (t ? POL_FAM_V6 : POL_FAM_V4)))
+					continue;
 				jb->name = strdup(p);
 				if (!jb->name)
-					return -ENOMEM;
+					goto out;
 				jb->qtype = t ? DNS_T_AAAA : DNS_T_A;
 				r->n_jobs++;
 			}
 		}
-	return 0;
+	ret = 0;
+out:
+	free(idx);
+	return ret;
 }
 
 /*

@@ -246,17 +246,23 @@ int ct_parse(const struct nlmsghdr *nlh, struct ct_event *ev)
 
 /* ---- sockets ---- */
 
-int nlsock_rcvbuf(struct mnl_socket *nl, int bytes)
+int sock_buf(int fd, bool send, int bytes)
 {
-	int fd = mnl_socket_get_fd(nl), v = bytes;
+	int v = bytes, opt = send ? SO_SNDBUF : SO_RCVBUF;
 	socklen_t sl = sizeof(v);
 
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &v, sizeof(v)) < 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, sizeof(v)) < 0)
+	if (setsockopt(fd, SOL_SOCKET, send ? SO_SNDBUFFORCE : SO_RCVBUFFORCE,
+		       &v, sizeof(v)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, opt, &v, sizeof(v)) < 0)
 		return -errno;
-	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &v, &sl) < 0)
+	if (getsockopt(fd, SOL_SOCKET, opt, &v, &sl) < 0)
 		return -errno;
 	return v;
+}
+
+int nlsock_rcvbuf(struct mnl_socket *nl, int bytes)
+{
+	return sock_buf(mnl_socket_get_fd(nl), false, bytes);
 }
 
 ssize_t nlsock_recv(int fd, void *buf, size_t len, int flags)

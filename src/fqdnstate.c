@@ -183,6 +183,7 @@ struct setconf {
 	char **patterns;
 	size_t n_patterns;
 	char *kset[2];			/* fqdn-NAME-v4, -v6 */
+	unsigned int fams;		/* POL_FAM_* some flow can use */
 	int64_t nofallback_alert;
 };
 
@@ -480,10 +481,15 @@ void fqdn_state_free(struct fqdn_state *st)
 
 static int copy_sets(struct fqdn_state *st, const struct model *m)
 {
+	/* The families come from the compiled policy, as the ruleset's
+	 * rules do: one answer to "can a flow use this address". */
+	struct policy *pol = policy_build(m);
+	int ret = -ENOMEM;
+
 	st->sets = calloc(m->n_fqdn_sets ? m->n_fqdn_sets : 1,
 			  sizeof(*st->sets));
-	if (!st->sets)
-		return -ENOMEM;
+	if (!st->sets || !pol)
+		goto out;
 	for (size_t i = 0; i < m->n_fqdn_sets; i++) {
 		const struct fqdn_set *f = &m->fqdn_sets[i];
 		struct setconf *s = &st->sets[i];
@@ -494,6 +500,7 @@ static int copy_sets(struct fqdn_state *st, const struct model *m)
 		s->p.n_names = 0;
 		s->p.description = NULL;
 		s->p.name = strdup(f->name);
+		s->fams = policy_fqdn_families(pol, (int)i);
 		s->patterns = calloc(f->n_names ? f->n_names : 1,
 				     sizeof(*s->patterns));
 		if (asprintf(&s->kset[0], "fqdn-%s-v4", f->name) < 0)
@@ -501,18 +508,21 @@ static int copy_sets(struct fqdn_state *st, const struct model *m)
 		if (asprintf(&s->kset[1], "fqdn-%s-v6", f->name) < 0)
 			s->kset[1] = NULL;
 		if (!s->p.name || !s->patterns || !s->kset[0] || !s->kset[1])
-			return -ENOMEM;
+			goto out;
 		for (size_t j = 0; j < f->n_names; j++) {
 			if (!f->names[j].pattern)
 				continue;
 			s->patterns[s->n_patterns] =
 				strdup(f->names[j].pattern);
 			if (!s->patterns[s->n_patterns])
-				return -ENOMEM;
+				goto out;
 			s->n_patterns++;
 		}
 	}
-	return 0;
+	ret = 0;
+out:
+	policy_free(pol);
+	return ret;
 }
 
 static int copy_nets(struct fqdn_state *st, const struct model *m)
@@ -606,6 +616,17 @@ size_t fqdn_state_match(const struct fqdn_state *st, const char *name,
 				break;
 			}
 	return n;
+}
+
+unsigned int fqdn_state_families(const struct fqdn_state *st,
+				 const unsigned int *idx, size_t n)
+{
+	unsigned int fams = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (idx[i] < st->n_sets)
+			fams |= st->sets[idx[i]].fams;
+	return fams;
 }
 
 uint32_t fqdn_timeout(const struct fqdn_set *s, uint32_t ttl)
@@ -997,6 +1018,11 @@ static int learning_plan(const struct fqdn_state *st, struct learning *l,
 
 			if (!l->safe[i])
 				continue;
+			if (!(sc->fams & pol_fam_bit(a->family))) {
+				/* No flow of this set can use it. */
+				l->r.unusable++;
+				continue;
+			}
 			la = laddr_find(ln, a->family, a->addr);
 			if (!la || la->expires <= now) {
 				if (alive >= sc->p.max_addrs) {
@@ -1664,7 +1690,8 @@ static int parse_line(const struct fqdn_state *st, char *line, int64_t now,
 	sc = &st->sets[si];
 	for (size_t j = 0; j < sc->n_patterns; j++)
 		ok = ok || fqdn_match(sc->patterns[j], out->name);
-	if (!ok || !fqdn_addr_safe(st, p.family, p.addr))
+	if (!ok || !fqdn_addr_safe(st, p.family, p.addr) ||
+	    !(sc->fams & pol_fam_bit(p.family)))
 		return -ENOENT;
 	out->set = (unsigned int)si;
 	out->family = p.family;

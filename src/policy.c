@@ -1046,6 +1046,42 @@ void policy_free(struct policy *p)
 	free(p);
 }
 
+bool service_in_family(const struct service *sv, int fam)
+{
+	if (sv->proto == IPPROTO_ICMP)
+		return fam == 4;
+	if (sv->proto == IPPROTO_ICMPV6)
+		return fam == 6;
+	return true;
+}
+
+unsigned int pol_fam_bit(int af)
+{
+	return af == AF_INET ? POL_FAM_V4 : af == AF_INET6 ? POL_FAM_V6 : 0;
+}
+
+unsigned int policy_fqdn_families(const struct policy *p, int set)
+{
+	unsigned int fams = 0;
+
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct pol_rule *r = &p->rules[i];
+
+		if (r->dst_fqdn != set)
+			continue;
+		/* As the generator's rule_keys(): a source and a service of
+		 * the family, or no rule of that family at all. */
+		for (size_t s = 0; s < r->n_src; s++) {
+			int fam = r->src[s].family == AF_INET ? 4 : 6;
+
+			for (size_t v = 0; v < r->n_svcs; v++)
+				if (service_in_family(&r->svcs[v], fam))
+					fams |= pol_fam_bit(r->src[s].family);
+		}
+	}
+	return fams;
+}
+
 const struct pol_rule *policy_pair(const struct policy *p, int from, int to,
 				   size_t *n)
 {

@@ -420,15 +420,6 @@ static enum shape service_shape(const struct service *sv)
 }
 
 /* Whether a service applies to an address family at all. */
-static bool service_in_family(const struct service *sv, int fam)
-{
-	if (sv->proto == IPPROTO_ICMP)
-		return fam == 4;
-	if (sv->proto == IPPROTO_ICMPV6)
-		return fam == 6;
-	return true;
-}
-
 /* The set key of a shape: source, destination (unless the destination
  * is an FQDN set, looked up on its own), then the service fields. */
 static int shape_fields(enum shape sh, int fam, bool fqdn,

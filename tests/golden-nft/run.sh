@@ -3,7 +3,8 @@
 #
 # Golden tests of the generator: every tests/golden-nft/NAME.yaml
 # compiles (as of a fixed date) to exactly NAME.nft, stdout and stderr,
-# then a last line "exit N".
+# then a last line "exit N"; one with FQDN sets also to NAME.dnsmasq
+# (compile --dnsmasq).
 #
 # Usage: run.sh [--update] BIN
 
@@ -17,6 +18,10 @@ for y in tests/golden-nft/*.yaml; do
 	timeout "$TIMEOUT" "$bin" compile --at "$AT" "$y" >"$tmp/out" 2>&1
 	echo "exit $?" >>"$tmp/out"
 	golden_expect "$root/${y%.yaml}.nft" "$tmp/out"
+	grep -q '^fqdn_sets:' "$y" || continue
+	timeout "$TIMEOUT" "$bin" compile --dnsmasq "$y" >"$tmp/out" 2>&1
+	echo "exit $?" >>"$tmp/out"
+	golden_expect "$root/${y%.yaml}.dnsmasq" "$tmp/out"
 done
 echo -n "golden-nft: "
 golden_finish

@@ -11,8 +11,9 @@
 # Asserts: an allowed name's address opens on tcp/443 right after the
 # answer (the set update came before it) and another address stays
 # closed; names no set allows are REFUSED; CNAME chains and wildcards
-# are credited to the name asked; a private answer is passed on but
-# never added; an element expires after TTL + grace when the name is no
+# are credited to the name asked; a set only an IPv4 relay uses gets
+# NODATA for AAAA and never an IPv6 element; a private answer is passed
+# on but never added; an element expires after TTL + grace when the name is no
 # longer asked; with dnsmasq stopped the last addresses stay usable and
 # fqdn_stale is raised; a set emptied behind the guard's back is
 # re-armed; the learned elements survive a restart through the state
@@ -83,13 +84,15 @@ zones:
   dmz:
     tier: dmz
     interfaces: [ens7]
-    networks: [10.40.0.0/24]
+    networks: [10.40.0.0/24, "fd00:40::/64"]
   upstream:
     tier: external
     interfaces: [ens3]
     networks: [0.0.0.0/0, "::/0"]
 hosts:
   relay: { zone: dmz, address: $RELAY, role: update-relay }
+  relay6: { zone: dmz, address: "fd00:40::10", role: update-relay }
+  relay4: { zone: dmz, address: 10.40.0.11, role: update-relay }
 fqdn_sets:
   updates:
     names: [update.example.test, "*.wild.example.test", alias.example.test,
@@ -98,10 +101,16 @@ fqdn_sets:
     max_ttl: 3600
     grace: 2
     max_stale: 600
+  v4only:
+    names: [v4only.example.test]
 flows:
   - name: relay-out
-    from: relay
+    from: [relay, relay6]
     to: fqdn:updates
+    services: [tcp/443]
+  - name: relay4-out
+    from: relay4
+    to: fqdn:v4only
     services: [tcp/443]
 gateway:
   dns:
@@ -132,6 +141,7 @@ address=/wild.example.test/203.0.113.20
 host-record=rebind.example.test,10.99.0.5,5
 host-record=short.example.test,203.0.113.40,1
 host-record=other.example.test,203.0.113.30,5
+host-record=v4only.example.test,203.0.113.50,2001:db8:100::50,5
 EOF
 
 if ! { lab_plan "$ZONE" && lab_build && lab_load "$ZONE"; }; then
@@ -226,16 +236,22 @@ probe()
 		"$LAB_TOOLS/labprobe" -t 1500 2>/dev/null | awk '{ print $2 }'
 }
 
-in_set()
+# in_set_of SET ADDR: whether fqdn-SET-v4 (-v6) holds ADDR.
+in_set_of()
 {
 	local fam=v4
-	case $1 in *:*) fam=v6 ;; esac
-	if ip netns exec "$GW" nft list set inet sanso "fqdn-updates-$fam" \
-		2>/dev/null | grep -qw -- "$1"; then
+	case $2 in *:*) fam=v6 ;; esac
+	if ip netns exec "$GW" nft list set inet sanso "fqdn-$1-$fam" \
+		2>/dev/null | grep -qw -- "$2"; then
 		echo yes
 	else
 		echo no
 	fi
+}
+
+in_set()
+{
+	in_set_of updates "$1"
 }
 
 start_dnsmasq || bad "dnsmasq did not start: $(cat "$LAB_DIR/dnsmasq.log")"
@@ -256,6 +272,19 @@ check "update.example.test AAAA" "2001:db8:100::10" \
 	"$(q answer update.example.test AAAA)"
 check "AAAA in the v6 set" yes "$(in_set 2001:db8:100::10)"
 check "over TCP" "203.0.113.10" "$(q answer update.example.test A +tcp)"
+
+# A set that only an IPv4 relay uses: AAAA gets NODATA at once, so the
+# relay does not try an address the gateway drops; A is answered and
+# armed as usual, and no IPv6 element is ever added.
+check "IPv4-only set: AAAA status" NOERROR \
+	"$(q status v4only.example.test AAAA)"
+check "IPv4-only set: AAAA has no records" "" \
+	"$(q answer v4only.example.test AAAA)"
+check "IPv4-only set: A" 203.0.113.50 "$(q answer v4only.example.test A)"
+check "IPv4-only set: A armed in -v4" yes \
+	"$(in_set_of v4only 203.0.113.50)"
+check "IPv4-only set: nothing in -v6" no \
+	"$(in_set_of v4only 2001:db8:100::50)"
 
 # Several addresses.
 check "multi.example.test A" "203.0.113.11 203.0.113.12" \
@@ -392,6 +421,8 @@ check "resolve: rebinding refused" yes \
 		<<<"$out" && echo yes)"
 check "resolve: wildcards are not resolved" "" \
 	"$(grep wild <<<"$out")"
+check "resolve: IPv4-only set asked for A only" \
+	"v4only.example.test A: 203.0.113.50" "$(grep '^v4only' <<<"$out")"
 check "resolve: element in the set" yes "$(in_set 203.0.113.12)"
 check "resolve: AAAA in the set" yes "$(in_set 2001:db8:100::10)"
 check "resolve: no rebinding element" no "$(in_set 10.99.0.5)"

@@ -27,12 +27,14 @@
 #include "dnsguard.h"
 #include "fqdnstate.h"
 #include "model.h"
+#include "policy.h"
 
 static const char zone_yaml[] =
 	"version: 1\n"
 	"site: t\n"
 	"zones:\n"
-	"  dmz: { tier: dmz, interfaces: [e1], networks: [10.40.0.0/24] }\n"
+	"  dmz: { tier: dmz, interfaces: [e1], networks: [10.40.0.0/24, "
+	"\"fd00:40::/64\"] }\n"
 	"  inet: { tier: internet, interfaces: [e2], networks: "
 	"[198.18.0.0/15] }\n"
 	"  up: { tier: external, interfaces: [e0], networks: [0.0.0.0/0, "
@@ -41,6 +43,8 @@ static const char zone_yaml[] =
 	"[192.0.2.128/25] }\n"
 	"hosts:\n"
 	"  relay: { zone: dmz, address: 10.40.0.10, role: update-relay }\n"
+	"  relay6: { zone: dmz, address: \"fd00:40::10\", role: "
+	"update-relay }\n"
 	"fqdn_sets:\n"
 	"  upd:\n"
 	"    names: [update.example.jp, \"*.cdn.example.jp\"]\n"
@@ -51,11 +55,23 @@ static const char zone_yaml[] =
 	"    max_stale: 500\n"
 	"  other:\n"
 	"    names: [update.example.jp]\n"
+	"  v4only:\n"
+	"    names: [v4.example.jp, also.example.jp]\n"
+	"  v4too:\n"
+	"    names: [also.example.jp]\n"
 	"flows:\n"
 	"  - name: r\n"
-	"    from: relay\n"
+	"    from: [relay, relay6]\n"
 	"    to: [fqdn:upd, fqdn:other]\n"
 	"    services: [tcp/443]\n"
+	"  - name: r4\n"
+	"    from: relay\n"
+	"    to: [fqdn:v4only, fqdn:v4too]\n"
+	"    services: [tcp/443]\n"
+	"  - name: r4-ping\n"
+	"    from: relay6\n"
+	"    to: fqdn:v4too\n"
+	"    services: [icmp/echo-request]\n"
 	"gateway:\n"
 	"  dns: { upstream: [\"127.0.0.1:53\"] }\n";
 
@@ -897,6 +913,43 @@ static void test_learn_batch_refused(void **state)
 	fixture_free(f);
 }
 
+/* Only the families some flow of the set can use are armed: relay is
+ * IPv4 only, relay6's icmp/echo-request flow cannot use IPv6. */
+static void test_families(void **state)
+{
+	struct fixture *f = fixture_new();
+	struct dns_addr a[] = { A("203.0.113.1", 300), A("2001:db8::1", 300) };
+	struct fqdn_result r;
+	unsigned int idx[8];
+	char err[128];
+	int64_t now = 1800000000000;
+
+	(void)state;
+	assert_int_equal(fqdn_state_families(f->st, idx,
+		fqdn_state_match(f->st, "update.example.jp", idx)),
+		POL_FAM_V4 | POL_FAM_V6);
+	assert_int_equal(fqdn_state_families(f->st, idx,
+		fqdn_state_match(f->st, "v4.example.jp", idx)), POL_FAM_V4);
+	assert_int_equal(fqdn_state_families(f->st, idx,
+		fqdn_state_match(f->st, "also.example.jp", idx)), POL_FAM_V4);
+	assert_int_equal(fqdn_state_learn(f->st, "v4.example.jp", DNS_T_A, a,
+					  2, now, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.armed, 1);
+	assert_int_equal(r.unusable, 1);
+	assert_int_not_equal(fk_timeout(&f->k, "fqdn-v4only-v4",
+					"203.0.113.1"), 0);
+	assert_int_equal(fk_timeout(&f->k, "fqdn-v4only-v6", "2001:db8::1"),
+			 0);
+	/* A set both families can use still gets both. */
+	assert_int_equal(fqdn_state_learn(f->st, "update.example.jp",
+					  DNS_T_AAAA, a, 2, now, &r, err,
+					  sizeof(err)), 0);
+	assert_int_equal(r.unusable, 0);
+	assert_int_not_equal(fk_timeout(&f->k, "fqdn-upd-v6", "2001:db8::1"),
+			     0);
+	fixture_free(f);
+}
+
 /* ---- the guard on loopback ---- */
 
 struct lab {
@@ -1073,6 +1126,37 @@ static int rcode_for(const uint8_t *r, size_t n, uint16_t id)
 	assert_true(n >= DNS_HDR_LEN);
 	assert_int_equal(dns_get16(r), id);
 	return rcode_of(r, n);
+}
+
+/* AAAA for a name whose sets no IPv6 flow uses: NOERROR with no
+ * records, at once, nothing asked upstream; A goes up as usual. */
+static void test_guard_nodata(void **state)
+{
+	struct lab l;
+	uint8_t r[2048];
+	struct dns_msg m;
+	struct dnsguard_stats st;
+	size_t n;
+
+	(void)state;
+	lab_setup(&l, true);
+	n = ask(&l, "v4.example.jp", DNS_T_AAAA, 0x1111, r, sizeof(r));
+	assert_int_equal(rcode_for(r, n, 0x1111), DNS_R_NOERROR);
+	assert_int_equal(dns_parse(r, n, &m), 0);
+	assert_int_equal(m.ancount, 0);
+	assert_int_equal(m.qtype, DNS_T_AAAA);
+	dns_msg_free(&m);
+	assert_int_equal(l.up_queries, 0);
+	n = ask(&l, "v4.example.jp", DNS_T_A, 0x2222, r, sizeof(r));
+	assert_int_equal(rcode_for(r, n, 0x2222), DNS_R_NOERROR);
+	assert_int_equal(l.up_queries, 1);
+	/* A name in a dual-stack set too: its AAAA is looked up. */
+	n = ask(&l, "update.example.jp", DNS_T_AAAA, 0x3333, r, sizeof(r));
+	assert_int_equal(rcode_for(r, n, 0x3333), DNS_R_NOERROR);
+	assert_int_equal(l.up_queries, 2);
+	dnsguard_stats(l.g, &st);
+	assert_int_equal(st.nodata, 1);
+	lab_teardown(&l);
 }
 
 static void test_guard_answer(void **state)
@@ -1473,11 +1557,20 @@ static void test_dnsmasq(void **state)
 	(void)state;
 	assert_int_equal(dnsmasq_print(f->m, "sanso", out), 0);
 	fclose(out);
+	/* One line per domain, naming every set that holds it: dnsmasq
+	 * uses only one line for a name. */
 	assert_non_null(strstr(buf, "\nnftset=/update.example.jp/4#inet#"
+			       "sanso#fqdn-upd-v4,6#inet#sanso#fqdn-upd-v6,"
+			       "4#inet#sanso#fqdn-other-v4,6#inet#sanso#"
+			       "fqdn-other-v6\n"));
+	/* dnsmasq 2.90 ignores a leading "*." there: the domain, and a
+	 * word on what it admits. */
+	assert_non_null(strstr(buf, "\nnftset=/cdn.example.jp/4#inet#"
 			       "sanso#fqdn-upd-v4,6#inet#sanso#fqdn-upd-v6\n"));
-	assert_non_null(strstr(buf, "\nnftset=/*.cdn.example.jp/4#inet#"
-			       "sanso#fqdn-upd-v4,"));
-	assert_non_null(strstr(buf, "#fqdn-other-v6\n"));
+	assert_non_null(strstr(buf, "dnsmasq admits cdn.example.jp itself"));
+	assert_null(strstr(buf, "/*."));
+	assert_non_null(strstr(buf, "\n#   no-resolv"));
+	assert_non_null(strstr(buf, "\n#   server=127.0.0.1\n"));
 	assert_non_null(strstr(buf, "\nstop-dns-rebind\n"));
 	free(buf);
 	fixture_free(f);
@@ -1490,6 +1583,7 @@ int main(void)
 		cmocka_unit_test(test_address_filter),
 		cmocka_unit_test(test_match),
 		cmocka_unit_test(test_learn),
+		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_shared_address),
 		cmocka_unit_test(test_fail_closed),
 		cmocka_unit_test(test_cap),
@@ -1501,6 +1595,7 @@ int main(void)
 		cmocka_unit_test(test_learn_batch),
 		cmocka_unit_test(test_learn_batch_refused),
 		cmocka_unit_test(test_guard_answer),
+		cmocka_unit_test(test_guard_nodata),
 		cmocka_unit_test(test_guard_fail_closed),
 		cmocka_unit_test(test_guard_rebinding),
 		cmocka_unit_test(test_guard_upstream_bad),
