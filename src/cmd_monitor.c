@@ -53,12 +53,6 @@
 #define DRAIN_MAX	512
 #define ONCE_MAX	10	/* seconds --once may take */
 
-struct fqdn_cache {
-	struct prefix *v;
-	size_t n, cap;
-	time_t loaded;		/* 0: never */
-};
-
 struct mon_cmd {
 	const char *path;
 	const char *state_dir;	/* deployments (read) */
@@ -76,8 +70,6 @@ struct mon_cmd {
 	bool dumping, redump, rt_dumping;
 	uint32_t seq;
 	struct pcap_writer *rec;
-	struct fqdn_cache *fqdn;
-	size_t n_fqdn;
 	int deploy_err;		/* the read error last said, 0 none */
 	bool warned_digest;
 	struct dnsguard *guard;	/* the DNS guard, in this same loop */
@@ -237,96 +229,23 @@ static int op_ct_sweep(void *ctx, monitor_match_fn match, void *arg)
 	return err ? err : n;
 }
 
-static int elem_cb(struct nftnl_set_elem *e, void *arg)
-{
-	struct fqdn_cache *fc = arg;
-	const void *key;
-	uint32_t len = 0;
-
-	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-	    (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & 1))
-		return 0;	/* an interval end */
-	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-	if (!key || (len != 4 && len != 16))
-		return 0;
-	if (fc->n == fc->cap) {
-		size_t cap = fc->cap ? 2 * fc->cap : 64;
-		struct prefix *nv = reallocarray(fc->v, cap, sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		fc->v = nv;
-		fc->cap = cap;
-	}
-	memset(&fc->v[fc->n], 0, sizeof(fc->v[0]));
-	fc->v[fc->n].family = len == 4 ? AF_INET : AF_INET6;
-	fc->v[fc->n].len = (uint8_t)(len * 8);
-	memcpy(fc->v[fc->n].addr, key, len);
-	fc->n++;
-	return 0;
-}
-
-static int pfx_cmp(const void *a, const void *b)
-{
-	return prefix_cmp(a, b);
-}
-
-static void fqdn_refresh(struct mon_cmd *c, int set, time_t now)
-{
-	const struct model *m = c->cur.m;
-	struct fqdn_cache *fc = &c->fqdn[set];
-	char table[72], name[128];
-
-	watched_table(c, table, sizeof(table));
-	fc->n = 0;
-	fc->loaded = now;
-	snprintf(name, sizeof(name), "fqdn-%s-v4", m->fqdn_sets[set].name);
-	kernel_list_set_elements(NFPROTO_INET, table, name, elem_cb, fc);
-	snprintf(name, sizeof(name), "fqdn-%s-v6", m->fqdn_sets[set].name);
-	kernel_list_set_elements(NFPROTO_INET, table, name, elem_cb, fc);
-	if (fc->n > 1)
-		qsort(fc->v, fc->n, sizeof(*fc->v), pfx_cmp);
-}
-
-/* The kernel's own sets decide; a miss reads the set again (at most
- * once a second), since the DNS guard adds addresses all the time. */
-static bool op_in_fqdn(void *ctx, int set, const struct prefix *addr)
+/* One element of the kernel's set, asked when the monitor has not
+ * learned the address (include/monitor.h). */
+static int op_fqdn_element(void *ctx, int set, const struct prefix *addr,
+			   uint64_t *left_ms)
 {
 	struct mon_cmd *c = ctx;
-	struct fqdn_cache *fc;
-	time_t now;
+	const struct model *m = c->cur.m;
+	char table[72], name[128];
 
-	if (set < 0 || (size_t)set >= c->n_fqdn)
-		return false;
-	fc = &c->fqdn[set];
-	if (fc->n && bsearch(addr, fc->v, fc->n, sizeof(*fc->v), pfx_cmp))
-		return true;
-	now = time(NULL);
-	if (fc->loaded == now)
-		return false;
-	fqdn_refresh(c, set, now);
-	return fc->n && bsearch(addr, fc->v, fc->n, sizeof(*fc->v), pfx_cmp);
-}
-
-static void fqdn_free(struct mon_cmd *c)
-{
-	for (size_t i = 0; i < c->n_fqdn; i++)
-		free(c->fqdn[i].v);
-	free(c->fqdn);
-	c->fqdn = NULL;
-	c->n_fqdn = 0;
-}
-
-static int fqdn_alloc(struct mon_cmd *c)
-{
-	size_t n = c->cur.m->n_fqdn_sets;
-
-	fqdn_free(c);
-	c->fqdn = calloc(n ? n : 1, sizeof(*c->fqdn));
-	if (!c->fqdn)
-		return -ENOMEM;
-	c->n_fqdn = n;
-	return 0;
+	if (set < 0 || (size_t)set >= m->n_fqdn_sets)
+		return 0;
+	watched_table(c, table, sizeof(table));
+	snprintf(name, sizeof(name), "fqdn-%s-%s", m->fqdn_sets[set].name,
+		 addr->family == AF_INET ? "v4" : "v6");
+	return kernel_get_set_element(NFPROTO_INET, table, name, addr->addr,
+				      addr->family == AF_INET ? 4 : 16,
+				      left_ms);
 }
 
 /* ---- sockets ---- */
@@ -587,6 +506,34 @@ static void guard_alert(void *arg, const struct alert *a)
 	alerter_emit(c->al, a);
 }
 
+/* Each element the guard armed, to the judgement at once: the
+ * connection its answer allows may arrive before the next event round. */
+static void guard_armed(void *arg, const struct fqdn_elem *v, size_t n)
+{
+	struct mon_cmd *c = arg;
+	const struct model *m = c->cur.m;
+	int64_t now = fqdn_now();
+	char name[128];
+
+	for (size_t i = 0; i < n; i++) {
+		struct prefix a = { .family = v[i].family };
+		size_t len = v[i].family == AF_INET ? 4 : 16;
+
+		for (size_t s = 0; s < m->n_fqdn_sets; s++) {
+			snprintf(name, sizeof(name), "fqdn-%s-%s",
+				 m->fqdn_sets[s].name,
+				 v[i].family == AF_INET ? "v4" : "v6");
+			if (strcmp(name, v[i].set))
+				continue;
+			a.len = (uint8_t)(len * 8);
+			memcpy(a.addr, v[i].addr, len);
+			monitor_fqdn_armed(c->mon, (int)s, &a,
+					   now + (int64_t)v[i].timeout_ms);
+			break;
+		}
+	}
+}
+
 /* Started before privileges are dropped (it binds port 53). A guard that
  * cannot start is reported, and the monitor watches on without it: the
  * FQDN sets then keep what they have until it expires. */
@@ -613,6 +560,7 @@ static void guard_start(struct mon_cmd *c)
 	conf.state_dir = c->data_dir;
 	conf.hooks.log = guard_log;
 	conf.hooks.alert = guard_alert;
+	conf.hooks.armed = guard_armed;
 	conf.hooks.arg = c;
 	c->guard = dnsguard_new(c->cur.m, &conf, err, sizeof(err));
 	if (!c->guard) {
@@ -685,7 +633,6 @@ static void reload(void *ctx)
 	}
 	loaded_free(&c->cur);
 	c->cur = nl;
-	fqdn_alloc(c);
 	if (c->guard && dnsguard_reload(c->guard, c->cur.m, msg, sizeof(msg)))
 		monitor_config_error(c->mon, &now, msg);
 	reopen_sinks(c);
@@ -1010,10 +957,6 @@ int cmd_monitor(int argc, char **argv)
 	if (ret)
 		goto out;
 	ret = EXIT_SYSTEM;
-	if (fqdn_alloc(&c)) {
-		cmd_err(CMD, "%s", strerror(ENOMEM));
-		goto out;
-	}
 	alerter_conf_of(&c, &ac);
 	c.al = alerter_new(&ac);
 	if (!c.al) {
@@ -1033,7 +976,7 @@ int cmd_monitor(int argc, char **argv)
 		ms.ops.ct_sweep = op_ct_sweep;
 		ms.ops.deployed = op_deployed;
 		ms.ops.live_digest = op_live_digest;
-		ms.ops.in_fqdn = op_in_fqdn;
+		ms.ops.fqdn_element = op_fqdn_element;
 		ms.ops.fqdn_foreign = op_fqdn_foreign;
 	}
 	c.mon = monitor_new(&ms);
@@ -1073,7 +1016,6 @@ out:
 		mnl_socket_close(c.nflog);
 	if (c.rt)
 		mnl_socket_close(c.rt);
-	fqdn_free(&c);
 	loaded_free(&c.cur);
 	return ret;
 }
