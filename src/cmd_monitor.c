@@ -24,6 +24,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <linux/capability.h>
 #include <linux/netfilter.h>
@@ -54,7 +55,9 @@
 #define ONCE_MAX	10	/* seconds --once may take */
 
 struct mon_cmd {
-	const char *path;
+	const char *path;	/* NULL: the current deployment, followed */
+	unsigned int dep_id;	/* the deployment judged by, 0 none */
+	unsigned int dep_failed;	/* the one that could not be read */
 	const char *state_dir;	/* deployments (read) */
 	const char *data_dir;	/* what the monitor writes; default state */
 	const char *table;	/* --table, when nothing is deployed */
@@ -72,6 +75,8 @@ struct mon_cmd {
 	struct pcap_writer *rec;
 	int deploy_err;		/* the read error last said, 0 none */
 	bool warned_digest;
+	pid_t watchdog;		/* the commit-confirmed watchdog, 0 none */
+	int watchdog_fd;	/* its pipe: closing it ends the watchdog */
 	struct dnsguard *guard;	/* the DNS guard, in this same loop */
 	bool no_guard;		/* --no-dnsguard: it runs on its own */
 };
@@ -460,6 +465,122 @@ static int drop_privileges(const char *user, const char *state)
 	return 0;
 }
 
+/* ---- the watchdog of commit-confirmed (SPEC §7) ---- */
+
+/* Seconds past a pending deployment's deadline before the watchdog
+ * rolls it back: the confirm timer goes first, and a confirm that took
+ * the lock at the deadline finishes. */
+#define WATCHDOG_GRACE	5
+
+/*
+ * Why a child: rolling back takes STATE/lock and writes the deployments
+ * and the audit log, which belong to root (0700, checked by
+ * deploy_lock()), while the monitor drops to --user and keeps only
+ * CAP_NET_ADMIN; a rollback can also take seconds (a large table is read
+ * back), which the event loop must not wait for. So a child is forked
+ * while the monitor is still root. It does only this: it holds no
+ * socket (every descriptor but stderr is closed), reads nothing from the
+ * network or from the monitor, and calls deploy_expire() once a second.
+ * It ends when the monitor does: the end of a pipe the monitor holds
+ * closes (the monitor, once unprivileged, may not signal a root
+ * process), and PR_SET_PDEATHSIG if the monitor is killed; a rollback
+ * under way is finished first. So it never outlives the process the
+ * operator sees.
+ */
+static void watchdog_run(const char *state, pid_t parent, int rfd)
+{
+	sigset_t none, term;
+	char err[512], last[512] = "";
+	int fd;
+
+	sigemptyset(&none);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_SETMASK, &none, NULL);	/* signalfd blocked them */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);	/* a ^C is the monitor's to handle */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(0);
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != rfd)
+			close(fd);
+	prctl(PR_SET_NAME, "sanso-watchdog");
+	for (;;) {
+		struct pollfd pfd = { rfd, POLLIN, 0 };
+		int r;
+
+		if (poll(&pfd, 1, 1000) != 0 && (pfd.revents || errno != EINTR))
+			_exit(0);	/* the monitor closed its end */
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		r = deploy_expire(state, WATCHDOG_GRACE, "the monitor's "
+				  "watchdog: the confirm deadline passed and "
+				  "its timer did not roll back", err,
+				  sizeof(err));
+		if (r == 1) {
+			fprintf(stderr, "sanso: " CMD ": watchdog: a pending "
+				"deployment was not confirmed by its deadline: "
+				"rolled back%s%s\n", err[0] ? ": " : "", err);
+			last[0] = '\0';
+		} else if (r < 0 && strcmp(err, last)) {
+			/* Said once per distinct error; tried each second. */
+			fprintf(stderr, "sanso: " CMD ": watchdog: the rollback "
+				"of an expired pending deployment failed: %s\n",
+				err[0] ? err : strerror(-r));
+			snprintf(last, sizeof(last), "%s", err);
+		}
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
+	}
+}
+
+/* Forks the watchdog while the monitor is root. Not root: it cannot
+ * roll back, and says so once. */
+static void watchdog_start(struct mon_cmd *c)
+{
+	pid_t parent = getpid(), pid;
+	int p[2];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "sanso: " CMD ": not started as root: not the "
+			"watchdog of commit-confirmed (the confirm timer alone "
+			"rolls back)\n");
+		return;
+	}
+	fflush(stderr);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		pid = -1;
+	} else {
+		pid = fork();
+		if (pid < 0) {
+			close(p[0]);
+			close(p[1]);
+		}
+	}
+	if (pid < 0) {
+		fprintf(stderr, "sanso: " CMD ": watchdog: %s (the confirm "
+			"timer alone rolls back)\n", strerror(errno));
+		return;
+	}
+	if (!pid)
+		watchdog_run(c->state_dir, parent, p[0]);
+	close(p[0]);
+	c->watchdog = pid;
+	c->watchdog_fd = p[1];
+	fprintf(stderr, "sanso: " CMD ": watchdog of commit-confirmed in "
+		"%s (pid %ld): rolls back %d s past a missed deadline\n",
+		c->state_dir, (long)pid, WATCHDOG_GRACE);
+}
+
+static void watchdog_stop(struct mon_cmd *c)
+{
+	if (c->watchdog <= 0)
+		return;
+	close(c->watchdog_fd);
+	waitpid(c->watchdog, NULL, 0);
+	c->watchdog = 0;
+}
+
 /* ---- the DNS guard (SPEC §6), served from the monitor's loop ---- */
 
 /* How long after a learned entry expired its element may still be
@@ -576,6 +697,116 @@ static void guard_start(struct mon_cmd *c)
 	foreign_say(c, NULL);
 }
 
+/* ---- the policy in force ---- */
+
+/*
+ * The current deployment's policy, from its recorded copy of the zone
+ * file and holiday files, as rollback and the boot load rebuild it: the
+ * monitor judges by what is deployed, never by a file that may hold what
+ * has not been applied. 0 with the deployment's id, -ENOENT when nothing
+ * is deployed, -errno with err set.
+ */
+static int deployment_load(const char *state, struct loaded *l,
+			   unsigned int *id, char *err, size_t errlen)
+{
+	struct deployment d;
+	struct ruleset *rs = NULL;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	err[0] = '\0';
+	r = deploy_current(state, &d);
+	if (r) {
+		snprintf(err, errlen, "%s: %s", state, r == -ENOENT ?
+			 "nothing is deployed" : strerror(-r));
+		return r;
+	}
+	r = deploy_rebuild(state, &d, &rs, err, errlen);
+	if (r)
+		return r;
+	if (err[0])
+		fprintf(stderr, "sanso: " CMD ": warning: %s\n", err);
+	/* The ruleset is not needed, only what it was built from. */
+	l->m = rs->owned_model;
+	l->policy = rs->owned_policy;
+	rs->owned_model = NULL;
+	rs->owned_policy = NULL;
+	ruleset_free(rs);
+	l->when = time(NULL);
+	*id = d.id;
+	return 0;
+}
+
+/* Puts a loaded policy in force (the old one is freed), or keeps the
+ * old one and returns -errno. */
+static int policy_switch(struct mon_cmd *c, struct loaded *nl, char *msg,
+			 size_t msglen)
+{
+	struct timespec now;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (monitor_set_policy(c->mon, nl->policy)) {
+		loaded_free(nl);
+		return -ENOMEM;
+	}
+	loaded_free(&c->cur);
+	c->cur = *nl;
+	memset(nl, 0, sizeof(*nl));
+	if (c->guard && dnsguard_reload(c->guard, c->cur.m, msg, msglen))
+		monitor_config_error(c->mon, &now, msg);
+	reopen_sinks(c);
+	if (c->cur.m->gateway.log_group != c->log_group &&
+	    (r = nflog_bind(c, c->cur.m->gateway.log_group)))
+		cmd_err(CMD, "nflog group %u: %s (still on group %u)",
+			c->cur.m->gateway.log_group, strerror(-r),
+			c->log_group);
+	return 0;
+}
+
+/*
+ * Without FILE: follows STATE/current, looked at once a second, so that
+ * apply, confirm and rollback need no signal. A new deployment that
+ * cannot be rebuilt keeps the policy in force and raises config_error
+ * once; nothing deployed any more (the first deployment rolled back)
+ * keeps it too, since no table is left to judge against.
+ */
+static void follow(struct mon_cmd *c)
+{
+	struct deployment d;
+	struct loaded nl;
+	struct timespec now;
+	unsigned int id = 0;
+	char err[512], msg[700];
+	int r;
+
+	if (c->path || deploy_current(c->state_dir, &d) ||
+	    d.id == c->dep_id || d.id == c->dep_failed)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	tz_cache_flush();
+	r = deployment_load(c->state_dir, &nl, &id, err, sizeof(err));
+	if (!r && id != d.id) {
+		/* Changed again while it was read: the next second. */
+		loaded_free(&nl);
+		return;
+	}
+	if (!r)
+		r = policy_switch(c, &nl, msg, sizeof(msg));
+	if (r) {
+		c->dep_failed = d.id;
+		snprintf(msg, sizeof(msg), "deployment %u cannot be judged by: "
+			 "%s; the policy of deployment %u stays", d.id,
+			 err[0] ? err : strerror(-r), c->dep_id);
+		monitor_config_error(c->mon, &now, msg);
+		return;
+	}
+	fprintf(stderr, "sanso: " CMD ": deployment %u in force (was %u)\n",
+		id, c->dep_id);
+	c->dep_id = id;
+	c->dep_failed = 0;
+}
+
 /* ---- SIGHUP, SIGUSR1 ---- */
 
 /* logrotate: the files again, not the zone file, which may hold what
@@ -593,6 +824,16 @@ static void reload(void *ctx)
 	char msg[256];
 	int r;
 
+	if (!c->path) {
+		/* The deployment is followed anyway: SIGHUP looks now, and
+		 * reopens the alert files as logrotate's older signal. */
+		fprintf(stderr, "sanso: " CMD ": SIGHUP: reading the current "
+			"deployment\n");
+		c->dep_failed = 0;
+		follow(c);
+		reopen_sinks(c);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	tz_cache_flush();
 	fprintf(stderr, "sanso: " CMD ": SIGHUP: reloading %s\n", c->path);
@@ -625,22 +866,11 @@ static void reload(void *ctx)
 		monitor_config_error(c->mon, &now, msg);
 		return;
 	}
-	if (monitor_set_policy(c->mon, nl.policy)) {
-		loaded_free(&nl);
+	if (policy_switch(c, &nl, msg, sizeof(msg))) {
 		monitor_config_error(c->mon, &now, "reload: out of memory "
 				     "(the previous policy stays)");
 		return;
 	}
-	loaded_free(&c->cur);
-	c->cur = nl;
-	if (c->guard && dnsguard_reload(c->guard, c->cur.m, msg, sizeof(msg)))
-		monitor_config_error(c->mon, &now, msg);
-	reopen_sinks(c);
-	if (c->cur.m->gateway.log_group != c->log_group &&
-	    (r = nflog_bind(c, c->cur.m->gateway.log_group)))
-		cmd_err(CMD, "nflog group %u: %s (still on group %u)",
-			c->cur.m->gateway.log_group, strerror(-r),
-			c->log_group);
 	fprintf(stderr, "sanso: " CMD ": policy of %s in force\n", c->path);
 }
 
@@ -746,6 +976,8 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 	if (ret)
 		goto out;
 	guard_start(c);
+	if (!once)
+		watchdog_start(c);
 	if (user) {
 		int r = drop_privileges(user, c->data_dir);
 
@@ -852,6 +1084,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 				strerror(errno));
 		if (now.tv_sec != last) {
 			last = now.tv_sec;
+			follow(c);
 			monitor_tick(c->mon, &now);
 		} else if (n > 0 && (pfd[5].revents & POLLIN)) {
 			alerter_tick(c->al, now.tv_sec);
@@ -867,6 +1100,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 		monitor_tick(c->mon, &now);
 	monitor_flush(c->mon, &now);
 out:
+	watchdog_stop(c);
 	dnsguard_free(c->guard);
 	c->guard = NULL;
 	cmd_loop_close(&lp);
@@ -926,8 +1160,8 @@ int cmd_monitor(int argc, char **argv)
 		{ 0 }
 	};
 	struct mon_args a = { .drift = 60 };
-	const struct cmd_parser p = { CMD, CMD_OPT_DATA_DIR, opts, own_opt,
-				      &a, help };
+	const struct cmd_parser p = { CMD, CMD_OPT_DATA_DIR | CMD_OPT_NO_FILE,
+				      opts, own_opt, &a, help };
 	struct mon_cmd c = { 0 };
 	struct monitor_setup ms;
 	struct alerter_conf ac;
@@ -953,9 +1187,25 @@ int cmd_monitor(int argc, char **argv)
 		snprintf(c.host, sizeof(c.host), "localhost");
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = cmd_load(CMD, c.path, NULL, &c.cur);
-	if (ret)
-		goto out;
+	if (c.path) {
+		ret = cmd_load(CMD, c.path, NULL, &c.cur);
+		if (ret)
+			goto out;
+	} else {
+		char err[512];
+		int r = deployment_load(c.state_dir, &c.cur, &c.dep_id, err,
+					sizeof(err));
+
+		if (r) {
+			cmd_err(CMD, "%s%s", err, r == -ENOENT ? " (apply a "
+				"zone file first, or give one to judge by)" :
+				"");
+			ret = EXIT_SYSTEM;
+			goto out;
+		}
+		fprintf(stderr, "sanso: " CMD ": judging by deployment %u; "
+			"following %s/current\n", c.dep_id, c.state_dir);
+	}
 	ret = EXIT_SYSTEM;
 	alerter_conf_of(&c, &ac);
 	c.al = alerter_new(&ac);
