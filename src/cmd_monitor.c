@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -44,6 +45,7 @@
 #include "monitor.h"
 #include "nflog.h"
 #include "replay.h"
+#include "sink.h"
 #include "sched.h"
 
 #define CMD "monitor"
@@ -400,9 +402,15 @@ static void hand_over_state(const char *state, uid_t uid, gid_t gid)
 	static const char *const mine[] = { "chain", "spool", "fqdn.lock",
 					    "fqdn.state" };
 	char p[4200];
+	int r;
 
 	if (chmod(state, 0711))
 		return;
+	/* The spool is where an alert goes that no sink takes: made now,
+	 * so that the user can write it when the first sink fails. */
+	snprintf(p, sizeof(p), "%s/spool", state);
+	if ((r = audit_mkdir(p)))
+		fprintf(stderr, "sanso: " CMD ": %s: %s\n", p, strerror(-r));
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
 		struct dirent *e;
 		DIR *d;
@@ -428,7 +436,58 @@ static void hand_over_state(const char *state, uid_t uid, gid_t gid)
 	}
 }
 
-static int drop_privileges(const char *user, const char *state)
+/* Whether uid (in group gid only) may create files in a directory. */
+static bool dir_writable(const char *dir, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (stat(dir, &st))
+		return false;
+	if (st.st_uid == uid)
+		return st.st_mode & S_IWUSR;
+	if (st.st_gid == gid)
+		return st.st_mode & S_IWGRP;
+	return st.st_mode & S_IWOTH;
+}
+
+/*
+ * The JSON lines files the monitor goes on writing: created by root
+ * before the drop, they are handed to the user, or SIGHUP and SIGUSR1
+ * could not reopen them. A new file after a rotation needs a directory
+ * the user may write (or logrotate's `create`); where it may not, the
+ * alerts go to the spool until the file is writable again, and that is
+ * said now rather than at the first rotation.
+ */
+static void hand_over_sinks(const struct mon_cmd *c, uid_t uid, gid_t gid)
+{
+	const struct model *m = c->cur.m;
+	char dir[4096];
+
+	for (size_t i = 0; i < (c->jsonl ? 1 : m->monitor.n_sinks); i++) {
+		const char *path = c->jsonl ? c->jsonl : m->monitor.sinks[i].path;
+		int fd;
+
+		if (!c->jsonl && m->monitor.sinks[i].kind != SINK_JSONL)
+			continue;
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			if (fchown(fd, uid, gid))
+				fprintf(stderr, "sanso: " CMD ": %s: %s\n",
+					path, strerror(errno));
+			close(fd);
+		}
+		snprintf(dir, sizeof(dir), "%s", path);
+		if (!dir_writable(dirname(dir), uid, gid))
+			fprintf(stderr, "sanso: " CMD ": warning: %s: the user "
+				"may not create files in its directory: after "
+				"a rotation, logrotate must create the file "
+				"for it (create MODE USER GROUP); until then "
+				"alerts are spooled\n", path);
+	}
+}
+
+static int drop_privileges(struct mon_cmd *c, const char *user,
+			   const char *state)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
@@ -442,6 +501,7 @@ static int drop_privileges(const char *user, const char *state)
 		return errno ? -errno : -ENOENT;
 	gid = pw->pw_gid;
 	hand_over_state(state, pw->pw_uid, gid);
+	hand_over_sinks(c, pw->pw_uid, gid);
 	/* Nothing but CAP_NET_ADMIN may ever come back, even by exec. */
 	for (cap = 0; cap <= 63; cap++)
 		if (cap != CAP_NET_ADMIN && prctl(PR_CAPBSET_DROP, cap) < 0 &&
@@ -979,7 +1039,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 	if (!once)
 		watchdog_start(c);
 	if (user) {
-		int r = drop_privileges(user, c->data_dir);
+		int r = drop_privileges(c, user, c->data_dir);
 
 		if (r) {
 			cmd_err(CMD, "--user %s: %s", user, strerror(-r));
