@@ -79,6 +79,7 @@ bool table_name_ok(const char *s);
  * and --help, which all of them take. */
 #define CMD_OPT_DATA_DIR	0x1	/* --data-dir DIR */
 #define CMD_OPT_VERBOSE		0x2	/* -v, --verbose */
+#define CMD_OPT_NO_FILE		0x4	/* FILE may be left out: path NULL */
 
 struct cmd_opts {
 	const char *state_dir;	/* default DEPLOY_STATE_DIR */

@@ -67,6 +67,10 @@ struct fqdn_kernel {
 struct fqdn_hooks {
 	void (*log)(void *arg, int prio, const char *msg);
 	void (*alert)(void *arg, const struct alert *a);
+	/* After the kernel accepted elements (timeout_ms from now): the
+	 * monitor, running the guard, learns them here rather than from a
+	 * later read of the sets. NULL: nobody asks. */
+	void (*armed)(void *arg, const struct fqdn_elem *v, size_t n);
 	void *arg;
 };
 

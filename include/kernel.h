@@ -155,4 +155,15 @@ typedef int (*kernel_elem_fn)(struct nftnl_set_elem *e, void *arg);
 int kernel_list_set_elements(uint16_t family, const char *table,
 			     const char *set, kernel_elem_fn fn, void *arg);
 
+/*
+ * Whether set `set` of table `table` holds the element `key` (4 or 16
+ * bytes for an address) right now: one GETSETELEM for that key, not a
+ * dump. 1 when it does, with *left_ms (may be NULL) the time it has left
+ * (0: no timeout); 0 when the element or the set does not exist; -errno
+ * when the kernel could not be asked.
+ */
+int kernel_get_set_element(uint16_t family, const char *table,
+			   const char *set, const void *key, size_t len,
+			   uint64_t *left_ms);
+
 #endif

@@ -45,10 +45,16 @@ struct monitor_ops {
 	/* The live table's digest: 0, -ENOENT when it does not exist.
 	 * NULL: no drift checks (replay). */
 	int (*live_digest)(void *ctx, const char *table, char hex[65]);
-	/* Whether an address is in an FQDN set now. NULL: assume it is (a
-	 * replay cannot know), so traffic an FQDN rule could permit raises
-	 * nothing. */
-	pol_fqdn_fn in_fqdn;
+	/* Whether the kernel's FQDN set `set` (an index into the model's
+	 * fqdn_sets, the address's family) holds `addr` now: 1 with
+	 * *left_ms its time left (0: no timeout), 0 when it does not,
+	 * -errno when it cannot be told. Asked only for an address that
+	 * the monitor has not learned (monitor_fqdn_armed(), an earlier
+	 * answer still in time), so a permitted connection is never judged
+	 * on a stale copy of the set. NULL: assume it does (a replay cannot
+	 * know), so traffic an FQDN rule could permit raises nothing. */
+	int (*fqdn_element)(void *ctx, int set, const struct prefix *addr,
+			    uint64_t *left_ms);
 	/* Calls fn for every FQDN set element that nothing the DNS guard
 	 * or `sanso resolve` learned accounts for (fqdn_state_foreign()):
 	 * 0 or -errno. NULL: no such check (no guard in this loop). */
@@ -115,6 +121,12 @@ void monitor_nflog(struct monitor *mon, const struct nflog_pkt *p,
 /* The gateway's own addresses: never judged as cross-zone traffic. */
 void monitor_local_addr(struct monitor *mon, const struct prefix *a,
 			bool add);
+
+/* The DNS guard armed `addr` in FQDN set `set` until `until_ms`
+ * (milliseconds since the epoch): connections to it up to then are
+ * judged permitted without asking the kernel. */
+void monitor_fqdn_armed(struct monitor *mon, int set, const struct prefix *addr,
+			int64_t until_ms);
 
 /* The reader lost `n` buffers' worth of messages (ENOBUFS): an
  * `overrun` alert; `what` names the socket and what is done about it. */

@@ -140,6 +140,10 @@ struct pol_decision {
 	const struct pol_rule *rule;	/* ACCEPT/CLOSED: deciding rule */
 	bool fqdn_unknown;	/* an FQDN rule was passed over before the
 				 * verdict: it matches if dst is in its set */
+	/* The first FQDN rule whose source and service matched but whose
+	 * set did not hold dst (or was not asked): what would have
+	 * permitted it. NULL when none. */
+	const struct pol_rule *fqdn_miss;
 };
 
 /* Decides one packet the way the generated ruleset does. `in_fqdn` may

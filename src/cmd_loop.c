@@ -96,7 +96,8 @@ int cmd_parse(const struct cmd_parser *p, int argc, char **argv,
 				return r;
 		}
 	}
-	if (optind != argc - 1) {
+	if (optind != argc - 1 &&
+	    !(optind == argc && (p->shared & CMD_OPT_NO_FILE))) {
 		p->help(stderr);
 		return EXIT_USAGE;
 	}
@@ -104,7 +105,7 @@ int cmd_parse(const struct cmd_parser *p, int argc, char **argv,
 		cmd_err(p->cmd, "bad table name \"%s\"", o->table);
 		return EXIT_USAGE;
 	}
-	o->path = argv[optind];
+	o->path = optind < argc ? argv[optind] : NULL;
 	return -1;
 }
 

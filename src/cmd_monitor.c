@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <inttypes.h>
+#include <libgen.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -24,6 +25,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 
 #include <linux/capability.h>
 #include <linux/netfilter.h>
@@ -43,6 +45,7 @@
 #include "monitor.h"
 #include "nflog.h"
 #include "replay.h"
+#include "sink.h"
 #include "sched.h"
 
 #define CMD "monitor"
@@ -53,14 +56,10 @@
 #define DRAIN_MAX	512
 #define ONCE_MAX	10	/* seconds --once may take */
 
-struct fqdn_cache {
-	struct prefix *v;
-	size_t n, cap;
-	time_t loaded;		/* 0: never */
-};
-
 struct mon_cmd {
-	const char *path;
+	const char *path;	/* NULL: the current deployment, followed */
+	unsigned int dep_id;	/* the deployment judged by, 0 none */
+	unsigned int dep_failed;	/* the one that could not be read */
 	const char *state_dir;	/* deployments (read) */
 	const char *data_dir;	/* what the monitor writes; default state */
 	const char *table;	/* --table, when nothing is deployed */
@@ -76,10 +75,10 @@ struct mon_cmd {
 	bool dumping, redump, rt_dumping;
 	uint32_t seq;
 	struct pcap_writer *rec;
-	struct fqdn_cache *fqdn;
-	size_t n_fqdn;
 	int deploy_err;		/* the read error last said, 0 none */
 	bool warned_digest;
+	pid_t watchdog;		/* the commit-confirmed watchdog, 0 none */
+	int watchdog_fd;	/* its pipe: closing it ends the watchdog */
 	struct dnsguard *guard;	/* the DNS guard, in this same loop */
 	bool no_guard;		/* --no-dnsguard: it runs on its own */
 };
@@ -237,96 +236,23 @@ static int op_ct_sweep(void *ctx, monitor_match_fn match, void *arg)
 	return err ? err : n;
 }
 
-static int elem_cb(struct nftnl_set_elem *e, void *arg)
-{
-	struct fqdn_cache *fc = arg;
-	const void *key;
-	uint32_t len = 0;
-
-	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS) &&
-	    (nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS) & 1))
-		return 0;	/* an interval end */
-	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
-	if (!key || (len != 4 && len != 16))
-		return 0;
-	if (fc->n == fc->cap) {
-		size_t cap = fc->cap ? 2 * fc->cap : 64;
-		struct prefix *nv = reallocarray(fc->v, cap, sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		fc->v = nv;
-		fc->cap = cap;
-	}
-	memset(&fc->v[fc->n], 0, sizeof(fc->v[0]));
-	fc->v[fc->n].family = len == 4 ? AF_INET : AF_INET6;
-	fc->v[fc->n].len = (uint8_t)(len * 8);
-	memcpy(fc->v[fc->n].addr, key, len);
-	fc->n++;
-	return 0;
-}
-
-static int pfx_cmp(const void *a, const void *b)
-{
-	return prefix_cmp(a, b);
-}
-
-static void fqdn_refresh(struct mon_cmd *c, int set, time_t now)
-{
-	const struct model *m = c->cur.m;
-	struct fqdn_cache *fc = &c->fqdn[set];
-	char table[72], name[128];
-
-	watched_table(c, table, sizeof(table));
-	fc->n = 0;
-	fc->loaded = now;
-	snprintf(name, sizeof(name), "fqdn-%s-v4", m->fqdn_sets[set].name);
-	kernel_list_set_elements(NFPROTO_INET, table, name, elem_cb, fc);
-	snprintf(name, sizeof(name), "fqdn-%s-v6", m->fqdn_sets[set].name);
-	kernel_list_set_elements(NFPROTO_INET, table, name, elem_cb, fc);
-	if (fc->n > 1)
-		qsort(fc->v, fc->n, sizeof(*fc->v), pfx_cmp);
-}
-
-/* The kernel's own sets decide; a miss reads the set again (at most
- * once a second), since the DNS guard adds addresses all the time. */
-static bool op_in_fqdn(void *ctx, int set, const struct prefix *addr)
+/* One element of the kernel's set, asked when the monitor has not
+ * learned the address (include/monitor.h). */
+static int op_fqdn_element(void *ctx, int set, const struct prefix *addr,
+			   uint64_t *left_ms)
 {
 	struct mon_cmd *c = ctx;
-	struct fqdn_cache *fc;
-	time_t now;
+	const struct model *m = c->cur.m;
+	char table[72], name[128];
 
-	if (set < 0 || (size_t)set >= c->n_fqdn)
-		return false;
-	fc = &c->fqdn[set];
-	if (fc->n && bsearch(addr, fc->v, fc->n, sizeof(*fc->v), pfx_cmp))
-		return true;
-	now = time(NULL);
-	if (fc->loaded == now)
-		return false;
-	fqdn_refresh(c, set, now);
-	return fc->n && bsearch(addr, fc->v, fc->n, sizeof(*fc->v), pfx_cmp);
-}
-
-static void fqdn_free(struct mon_cmd *c)
-{
-	for (size_t i = 0; i < c->n_fqdn; i++)
-		free(c->fqdn[i].v);
-	free(c->fqdn);
-	c->fqdn = NULL;
-	c->n_fqdn = 0;
-}
-
-static int fqdn_alloc(struct mon_cmd *c)
-{
-	size_t n = c->cur.m->n_fqdn_sets;
-
-	fqdn_free(c);
-	c->fqdn = calloc(n ? n : 1, sizeof(*c->fqdn));
-	if (!c->fqdn)
-		return -ENOMEM;
-	c->n_fqdn = n;
-	return 0;
+	if (set < 0 || (size_t)set >= m->n_fqdn_sets)
+		return 0;
+	watched_table(c, table, sizeof(table));
+	snprintf(name, sizeof(name), "fqdn-%s-%s", m->fqdn_sets[set].name,
+		 addr->family == AF_INET ? "v4" : "v6");
+	return kernel_get_set_element(NFPROTO_INET, table, name, addr->addr,
+				      addr->family == AF_INET ? 4 : 16,
+				      left_ms);
 }
 
 /* ---- sockets ---- */
@@ -476,9 +402,15 @@ static void hand_over_state(const char *state, uid_t uid, gid_t gid)
 	static const char *const mine[] = { "chain", "spool", "fqdn.lock",
 					    "fqdn.state" };
 	char p[4200];
+	int r;
 
 	if (chmod(state, 0711))
 		return;
+	/* The spool is where an alert goes that no sink takes: made now,
+	 * so that the user can write it when the first sink fails. */
+	snprintf(p, sizeof(p), "%s/spool", state);
+	if ((r = audit_mkdir(p)))
+		fprintf(stderr, "sanso: " CMD ": %s: %s\n", p, strerror(-r));
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
 		struct dirent *e;
 		DIR *d;
@@ -504,7 +436,58 @@ static void hand_over_state(const char *state, uid_t uid, gid_t gid)
 	}
 }
 
-static int drop_privileges(const char *user, const char *state)
+/* Whether uid (in group gid only) may create files in a directory. */
+static bool dir_writable(const char *dir, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (stat(dir, &st))
+		return false;
+	if (st.st_uid == uid)
+		return st.st_mode & S_IWUSR;
+	if (st.st_gid == gid)
+		return st.st_mode & S_IWGRP;
+	return st.st_mode & S_IWOTH;
+}
+
+/*
+ * The JSON lines files the monitor goes on writing: created by root
+ * before the drop, they are handed to the user, or SIGHUP and SIGUSR1
+ * could not reopen them. A new file after a rotation needs a directory
+ * the user may write (or logrotate's `create`); where it may not, the
+ * alerts go to the spool until the file is writable again, and that is
+ * said now rather than at the first rotation.
+ */
+static void hand_over_sinks(const struct mon_cmd *c, uid_t uid, gid_t gid)
+{
+	const struct model *m = c->cur.m;
+	char dir[4096];
+
+	for (size_t i = 0; i < (c->jsonl ? 1 : m->monitor.n_sinks); i++) {
+		const char *path = c->jsonl ? c->jsonl : m->monitor.sinks[i].path;
+		int fd;
+
+		if (!c->jsonl && m->monitor.sinks[i].kind != SINK_JSONL)
+			continue;
+		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			if (fchown(fd, uid, gid))
+				fprintf(stderr, "sanso: " CMD ": %s: %s\n",
+					path, strerror(errno));
+			close(fd);
+		}
+		snprintf(dir, sizeof(dir), "%s", path);
+		if (!dir_writable(dirname(dir), uid, gid))
+			fprintf(stderr, "sanso: " CMD ": warning: %s: the user "
+				"may not create files in its directory: after "
+				"a rotation, logrotate must create the file "
+				"for it (create MODE USER GROUP); until then "
+				"alerts are spooled\n", path);
+	}
+}
+
+static int drop_privileges(struct mon_cmd *c, const char *user,
+			   const char *state)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2];
@@ -518,6 +501,7 @@ static int drop_privileges(const char *user, const char *state)
 		return errno ? -errno : -ENOENT;
 	gid = pw->pw_gid;
 	hand_over_state(state, pw->pw_uid, gid);
+	hand_over_sinks(c, pw->pw_uid, gid);
 	/* Nothing but CAP_NET_ADMIN may ever come back, even by exec. */
 	for (cap = 0; cap <= 63; cap++)
 		if (cap != CAP_NET_ADMIN && prctl(PR_CAPBSET_DROP, cap) < 0 &&
@@ -539,6 +523,122 @@ static int drop_privileges(const char *user, const char *state)
 	if (pw->pw_uid != 0 && setresuid(0, 0, 0) == 0)
 		return -EPERM;	/* the drop did not hold */
 	return 0;
+}
+
+/* ---- the watchdog of commit-confirmed (SPEC §7) ---- */
+
+/* Seconds past a pending deployment's deadline before the watchdog
+ * rolls it back: the confirm timer goes first, and a confirm that took
+ * the lock at the deadline finishes. */
+#define WATCHDOG_GRACE	5
+
+/*
+ * Why a child: rolling back takes STATE/lock and writes the deployments
+ * and the audit log, which belong to root (0700, checked by
+ * deploy_lock()), while the monitor drops to --user and keeps only
+ * CAP_NET_ADMIN; a rollback can also take seconds (a large table is read
+ * back), which the event loop must not wait for. So a child is forked
+ * while the monitor is still root. It does only this: it holds no
+ * socket (every descriptor but stderr is closed), reads nothing from the
+ * network or from the monitor, and calls deploy_expire() once a second.
+ * It ends when the monitor does: the end of a pipe the monitor holds
+ * closes (the monitor, once unprivileged, may not signal a root
+ * process), and PR_SET_PDEATHSIG if the monitor is killed; a rollback
+ * under way is finished first. So it never outlives the process the
+ * operator sees.
+ */
+static void watchdog_run(const char *state, pid_t parent, int rfd)
+{
+	sigset_t none, term;
+	char err[512], last[512] = "";
+	int fd;
+
+	sigemptyset(&none);
+	sigemptyset(&term);
+	sigaddset(&term, SIGTERM);
+	sigprocmask(SIG_SETMASK, &none, NULL);	/* signalfd blocked them */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);	/* a ^C is the monitor's to handle */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(0);
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != rfd)
+			close(fd);
+	prctl(PR_SET_NAME, "sanso-watchdog");
+	for (;;) {
+		struct pollfd pfd = { rfd, POLLIN, 0 };
+		int r;
+
+		if (poll(&pfd, 1, 1000) != 0 && (pfd.revents || errno != EINTR))
+			_exit(0);	/* the monitor closed its end */
+		sigprocmask(SIG_BLOCK, &term, NULL);
+		r = deploy_expire(state, WATCHDOG_GRACE, "the monitor's "
+				  "watchdog: the confirm deadline passed and "
+				  "its timer did not roll back", err,
+				  sizeof(err));
+		if (r == 1) {
+			fprintf(stderr, "sanso: " CMD ": watchdog: a pending "
+				"deployment was not confirmed by its deadline: "
+				"rolled back%s%s\n", err[0] ? ": " : "", err);
+			last[0] = '\0';
+		} else if (r < 0 && strcmp(err, last)) {
+			/* Said once per distinct error; tried each second. */
+			fprintf(stderr, "sanso: " CMD ": watchdog: the rollback "
+				"of an expired pending deployment failed: %s\n",
+				err[0] ? err : strerror(-r));
+			snprintf(last, sizeof(last), "%s", err);
+		}
+		sigprocmask(SIG_UNBLOCK, &term, NULL);
+	}
+}
+
+/* Forks the watchdog while the monitor is root. Not root: it cannot
+ * roll back, and says so once. */
+static void watchdog_start(struct mon_cmd *c)
+{
+	pid_t parent = getpid(), pid;
+	int p[2];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "sanso: " CMD ": not started as root: not the "
+			"watchdog of commit-confirmed (the confirm timer alone "
+			"rolls back)\n");
+		return;
+	}
+	fflush(stderr);
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		pid = -1;
+	} else {
+		pid = fork();
+		if (pid < 0) {
+			close(p[0]);
+			close(p[1]);
+		}
+	}
+	if (pid < 0) {
+		fprintf(stderr, "sanso: " CMD ": watchdog: %s (the confirm "
+			"timer alone rolls back)\n", strerror(errno));
+		return;
+	}
+	if (!pid)
+		watchdog_run(c->state_dir, parent, p[0]);
+	close(p[0]);
+	c->watchdog = pid;
+	c->watchdog_fd = p[1];
+	fprintf(stderr, "sanso: " CMD ": watchdog of commit-confirmed in "
+		"%s (pid %ld): rolls back %d s past a missed deadline\n",
+		c->state_dir, (long)pid, WATCHDOG_GRACE);
+}
+
+static void watchdog_stop(struct mon_cmd *c)
+{
+	if (c->watchdog <= 0)
+		return;
+	close(c->watchdog_fd);
+	waitpid(c->watchdog, NULL, 0);
+	c->watchdog = 0;
 }
 
 /* ---- the DNS guard (SPEC §6), served from the monitor's loop ---- */
@@ -587,6 +687,34 @@ static void guard_alert(void *arg, const struct alert *a)
 	alerter_emit(c->al, a);
 }
 
+/* Each element the guard armed, to the judgement at once: the
+ * connection its answer allows may arrive before the next event round. */
+static void guard_armed(void *arg, const struct fqdn_elem *v, size_t n)
+{
+	struct mon_cmd *c = arg;
+	const struct model *m = c->cur.m;
+	int64_t now = fqdn_now();
+	char name[128];
+
+	for (size_t i = 0; i < n; i++) {
+		struct prefix a = { .family = v[i].family };
+		size_t len = v[i].family == AF_INET ? 4 : 16;
+
+		for (size_t s = 0; s < m->n_fqdn_sets; s++) {
+			snprintf(name, sizeof(name), "fqdn-%s-%s",
+				 m->fqdn_sets[s].name,
+				 v[i].family == AF_INET ? "v4" : "v6");
+			if (strcmp(name, v[i].set))
+				continue;
+			a.len = (uint8_t)(len * 8);
+			memcpy(a.addr, v[i].addr, len);
+			monitor_fqdn_armed(c->mon, (int)s, &a,
+					   now + (int64_t)v[i].timeout_ms);
+			break;
+		}
+	}
+}
+
 /* Started before privileges are dropped (it binds port 53). A guard that
  * cannot start is reported, and the monitor watches on without it: the
  * FQDN sets then keep what they have until it expires. */
@@ -613,6 +741,7 @@ static void guard_start(struct mon_cmd *c)
 	conf.state_dir = c->data_dir;
 	conf.hooks.log = guard_log;
 	conf.hooks.alert = guard_alert;
+	conf.hooks.armed = guard_armed;
 	conf.hooks.arg = c;
 	c->guard = dnsguard_new(c->cur.m, &conf, err, sizeof(err));
 	if (!c->guard) {
@@ -626,6 +755,116 @@ static void guard_start(struct mon_cmd *c)
 		"set%s\n", c->cur.m->n_fqdn_sets,
 		c->cur.m->n_fqdn_sets == 1 ? "" : "s");
 	foreign_say(c, NULL);
+}
+
+/* ---- the policy in force ---- */
+
+/*
+ * The current deployment's policy, from its recorded copy of the zone
+ * file and holiday files, as rollback and the boot load rebuild it: the
+ * monitor judges by what is deployed, never by a file that may hold what
+ * has not been applied. 0 with the deployment's id, -ENOENT when nothing
+ * is deployed, -errno with err set.
+ */
+static int deployment_load(const char *state, struct loaded *l,
+			   unsigned int *id, char *err, size_t errlen)
+{
+	struct deployment d;
+	struct ruleset *rs = NULL;
+	int r;
+
+	memset(l, 0, sizeof(*l));
+	err[0] = '\0';
+	r = deploy_current(state, &d);
+	if (r) {
+		snprintf(err, errlen, "%s: %s", state, r == -ENOENT ?
+			 "nothing is deployed" : strerror(-r));
+		return r;
+	}
+	r = deploy_rebuild(state, &d, &rs, err, errlen);
+	if (r)
+		return r;
+	if (err[0])
+		fprintf(stderr, "sanso: " CMD ": warning: %s\n", err);
+	/* The ruleset is not needed, only what it was built from. */
+	l->m = rs->owned_model;
+	l->policy = rs->owned_policy;
+	rs->owned_model = NULL;
+	rs->owned_policy = NULL;
+	ruleset_free(rs);
+	l->when = time(NULL);
+	*id = d.id;
+	return 0;
+}
+
+/* Puts a loaded policy in force (the old one is freed), or keeps the
+ * old one and returns -errno. */
+static int policy_switch(struct mon_cmd *c, struct loaded *nl, char *msg,
+			 size_t msglen)
+{
+	struct timespec now;
+	int r;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (monitor_set_policy(c->mon, nl->policy)) {
+		loaded_free(nl);
+		return -ENOMEM;
+	}
+	loaded_free(&c->cur);
+	c->cur = *nl;
+	memset(nl, 0, sizeof(*nl));
+	if (c->guard && dnsguard_reload(c->guard, c->cur.m, msg, msglen))
+		monitor_config_error(c->mon, &now, msg);
+	reopen_sinks(c);
+	if (c->cur.m->gateway.log_group != c->log_group &&
+	    (r = nflog_bind(c, c->cur.m->gateway.log_group)))
+		cmd_err(CMD, "nflog group %u: %s (still on group %u)",
+			c->cur.m->gateway.log_group, strerror(-r),
+			c->log_group);
+	return 0;
+}
+
+/*
+ * Without FILE: follows STATE/current, looked at once a second, so that
+ * apply, confirm and rollback need no signal. A new deployment that
+ * cannot be rebuilt keeps the policy in force and raises config_error
+ * once; nothing deployed any more (the first deployment rolled back)
+ * keeps it too, since no table is left to judge against.
+ */
+static void follow(struct mon_cmd *c)
+{
+	struct deployment d;
+	struct loaded nl;
+	struct timespec now;
+	unsigned int id = 0;
+	char err[512], msg[700];
+	int r;
+
+	if (c->path || deploy_current(c->state_dir, &d) ||
+	    d.id == c->dep_id || d.id == c->dep_failed)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	tz_cache_flush();
+	r = deployment_load(c->state_dir, &nl, &id, err, sizeof(err));
+	if (!r && id != d.id) {
+		/* Changed again while it was read: the next second. */
+		loaded_free(&nl);
+		return;
+	}
+	if (!r)
+		r = policy_switch(c, &nl, msg, sizeof(msg));
+	if (r) {
+		c->dep_failed = d.id;
+		snprintf(msg, sizeof(msg), "deployment %u cannot be judged by: "
+			 "%s; the policy of deployment %u stays", d.id,
+			 err[0] ? err : strerror(-r), c->dep_id);
+		monitor_config_error(c->mon, &now, msg);
+		return;
+	}
+	fprintf(stderr, "sanso: " CMD ": deployment %u in force (was %u)\n",
+		id, c->dep_id);
+	c->dep_id = id;
+	c->dep_failed = 0;
 }
 
 /* ---- SIGHUP, SIGUSR1 ---- */
@@ -645,6 +884,16 @@ static void reload(void *ctx)
 	char msg[256];
 	int r;
 
+	if (!c->path) {
+		/* The deployment is followed anyway: SIGHUP looks now, and
+		 * reopens the alert files as logrotate's older signal. */
+		fprintf(stderr, "sanso: " CMD ": SIGHUP: reading the current "
+			"deployment\n");
+		c->dep_failed = 0;
+		follow(c);
+		reopen_sinks(c);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	tz_cache_flush();
 	fprintf(stderr, "sanso: " CMD ": SIGHUP: reloading %s\n", c->path);
@@ -677,23 +926,11 @@ static void reload(void *ctx)
 		monitor_config_error(c->mon, &now, msg);
 		return;
 	}
-	if (monitor_set_policy(c->mon, nl.policy)) {
-		loaded_free(&nl);
+	if (policy_switch(c, &nl, msg, sizeof(msg))) {
 		monitor_config_error(c->mon, &now, "reload: out of memory "
 				     "(the previous policy stays)");
 		return;
 	}
-	loaded_free(&c->cur);
-	c->cur = nl;
-	fqdn_alloc(c);
-	if (c->guard && dnsguard_reload(c->guard, c->cur.m, msg, sizeof(msg)))
-		monitor_config_error(c->mon, &now, msg);
-	reopen_sinks(c);
-	if (c->cur.m->gateway.log_group != c->log_group &&
-	    (r = nflog_bind(c, c->cur.m->gateway.log_group)))
-		cmd_err(CMD, "nflog group %u: %s (still on group %u)",
-			c->cur.m->gateway.log_group, strerror(-r),
-			c->log_group);
 	fprintf(stderr, "sanso: " CMD ": policy of %s in force\n", c->path);
 }
 
@@ -799,8 +1036,10 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 	if (ret)
 		goto out;
 	guard_start(c);
+	if (!once)
+		watchdog_start(c);
 	if (user) {
-		int r = drop_privileges(user, c->data_dir);
+		int r = drop_privileges(c, user, c->data_dir);
 
 		if (r) {
 			cmd_err(CMD, "--user %s: %s", user, strerror(-r));
@@ -905,6 +1144,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 				strerror(errno));
 		if (now.tv_sec != last) {
 			last = now.tv_sec;
+			follow(c);
 			monitor_tick(c->mon, &now);
 		} else if (n > 0 && (pfd[5].revents & POLLIN)) {
 			alerter_tick(c->al, now.tv_sec);
@@ -920,6 +1160,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 		monitor_tick(c->mon, &now);
 	monitor_flush(c->mon, &now);
 out:
+	watchdog_stop(c);
 	dnsguard_free(c->guard);
 	c->guard = NULL;
 	cmd_loop_close(&lp);
@@ -979,8 +1220,8 @@ int cmd_monitor(int argc, char **argv)
 		{ 0 }
 	};
 	struct mon_args a = { .drift = 60 };
-	const struct cmd_parser p = { CMD, CMD_OPT_DATA_DIR, opts, own_opt,
-				      &a, help };
+	const struct cmd_parser p = { CMD, CMD_OPT_DATA_DIR | CMD_OPT_NO_FILE,
+				      opts, own_opt, &a, help };
 	struct mon_cmd c = { 0 };
 	struct monitor_setup ms;
 	struct alerter_conf ac;
@@ -1006,14 +1247,26 @@ int cmd_monitor(int argc, char **argv)
 		snprintf(c.host, sizeof(c.host), "localhost");
 	signal(SIGPIPE, SIG_IGN);
 
-	ret = cmd_load(CMD, c.path, NULL, &c.cur);
-	if (ret)
-		goto out;
-	ret = EXIT_SYSTEM;
-	if (fqdn_alloc(&c)) {
-		cmd_err(CMD, "%s", strerror(ENOMEM));
-		goto out;
+	if (c.path) {
+		ret = cmd_load(CMD, c.path, NULL, &c.cur);
+		if (ret)
+			goto out;
+	} else {
+		char err[512];
+		int r = deployment_load(c.state_dir, &c.cur, &c.dep_id, err,
+					sizeof(err));
+
+		if (r) {
+			cmd_err(CMD, "%s%s", err, r == -ENOENT ? " (apply a "
+				"zone file first, or give one to judge by)" :
+				"");
+			ret = EXIT_SYSTEM;
+			goto out;
+		}
+		fprintf(stderr, "sanso: " CMD ": judging by deployment %u; "
+			"following %s/current\n", c.dep_id, c.state_dir);
 	}
+	ret = EXIT_SYSTEM;
 	alerter_conf_of(&c, &ac);
 	c.al = alerter_new(&ac);
 	if (!c.al) {
@@ -1033,7 +1286,7 @@ int cmd_monitor(int argc, char **argv)
 		ms.ops.ct_sweep = op_ct_sweep;
 		ms.ops.deployed = op_deployed;
 		ms.ops.live_digest = op_live_digest;
-		ms.ops.in_fqdn = op_in_fqdn;
+		ms.ops.fqdn_element = op_fqdn_element;
 		ms.ops.fqdn_foreign = op_fqdn_foreign;
 	}
 	c.mon = monitor_new(&ms);
@@ -1073,7 +1326,6 @@ out:
 		mnl_socket_close(c.nflog);
 	if (c.rt)
 		mnl_socket_close(c.rt);
-	fqdn_free(&c);
 	loaded_free(&c.cur);
 	return ret;
 }

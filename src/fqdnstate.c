@@ -948,6 +948,8 @@ static int commit(struct fqdn_state *st, const struct fqdn_elem *v, size_t n,
 	ret = st->k.arm(st->k.arg, v, n, err, errlen);
 	if (ret)
 		st->st.batch_fail++;
+	else if (st->hooks.armed)
+		st->hooks.armed(st->hooks.arg, v, n);
 	return ret;
 }
 

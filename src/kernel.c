@@ -571,6 +571,70 @@ int kernel_list_set_elements(uint16_t family, const char *table,
 	return d.ret ? d.ret : ret;
 }
 
+struct elem_get {
+	bool found;
+	uint64_t left_ms;
+};
+
+static int elem_get_cb(struct nftnl_set_elem *e, void *arg)
+{
+	struct elem_get *g = arg;
+
+	g->found = true;
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		g->left_ms = nftnl_set_elem_get_u64(e,
+						    NFTNL_SET_ELEM_EXPIRATION);
+	return 0;
+}
+
+int kernel_get_set_element(uint16_t family, const char *table,
+			   const char *set, const void *key, size_t len,
+			   uint64_t *left_ms)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct elem_get g = { false, 0 };
+	struct elem_dump d = { .fn = elem_get_cb, .arg = &g };
+	struct nftnl_set_elem *e;
+	struct nlmsghdr *nlh;
+	struct nftnl_set *s;
+	int ret;
+
+	if (!table || !set || !key || !len || len > 16)
+		return -EINVAL;
+	s = nftnl_set_alloc();
+	if (!s)
+		return -errno;
+	e = nftnl_set_elem_alloc();
+	if (!e) {
+		ret = -errno;
+		goto out;
+	}
+	if (nftnl_set_set_str(s, NFTNL_SET_TABLE, table) < 0 ||
+	    nftnl_set_set_str(s, NFTNL_SET_NAME, set) < 0 ||
+	    nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key,
+			       (uint32_t)len) < 0) {
+		nftnl_set_elem_free(e);
+		ret = -ENOMEM;
+		goto out;
+	}
+	nftnl_set_elem_add(s, e);	/* the set owns it now */
+	/* Not a dump: the kernel answers for this one key, with the
+	 * element or ENOENT. */
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family,
+				    NLM_F_ACK, (uint32_t)time(NULL));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	ret = nl_request(nlh, elems_msg_cb, &d);
+	if (ret == -ENOENT)
+		ret = 0;	/* no such element, or no such set */
+	else if (!ret)
+		ret = g.found;
+	if (ret == 1 && left_ms)
+		*left_ms = g.left_ms;
+out:
+	nftnl_set_free(s);
+	return ret;
+}
+
 /* ---- sending a batch ---- */
 
 struct reply {

@@ -35,7 +35,7 @@ static const struct {
 	{ "graph", cmd_graph, "FILE",
 	  "Graphviz DOT of zones, hosts and flows" },
 	{ "monitor", cmd_monitor,
-	  "FILE [--user NAME] [--state-dir DIR] [--data-dir DIR] "
+	  "[FILE] [--user NAME] [--state-dir DIR] [--data-dir DIR] "
 	  "[--table NAME] "
 	  "[--drift-interval SECONDS] [--jsonl FILE] [--replay FILE.pcap] "
 	  "[--record FILE.pcap] [--once] [--no-dnsguard]",

@@ -29,6 +29,12 @@
 #define REPORTED_SLOTS	16384	/* connections already reported */
 #define BLOCKED_SLOTS	1024	/* drops aggregated, pair and source */
 #define LOCAL_MAX	1024	/* addresses of the gateway */
+/* FQDN set elements known to be armed; a collision costs one element
+ * read from the kernel. */
+#define FQDN_SLOTS	4096
+/* How long an element the kernel holds without a timeout is believed
+ * before it is asked again. */
+#define FQDN_NO_TIMEOUT_MS	60000
 
 struct reported {
 	uint32_t id, hash;	/* hash 0: empty */
@@ -51,6 +57,12 @@ struct foreign {
 	uint8_t addr[16];
 	uint64_t round;		/* the last check that listed it */
 	bool said;		/* seen at two checks in a row: reported */
+};
+
+struct fqdn_known {
+	int64_t until_ms;	/* 0: empty */
+	int set;
+	struct prefix addr;
 };
 
 /* Elements remembered; past it one alert says so, and the rest are not
@@ -84,6 +96,12 @@ struct monitor {
 	size_t n_foreign;
 	uint64_t foreign_round;
 	bool foreign_full;	/* FOREIGN_MAX reached, said once */
+	struct fqdn_known fqdn[FQDN_SLOTS];
+	/* The judgement under way: its time, and the FQDN set that could
+	 * not be read (-1 none) with the error. */
+	int64_t judge_ms;
+	int fqdn_err_set;
+	int fqdn_err;
 	struct monitor_stats st;
 };
 
@@ -202,21 +220,71 @@ static bool not_forwarded(const struct monitor *mon, const struct prefix *a)
 	return false;
 }
 
-static bool fqdn_assumed(void *ctx, int set, const struct prefix *addr)
+/* ---- FQDN set membership ---- */
+
+static struct fqdn_known *fqdn_slot(struct monitor *mon, int set,
+				    const struct prefix *addr)
 {
-	(void)ctx;
-	(void)set;
-	(void)addr;
+	uint32_t h = prefix_hash(mix32(0x51ed270bu, (uint32_t)set), addr);
+
+	return &mon->fqdn[h % FQDN_SLOTS];
+}
+
+void monitor_fqdn_armed(struct monitor *mon, int set, const struct prefix *addr,
+			int64_t until_ms)
+{
+	struct fqdn_known *k = fqdn_slot(mon, set, addr);
+
+	if (k->until_ms > until_ms && k->set == set &&
+	    prefix_equal(&k->addr, addr))
+		return;		/* a longer answer already stands */
+	k->until_ms = until_ms;
+	k->set = set;
+	k->addr = *addr;
+}
+
+/*
+ * What the monitor learned first (the guard's arms, earlier answers of
+ * the kernel), then the kernel's element itself: never a copy of the
+ * set read some time ago, since the guard adds addresses all the time
+ * and a permitted connection would be judged a bypass. An element that
+ * cannot be read is remembered for the message.
+ */
+static bool fqdn_in(void *ctx, int set, const struct prefix *addr)
+{
+	struct monitor *mon = ctx;
+	const struct monitor_ops *o = &mon->conf.ops;
+	struct fqdn_known *k = fqdn_slot(mon, set, addr);
+	uint64_t left = 0;
+	int r;
+
+	if (!o->fqdn_element)
+		return true;	/* a replay cannot know: assume it is */
+	if (k->until_ms > mon->judge_ms && k->set == set &&
+	    prefix_equal(&k->addr, addr))
+		return true;
+	r = o->fqdn_element(o->ctx, set, addr, &left);
+	if (r < 0) {
+		if (mon->fqdn_err_set < 0) {
+			mon->fqdn_err_set = set;
+			mon->fqdn_err = r;
+		}
+		return false;
+	}
+	if (!r)
+		return false;
+	monitor_fqdn_armed(mon, set, addr, mon->judge_ms +
+			   (int64_t)(left ? left : FQDN_NO_TIMEOUT_MS));
 	return true;
 }
 
-static void decide(const struct monitor *mon, const struct pol_query *q,
-		   struct pol_decision *d)
+static void decide(struct monitor *mon, const struct pol_query *q,
+		   const struct timespec *when, struct pol_decision *d)
 {
-	const struct monitor_ops *o = &mon->conf.ops;
-
-	policy_decide(mon->p, q, o->in_fqdn ? o->in_fqdn : fqdn_assumed,
-		      o->ctx, d);
+	mon->judge_ms = (int64_t)when->tv_sec * 1000 + when->tv_nsec / 1000000;
+	mon->fqdn_err_set = -1;
+	mon->fqdn_err = 0;
+	policy_decide(mon->p, q, fqdn_in, mon, d);
 }
 
 /* The query for a connection as the forward chain saw its first packet:
@@ -324,7 +392,7 @@ void monitor_ct_event(struct monitor *mon, const struct ct_event *ev,
 		return;
 	}
 	mon->st.judged++;
-	decide(mon, &q, &d);
+	decide(mon, &q, &when, &d);
 	if (d.verdict == POL_LOCAL)
 		return;
 	if (d.verdict == POL_ACCEPT) {
@@ -381,6 +449,22 @@ void monitor_ct_event(struct monitor *mon, const struct ct_event *ev,
 			    "bypassed or changed%s", dst, svc, nat);
 		break;
 	default:
+		if (mon->fqdn_err_set >= 0 && d.fqdn_miss) {
+			/* Not known to be a bypass: say what is not known. */
+			prefix_format(&q.dst, dst, sizeof(dst));
+			snprintf(a.flow, sizeof(a.flow), "%s",
+				 m->flows[d.fqdn_miss->flow].name);
+			set_message(&a, "%s -> %s %s: flow \"%s\" permits it "
+				    "if %s is in fqdn:%s, which could not be "
+				    "read (%s): not settled whether the "
+				    "ruleset was bypassed%s",
+				    zone_name(mon, d.src_zone),
+				    zone_name(mon, d.dst_zone), svc,
+				    m->flows[d.fqdn_miss->flow].name, dst,
+				    m->fqdn_sets[mon->fqdn_err_set].name,
+				    strerror(-mon->fqdn_err), nat);
+			break;
+		}
 		set_message(&a, "%s -> %s %s: no flow permits it; the ruleset "
 			    "was bypassed or changed%s",
 			    zone_name(mon, d.src_zone),
@@ -462,6 +546,51 @@ static void check_seq(struct monitor *mon, const struct nflog_pkt *p)
 	mon->last_seq = p->seq;
 }
 
+static bool fqdn_never(void *ctx, int set, const struct prefix *addr)
+{
+	(void)ctx;
+	(void)set;
+	(void)addr;
+	return false;
+}
+
+/* A forwarded drop. When a flow from its source would have permitted it
+ * had the destination been in the flow's FQDN set, the alert names both
+ * (what a SOC asks first when an update relay stops downloading). The
+ * kernel dropped it, so the set did not hold it: the policy is asked
+ * with every set empty. */
+static void blocked_why(struct monitor *mon, const struct nflog_pkt *p,
+			const struct timespec *when, struct alert *a,
+			const char *svc)
+{
+	const struct model *m = mon->m;
+	struct pol_decision d;
+	struct pol_query q;
+	char dst[PREFIX_STRLEN];
+
+	memset(&q, 0, sizeof(q));
+	q.src = p->src;
+	q.dst = p->dst;
+	q.proto = p->proto;
+	q.port = a->dport;
+	q.when = when->tv_sec;
+	policy_decide(mon->p, &q, fqdn_never, NULL, &d);
+	if (d.verdict == POL_ACCEPT || !d.fqdn_miss) {
+		set_message(a, "%s -> %s %s: dropped", a->src_zone[0] ?
+			    a->src_zone : "?", a->dst_zone[0] ? a->dst_zone
+							      : "?", svc);
+		return;
+	}
+	prefix_format(&p->dst, dst, sizeof(dst));
+	snprintf(a->flow, sizeof(a->flow), "%s",
+		 m->flows[d.fqdn_miss->flow].name);
+	set_message(a, "%s -> %s %s: dropped; %s allows fqdn:%s; %s is not "
+		    "in it", a->src_zone[0] ? a->src_zone : "?",
+		    a->dst_zone[0] ? a->dst_zone : "?", svc,
+		    m->flows[d.fqdn_miss->flow].name,
+		    m->fqdn_sets[d.fqdn_miss->dst_fqdn].name, dst);
+}
+
 void monitor_nflog(struct monitor *mon, const struct nflog_pkt *p,
 		   const struct timespec *ts)
 {
@@ -529,8 +658,7 @@ void monitor_nflog(struct monitor *mon, const struct nflog_pkt *p,
 		set_message(&a, "%s -> the gateway %s: dropped (input)",
 			    zone_name(mon, sz), svc);
 	} else {
-		set_message(&a, "%s -> %s %s: dropped", zone_name(mon, sz),
-			    zone_name(mon, dz), svc);
+		blocked_why(mon, p, &when, &a, svc);
 	}
 
 	if (!mon->m->monitor.dedup_seconds) {
@@ -686,7 +814,7 @@ void monitor_config_error(struct monitor *mon, const struct timespec *ts,
 /* ---- maintenance windows ---- */
 
 struct sweep {
-	const struct monitor *mon;
+	struct monitor *mon;
 	int sched;
 	time_t now;
 	unsigned int *per_flow;
@@ -700,10 +828,11 @@ static bool sweep_match(void *arg, const struct ct_event *ev)
 	const struct model *m = s->mon->m;
 	struct pol_decision d;
 	struct pol_query q;
+	struct timespec when = { s->now, 0 };
 	bool has_port;
 
 	ct_query(ev, s->now, &q, &has_port);
-	decide(s->mon, &q, &d);
+	decide(s->mon, &q, &when, &d);
 	if (d.verdict != POL_CLOSED || !d.rule ||
 	    m->flows[d.rule->flow].schedule != s->sched)
 		return false;
@@ -1111,6 +1240,8 @@ int monitor_set_policy(struct monitor *mon, const struct policy *policy)
 	mon->p = policy;
 	mon->m = m;
 	mon->conf.policy = policy;
+	/* Set indices are the old model's. */
+	memset(mon->fqdn, 0, sizeof(mon->fqdn));
 	return 0;
 }
 

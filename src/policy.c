@@ -1222,10 +1222,15 @@ void policy_decide(const struct policy *p, const struct pol_query *q,
 		if (r->dst_fqdn >= 0) {
 			if (!in_fqdn) {
 				out->fqdn_unknown = true;
+				if (!out->fqdn_miss)
+					out->fqdn_miss = r;
 				continue;
 			}
-			if (!in_fqdn(ctx, r->dst_fqdn, &q->dst))
+			if (!in_fqdn(ctx, r->dst_fqdn, &q->dst)) {
+				if (!out->fqdn_miss)
+					out->fqdn_miss = r;
 				continue;
+			}
 		} else if (!(r->dst_all && out->dst_host < 0) &&
 			   !in_prefixes(st, r->dst, r->n_dst, &kd)) {
 			continue;

@@ -6,7 +6,8 @@
 # (2.0); the ordering and hardening the design depends on are present;
 # and, as root, in network namespaces:
 #   - the system calls of apply --deployed / --fail-closed and of a
-#     monitor --once all lie in the units' SystemCallFilter= sets;
+#     monitor --once as the unit runs it (no FILE: the deployment) all
+#     lie in the units' SystemCallFilter= sets;
 #   - the monitor runs as an unprivileged user with only the unit's
 #     ambient capabilities (setpriv stands in for systemd's User=);
 #   - the boot sequence (the unit's ExecStart= lines, in order) loads the
@@ -125,8 +126,8 @@ if command -v strace >/dev/null; then
 	ip netns exec "$ns" "$SANSO" apply --deployed --state-dir "$S" \
 		>/dev/null 2>&1
 	ip netns exec "$ns" timeout 30 strace -f -qq -o "$T/st.monitor" \
-		"$SANSO" monitor "$zones/example-city.yaml" --once \
-		--state-dir "$T/mon" --jsonl "$T/mon.jsonl" >/dev/null 2>&1
+		"$SANSO" monitor --once --state-dir "$S" --data-dir "$T/mon" \
+		--jsonl "$T/mon.jsonl" >"$T/mon.out" 2>&1
 	for t in deployed failclosed monitor; do
 		sed -n 's/^[0-9]* *\([a-z0-9_]*\)(.*/\1/p' "$T/st.$t" | sort -u \
 			>"$T/calls.$t"

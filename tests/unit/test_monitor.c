@@ -98,7 +98,9 @@ struct fake {
 	char deployed[65];
 	int live_ret;
 	char live[65];
-	int in_fqdn;		/* -1: no callback */
+	int in_fqdn;		/* the kernel's answer: 1, 0, -errno */
+	uint64_t fqdn_left_ms;	/* with 1 */
+	int fqdn_asked;		/* elements read from the "kernel" */
 	const char *foreign[4];	/* "SET ADDRESS" the sets hold unlearned */
 	size_t n_foreign;
 	int foreign_ret;
@@ -180,13 +182,17 @@ static int fake_live(void *ctx, const char *table, char hex[65])
 	return 0;
 }
 
-static bool fake_in_fqdn(void *ctx, int set, const struct prefix *a)
+static int fake_fqdn_element(void *ctx, int set, const struct prefix *a,
+			     uint64_t *left_ms)
 {
 	struct fake *f = ctx;
 
 	(void)set;
 	(void)a;
-	return f->in_fqdn > 0;
+	f->fqdn_asked++;
+	if (f->in_fqdn > 0)
+		*left_ms = f->fqdn_left_ms;
+	return f->in_fqdn;
 }
 
 static int fake_foreign(void *ctx, monitor_foreign_fn fn, void *arg)
@@ -236,7 +242,7 @@ static struct fx *fx_new(bool ops)
 		ms.ops.ct_sweep = fake_sweep;
 		ms.ops.deployed = fake_deployed;
 		ms.ops.live_digest = fake_live;
-		ms.ops.in_fqdn = fake_in_fqdn;
+		ms.ops.fqdn_element = fake_fqdn_element;
 		ms.ops.fqdn_foreign = fake_foreign;
 	}
 	x->mon = monitor_new(&ms);
@@ -442,17 +448,94 @@ static void test_fqdn(void **state)
 	(void)state;
 	/* Live: the kernel's set decides. */
 	x->fk.in_fqdn = 1;
+	x->fk.fqdn_left_ms = 1000;
 	monitor_ct_event(x->mon, &ev, &t);
 	assert_int_equal(x->fk.n, 0);
+	/* Its element expired: the kernel is asked again. */
 	x->fk.in_fqdn = 0;
+	t.tv_sec += 2;
 	ev.id = 31;
 	monitor_ct_event(x->mon, &ev, &t);
 	assert_int_equal(x->fk.n, 1);
+	assert_null(strstr(x->fk.alerts[0].message, "could not be read"));
 	/* A replay cannot know: it assumes the set held it. */
 	monitor_ct_event(r->mon, &ev, &t);
 	assert_int_equal(r->fk.n, 0);
 	fx_free(x);
 	fx_free(r);
+}
+
+static int64_t ms_of(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000 + t->tv_nsec / 1000000;
+}
+
+/* Issue 12: several addresses armed within one second, each connected
+ * at once. What the guard armed is judged permitted without reading the
+ * set; an address it did not arm is settled by the kernel's element,
+ * which is then believed for its time left; an element that cannot be
+ * read is said, not called a bypass. */
+static void test_fqdn_fresh(void **state)
+{
+	struct fx *x = fx_new(true);
+	struct timespec t = jst(2026, 11, 24, 10, 0);
+	static const char *const addrs[] = { "93.184.216.34", "93.184.216.35",
+					     "198.51.100.7", "203.0.113.55" };
+	struct ct_event ev;
+	struct prefix a;
+	int set = model_fqdn_set(x->m, "windows-update");
+
+	(void)state;
+	assert_true(set >= 0);
+	/* The kernel would say no: only the guard's word can permit. */
+	x->fk.in_fqdn = 0;
+	for (size_t i = 0; i < 4; i++) {
+		a = A(addrs[i]);
+		monitor_fqdn_armed(x->mon, set, &a, ms_of(&t) + 300000);
+		t.tv_nsec = (long)(i + 1) * 100000000;
+		ev = ct(CT_NEW, "10.40.0.10", addrs[i], IPPROTO_TCP, 443,
+			100 + (uint32_t)i);
+		monitor_ct_event(x->mon, &ev, &t);
+	}
+	assert_int_equal(x->fk.n, 0);
+	assert_int_equal(x->fk.fqdn_asked, 0);
+
+	/* Past its time the guard's word no longer holds: the kernel is
+	 * asked, and says no. */
+	t.tv_sec += 301;
+	ev = ct(CT_NEW, "10.40.0.10", addrs[0], IPPROTO_TCP, 443, 110);
+	monitor_ct_event(x->mon, &ev, &t);
+	assert_int_equal(x->fk.fqdn_asked, 1);
+	assert_int_equal(x->fk.n, 1);
+	assert_int_equal(x->fk.alerts[0].type, ALERT_CROSS_ZONE);
+	assert_non_null(strstr(x->fk.alerts[0].message, "bypassed"));
+
+	/* Not armed by this guard (resolve, another guard): the kernel's
+	 * element settles it, and is believed for its time left. */
+	x->fk.in_fqdn = 1;
+	x->fk.fqdn_left_ms = 30000;
+	ev = ct(CT_NEW, "10.40.0.10", "203.0.113.77", IPPROTO_TCP, 443, 111);
+	monitor_ct_event(x->mon, &ev, &t);
+	assert_int_equal(x->fk.fqdn_asked, 2);
+	assert_int_equal(x->fk.n, 1);
+	x->fk.in_fqdn = 0;
+	t.tv_sec += 20;
+	ev.id = 112;
+	monitor_ct_event(x->mon, &ev, &t);
+	assert_int_equal(x->fk.fqdn_asked, 2);
+	assert_int_equal(x->fk.n, 1);
+
+	/* The element cannot be read: said so, and not called a bypass. */
+	x->fk.in_fqdn = -ENOBUFS;
+	ev = ct(CT_NEW, "10.40.0.10", "203.0.113.78", IPPROTO_TCP, 443, 113);
+	monitor_ct_event(x->mon, &ev, &t);
+	assert_int_equal(x->fk.n, 2);
+	assert_int_equal(x->fk.alerts[1].type, ALERT_CROSS_ZONE);
+	assert_string_equal(x->fk.alerts[1].flow, "wsus-up");
+	assert_non_null(strstr(x->fk.alerts[1].message,
+			       "fqdn:windows-update, which could not be read"));
+	assert_null(strstr(x->fk.alerts[1].message, "was bypassed or"));
+	fx_free(x);
 }
 
 /* ---- nflog ---- */
@@ -542,6 +625,36 @@ static void test_blocked(void **state)
 	p = drop("other", "203.0.113.10", "10.10.1.5", 22, 8, t.tv_sec);
 	monitor_nflog(x->mon, &p, &t);
 	assert_int_equal(x->fk.n, 6);
+	fx_free(x);
+}
+
+/* The update relay to an address outside its set: the alert names the
+ * flow and the set that would have permitted it (SPEC §7); a drop no
+ * FQDN flow explains names none. */
+static void test_blocked_fqdn(void **state)
+{
+	struct fx *x = fx_new(false);
+	struct timespec t = jst(2026, 11, 24, 10, 0);
+	struct nflog_pkt p;
+
+	(void)state;
+	p = drop("sanso:dmz>upstream", "10.40.0.10", "198.51.100.99", 443, 1,
+		 t.tv_sec);
+	monitor_nflog(x->mon, &p, &t);
+	assert_int_equal(x->fk.n, 1);
+	assert_int_equal(x->fk.alerts[0].type, ALERT_BLOCKED);
+	assert_string_equal(x->fk.alerts[0].flow, "wsus-up");
+	assert_string_equal(x->fk.alerts[0].message,
+			    "dmz -> upstream tcp/443: dropped; wsus-up allows "
+			    "fqdn:windows-update; 198.51.100.99 is not in it");
+	/* Port 80: the flow does not cover it, so nothing is named. */
+	p = drop("sanso:dmz>upstream", "10.40.0.11", "198.51.100.99", 80, 2,
+		 t.tv_sec);
+	monitor_nflog(x->mon, &p, &t);
+	assert_int_equal(x->fk.n, 2);
+	assert_string_equal(x->fk.alerts[1].flow, "");
+	assert_string_equal(x->fk.alerts[1].message,
+			    "dmz -> upstream tcp/80: dropped");
 	fx_free(x);
 }
 
@@ -1136,8 +1249,10 @@ int main(void)
 		cmocka_unit_test(test_off_hours),
 		cmocka_unit_test(test_schedule_closed),
 		cmocka_unit_test(test_fqdn),
+		cmocka_unit_test(test_fqdn_fresh),
 		cmocka_unit_test(test_blocked),
 		cmocka_unit_test(test_blocked_input_zone),
+		cmocka_unit_test(test_blocked_fqdn),
 		cmocka_unit_test(test_nflog_gaps),
 		cmocka_unit_test(test_maintenance_closed),
 		cmocka_unit_test(test_drift),
