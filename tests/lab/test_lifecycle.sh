@@ -33,8 +33,9 @@
 # monitor restart and the reboot; no cross_zone, drift or config_error
 # alert in the whole run, and no alert lost; the one drop is `blocked`,
 # naming its flow and the FQDN set that would have permitted it;
-# verify-log finds every alert log part and audit.log intact; status
-# exits 0 at the end with nothing pending.
+# verify-log finds every alert log part and audit.log intact; audit.log
+# records every step, in the site's one timezone; status exits 0 at the
+# end with nothing pending.
 #
 # Departures from the units, for a run of about a minute: the drift
 # check runs every 2 s (--drift-interval 2; the unit's 60 s would check
@@ -552,17 +553,26 @@ ROUND_BAD=0
 ROUND_N=0
 : >"$T/fetched"
 
+# slow WHAT START_NS: a note in the step log when WHAT took over 1 s.
+slow()
+{
+	local ms=$((($(date +%s%N) - $2) / 1000000))
+	[ "$ms" -le 1000 ] || step "slow: $1 took $ms ms"
+}
+
 # fetch SRC NAME TYPE PORT...: the relay SRC asks the guard for NAME,
 # checks that every address answered is in a set, and fetches from each
 # on every PORT.
 fetch()
 {
 	local src=$1 name=$2 type=$3 guard=$GUARD4 out addrs a port body rc
-	local host want
+	local host want t
 	shift 3
 	[ "$type" = AAAA ] && guard=$GUARD6
+	t=$(date +%s%N)
 	out=$(ip netns exec "$DMZ" dig +tries=2 +time=2 -b "$src" \
 		@"$guard" "$name" "$type" +noall +answer +comments 2>&1)
+	slow "dig -b $src @$guard $name $type" "$t"
 	addrs=$(awk -v t="$type" '$1 !~ /^;/ && $4 == t { print $5 }' \
 		<<<"$out")
 	if [ -z "$addrs" ]; then
@@ -581,11 +591,13 @@ fetch()
 		host=$a
 		case $a in *:*) host="[$a]" ;; esac
 		for port in "$@"; do
+			t=$(date +%s%N)
 			body=$(ip netns exec "$DMZ" curl -sS --max-time 5 \
 				--interface "$src" \
 				--resolve "$name:$port:$host" \
 				"http://$name:$port/$ROUND_N/$name" 2>&1)
 			rc=$?
+			slow "curl --interface $src $a:$port" "$t"
 			want="sanso-life /$ROUND_N/$name $a $port"
 			if [ "$rc" -eq 0 ] && [ "$body" = "$want" ]; then
 				echo "$TAG $src $name $a $port" >>"$T/fetched"
@@ -761,7 +773,11 @@ if [ -e "$ALERTS" ]; then
 	ROTATED=$ALERTS.1
 fi
 kill -USR1 "$MON_PID"
-if wait_for '' "$ALERTS" 5 || [ -e "$ALERTS" ]; then
+for _ in $(seq 50); do
+	[ -e "$ALERTS" ] && break
+	sleep 0.1
+done
+if [ -e "$ALERTS" ]; then
 	ok "SIGUSR1: the alert log is open again at its path"
 else
 	bad "SIGUSR1: no $ALERTS after 5 s"
@@ -885,6 +901,29 @@ elif [ "${#LOGS[@]}" -eq 0 ]; then
 fi
 run_ok "verify-log: audit.log" "$SANSO" verify-log "$S/audit.log" \
 	--state-dir "$S"
+# Every step of the life is in the audit trail, in order (other records,
+# such as intents, may come between), in the site's one timezone.
+want="apply apply apply rollback:confirm fail-closed apply-deployed"
+got=$(jq -r 'if .action == "rollback" and ((.detail // "") |
+	test("confirm")) then "rollback:confirm" else .action end' \
+	"$S/audit.log" 2>&1 | paste -sd ' ')
+if awk -v want="$want" -v got="$got" 'BEGIN {
+	nw = split(want, w, " "); ng = split(got, g, " "); i = 1
+	for (j = 1; j <= ng && i <= nw; j++)
+		if (g[j] == w[i])
+			i++
+	exit i <= nw }'; then
+	ok "audit.log records the life: $want"
+else
+	bad "audit.log records \"$got\", not \"$want\" in order"
+fi
+offs=$(jq -r '.time[23:]' "$S/audit.log" 2>&1 | sort -u | paste -sd ' ')
+if [ "$offs" = "+09:00" ]; then
+	ok "audit.log: every time in the site's timezone (+09:00)"
+else
+	bad "audit.log mixes time offsets: $offs ($(grep -v '+09:00"' \
+		"$S/audit.log" | cut -c 1-80))"
+fi
 status_clean "the end"
 FALLBACK_NOTE=
 [ -n "$FALLBACK" ] && FALLBACK_NOTE=" (monitor on the FALLBACK: FILE given)"
