@@ -679,7 +679,7 @@ else
 		rc=$?
 	fi
 	bad "monitor without a zone file did not start (exit status $rc):" \
-		"$(tr '\n' ' ' <"$T/monitor.$MON_N.err")"
+		"$(head -n 2 "$T/monitor.$MON_N.err" | tr '\n' ' ')"
 	kill -9 "$MON_PID" 2>/dev/null
 	wait "$MON_PID" 2>/dev/null
 	FALLBACK=1
@@ -884,7 +884,7 @@ for ty in cross_zone drift config_error; do
 		ok "no $ty alert in the whole run"
 	else
 		bad "$n $ty alerts, the first: $(all_alerts |
-			grep "\"type\":\"$ty\"" | head -n 3)"
+			grep "\"type\":\"$ty\"" | head -n 1)"
 	fi
 done
 others=$(all_alerts | grep '"type":"blocked"' |
@@ -892,7 +892,8 @@ others=$(all_alerts | grep '"type":"blocked"' |
 if [ -z "$others" ]; then
 	ok "no other drop in the whole run"
 else
-	bad "drops besides the one: $(head -n 3 <<<"$others")"
+	bad "$(grep -c '' <<<"$others") drops besides the one, the first:" \
+		"$(head -n 1 <<<"$others")"
 fi
 lost=$(cat "$T"/monitor.*.err | grep -c 'alert lost')
 if [ "$lost" -eq 0 ]; then
