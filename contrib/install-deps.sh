@@ -12,6 +12,9 @@ apt-get install -y --no-install-recommends \
 	publicsuffix libssl-dev tzdata \
 	nftables iproute2 conntrack netcat-openbsd iputils-ping \
 	dnsmasq-base dnsutils mandoc graphviz patch rsyslog
+# tests/lab/test_lifecycle.sh: an authoritative upstream, web servers on
+# its addresses, the relays' fetches, the monitor's user.
+apt-get install -y --no-install-recommends nsd python3 curl jq passwd
 # make check-ops: the operations tests (units, logrotate, forwarding,
 # Ansible, static analysis, valgrind).
 apt-get install -y --no-install-recommends \
