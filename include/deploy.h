@@ -126,6 +126,10 @@ int deploy_apply(const char *state, const struct ruleset *rs,
  * why).
  */
 int deploy_settle(const char *state, char *note, size_t n);
+/* 1 when STATE/intent names `hex` as the digest of the table `table` it
+ * loads: the live table of a change under way, not drift. */
+int deploy_intent_loads(const char *state, const char *table,
+			const char *hex);
 
 /* Rebuilds the ruleset of a recorded deployment from its saved zone file
  * and holiday file copies (each checked against its SHA-256) as of its

@@ -45,6 +45,10 @@ struct monitor_ops {
 	/* The live table's digest: 0, -ENOENT when it does not exist.
 	 * NULL: no drift checks (replay). */
 	int (*live_digest)(void *ctx, const char *table, char hex[65]);
+	/* 1 when a table whose digest is `hex` is what an apply or rollback
+	 * under way (written ahead, not yet recorded) loads: not drift.
+	 * NULL: never. */
+	int (*in_change)(void *ctx, const char *table, const char *hex);
 	/* Whether the kernel's FQDN set `set` (an index into the model's
 	 * fqdn_sets, the address's family) holds `addr` now: 1 with
 	 * *left_ms its time left (0: no timeout), 0 when it does not,

@@ -175,6 +175,13 @@ static int op_deployed(void *ctx, char *table, size_t n, char hex[65])
 	return 0;
 }
 
+static int op_in_change(void *ctx, const char *table, const char *hex)
+{
+	struct mon_cmd *c = ctx;
+
+	return deploy_intent_loads(c->state_dir, table, hex);
+}
+
 static int op_live_digest(void *ctx, const char *table, char hex[65])
 {
 	struct mon_cmd *c = ctx;
@@ -1286,6 +1293,7 @@ int cmd_monitor(int argc, char **argv)
 		ms.ops.ct_sweep = op_ct_sweep;
 		ms.ops.deployed = op_deployed;
 		ms.ops.live_digest = op_live_digest;
+		ms.ops.in_change = op_in_change;
 		ms.ops.fqdn_element = op_fqdn_element;
 		ms.ops.fqdn_foreign = op_fqdn_foreign;
 	}

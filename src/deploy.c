@@ -916,7 +916,8 @@ static int intent_write(const char *state, const struct intent *in)
 	snprintf(buf, sizeof(buf), "kind %s\nid %u\nfrom %u\ntable %s\n"
 		 "old_sha256 %s\nnew_sha256 %s\n", in->kind, in->id, in->from,
 		 in->table, in->old_sha256, in->new_sha256);
-	return write_atomic(p, buf, strlen(buf), 0600);
+	/* Group-readable, like current: the monitor's user reads it. */
+	return write_atomic(p, buf, strlen(buf), 0640);
 }
 
 static int intent_read(const char *state, struct intent *in)
@@ -935,6 +936,16 @@ static int intent_read(const char *state, struct intent *in)
 		   &in->from, in->table, in->old_sha256, in->new_sha256) != 6)
 		return -EINVAL;
 	return 0;
+}
+
+int deploy_intent_loads(const char *state, const char *table,
+			const char *hex)
+{
+	struct intent in;
+
+	if (intent_read(state, &in))
+		return 0;
+	return !strcmp(in.table, table) && !strcmp(in.new_sha256, hex);
 }
 
 static int intent_remove(const char *state)

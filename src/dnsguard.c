@@ -156,6 +156,7 @@ struct dnsguard {
 	struct fqdn_state *fs;
 	struct fqdn_hooks hooks;
 	char *state_dir;
+	char *table;		/* g->fc.table points here: reloads use it */
 	struct hostport *up;
 	size_t n_up, up_pref;
 	bool up_fixed;			/* from the configuration, not the model */
@@ -1559,6 +1560,7 @@ void dnsguard_free(struct dnsguard *g)
 	fqdn_state_free(g->fs);
 	free(g->up);
 	free(g->state_dir);
+	free(g->table);
 	free(g);
 }
 
@@ -1622,7 +1624,12 @@ struct dnsguard *dnsguard_new(const struct model *m,
 	}
 
 	g->up_fixed = conf->n_upstream > 0;
-	fc.table = conf->table;
+	/* The caller's string may not outlive this call; a reload after a
+	 * new deployment lists the sets by this name. */
+	g->table = strdup(conf->table ? conf->table : "sanso");
+	if (!g->table)
+		goto fail;
+	fc.table = g->table;
 	fc.kernel = conf->kernel;
 	fc.hooks = conf->hooks;
 	g->fc = fc;
