@@ -148,7 +148,8 @@ install: $(BIN)
 	install -m 0644 man/sanso-zones.5 $(DESTDIR)$(MANDIR)/man5/sanso-zones.5
 	install -m 0644 zones/*.yaml $(DESTDIR)$(DATADIR)/zones/
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
-	for u in sanso-apply.service sanso-monitor.service; do \
+	for u in sanso-apply.service sanso-monitor.service \
+		sanso-watchdog.service; do \
 		sed 's|/usr/sbin/sanso|$(BINDIR)/sanso|g' contrib/systemd/$$u \
 			>$(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
@@ -161,6 +162,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 	rm -f $(DESTDIR)$(UNITDIR)/sanso-apply.service \
 		$(DESTDIR)$(UNITDIR)/sanso-monitor.service \
+		$(DESTDIR)$(UNITDIR)/sanso-watchdog.service \
 		$(DESTDIR)$(SYSCONFDIR)/logrotate.d/sanso
 
 clean:

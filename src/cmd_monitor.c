@@ -107,6 +107,8 @@ static void help(FILE *out)
 		"  --record FILE.pcap   also write what is read to a capture\n"
 		"  --once               judge the conntrack table and what is\n"
 		"                       pending, then exit\n"
+		"  --watchdog           only the watchdog of commit-confirmed,\n"
+		"                       as root (for an unprivileged monitor)\n"
 		"  -h, --help           this help\n");
 }
 
@@ -554,26 +556,15 @@ static int drop_privileges(struct mon_cmd *c, const char *user,
  * under way is finished first. So it never outlives the process the
  * operator sees.
  */
-static void watchdog_run(const char *state, pid_t parent, int rfd)
+/* The watchdog's loop; rfd < 0 (--watchdog, its own process): until
+ * SIGTERM. */
+static void watchdog_loop(const char *state, int rfd)
 {
-	sigset_t none, term;
+	sigset_t term;
 	char err[512], last[512] = "";
-	int fd;
 
-	sigemptyset(&none);
 	sigemptyset(&term);
 	sigaddset(&term, SIGTERM);
-	sigprocmask(SIG_SETMASK, &none, NULL);	/* signalfd blocked them */
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_IGN);	/* a ^C is the monitor's to handle */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGUSR1, SIG_IGN);
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
-		_exit(0);
-	for (fd = 3; fd < 1024; fd++)
-		if (fd != rfd)
-			close(fd);
-	prctl(PR_SET_NAME, "sanso-watchdog");
 	for (;;) {
 		struct pollfd pfd = { rfd, POLLIN, 0 };
 		int r;
@@ -599,6 +590,48 @@ static void watchdog_run(const char *state, pid_t parent, int rfd)
 		}
 		sigprocmask(SIG_UNBLOCK, &term, NULL);
 	}
+}
+
+static void watchdog_run(const char *state, pid_t parent, int rfd)
+{
+	sigset_t none;
+	int fd;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);	/* signalfd blocked them */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_IGN);	/* a ^C is the monitor's to handle */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+		_exit(0);
+	for (fd = 3; fd < 1024; fd++)
+		if (fd != rfd)
+			close(fd);
+	prctl(PR_SET_NAME, "sanso-watchdog");
+	watchdog_loop(state, rfd);
+}
+
+/*
+ * --watchdog: the same loop as a process of its own, for a service
+ * manager that runs the monitor unprivileged from its first instruction
+ * (the systemd unit's User=): sanso-watchdog.service runs it as root,
+ * bound to the monitor's unit. It opens no socket and reads no zone
+ * file.
+ */
+static int watchdog_only(const char *state)
+{
+	if (geteuid() != 0) {
+		cmd_err(CMD, "--watchdog rolls back root's deployments: run it "
+			"as root");
+		return EXIT_FINDINGS;
+	}
+	fprintf(stderr, "sanso: " CMD ": watchdog of commit-confirmed in %s: "
+		"rolls back %d s past a missed deadline\n", state,
+		WATCHDOG_GRACE);
+	signal(SIGTERM, SIG_DFL);
+	watchdog_loop(state, -1);
+	return EXIT_OK;
 }
 
 /* Forks the watchdog while the monitor is root. Not root: it cannot
@@ -1177,7 +1210,7 @@ out:
 struct mon_args {
 	const char *user, *replay, *record;
 	unsigned long drift;
-	bool once, no_guard;
+	bool once, no_guard, watchdog;
 };
 
 static int own_opt(void *ctx, int opt, const char *arg)
@@ -1211,6 +1244,9 @@ static int own_opt(void *ctx, int opt, const char *arg)
 	case 'G':
 		a->no_guard = true;
 		break;
+	case 'W':
+		a->watchdog = true;
+		break;
 	}
 	return 0;
 }
@@ -1224,6 +1260,7 @@ int cmd_monitor(int argc, char **argv)
 		{ "record", required_argument, NULL, 'R' },
 		{ "once", no_argument, NULL, 'o' },
 		{ "no-dnsguard", no_argument, NULL, 'G' },
+		{ "watchdog", no_argument, NULL, 'W' },
 		{ 0 }
 	};
 	struct mon_args a = { .drift = 60 };
@@ -1239,6 +1276,14 @@ int cmd_monitor(int argc, char **argv)
 	ret = cmd_parse(&p, argc, argv, &o);
 	if (ret >= 0)
 		return ret;
+	if (a.watchdog) {
+		if (o.path || a.user || a.replay || a.record || a.once) {
+			cmd_err(CMD, "--watchdog runs alone: no FILE, --user, "
+				"--replay, --record or --once");
+			return EXIT_USAGE;
+		}
+		return watchdog_only(o.state_dir);
+	}
 	if (a.replay && (a.user || a.record)) {
 		cmd_err(CMD, "--replay reads a file: --user and --record do "
 			"not apply");

@@ -255,4 +255,32 @@ else
 fi
 intact "$S" && ok "timer killed: verify-log intact" || bad "timer killed: verify-log"
 
+# The timer killed with the watchdog running as its own process (what
+# sanso-watchdog.service runs beside an unprivileged monitor): rolled
+# back within deadline + 10 s, audited, and status exits 0 after.
+n=$((n + 1))
+in_ns nft delete table inet sanso 2>/dev/null
+S=$(fresh "$n")
+in_ns "$SANSO" monitor --watchdog --state-dir "$S" >"$tmp/wd.log" 2>&1 &
+wd=$!
+in_ns "$SANSO" apply "$B" --state-dir "$S" --confirm 10 >/dev/null 2>&1
+start=$(date +%s)
+pid=$(sed -n 's/^pid //p' "$S/pending")
+[ -n "$pid" ] && kill -9 "$pid"
+if wait_settled "$S" 25 && [ "$(current "$S")" = 1 ] && consistent "$S" &&
+   [ $(($(date +%s) - start)) -le 20 ] &&
+   grep -q '"action":"rollback".*watchdog' "$S/audit.log"; then
+	ok "timer killed, monitor --watchdog running: rolled back within deadline + 10 s, audited as the watchdog's"
+else
+	bad "timer killed, monitor --watchdog: current $(current "$S") after $(($(date +%s) - start)) s"
+	cat "$tmp/wd.log" "$tmp/st"; tail -2 "$S/audit.log"
+fi
+kill "$wd" 2>/dev/null
+wait "$wd" 2>/dev/null
+in_ns setpriv --reuid=65534 --regid=65534 --clear-groups "$SANSO" monitor --watchdog \
+	--state-dir "$S" >"$tmp/out" 2>&1
+[ $? -eq 1 ] && grep -q 'run it as root' "$tmp/out" &&
+	ok "monitor --watchdog refuses to run unprivileged (exit 1)" ||
+	{ bad "monitor --watchdog unprivileged"; cat "$tmp/out"; }
+
 finish

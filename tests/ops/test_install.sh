@@ -33,6 +33,7 @@ want=(
 	"usr/share/sanso/zones/holidays-jp.yaml 644"
 	"lib/systemd/system/sanso-apply.service 644"
 	"lib/systemd/system/sanso-monitor.service 644"
+	"lib/systemd/system/sanso-watchdog.service 644"
 	"etc/logrotate.d/sanso 644"
 )
 missing=
