@@ -530,17 +530,17 @@ static void store_heads(struct audit_log *l)
 	head_store(l->path_fd, &l->chain, l->dev, l->ino);
 }
 
-/* Appends one line of our own to l (its lock held), undoing a short
- * write. */
-static int write_own(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
-		     const char *obj)
+/* Appends obj to l as the next line of its chain (its lock held), in
+ * buf (n bytes); a short write is undone, since the next line would be
+ * damaged too. */
+static int write_line(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
+		      const char *obj, size_t len, char *buf, size_t n)
 {
 	struct audit_chain c = l->chain;
-	char buf[1024];
 	ssize_t w;
 	int r;
 
-	r = audit_chain_line(key, &c, obj, strlen(obj), buf, sizeof(buf) - 1);
+	r = audit_chain_line(key, &c, obj, len, buf, n - 1);
 	if (r < 0)
 		return r;
 	buf[r++] = '\n';
@@ -554,6 +554,15 @@ static int write_own(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
 	l->size += (uint64_t)r;
 	l->chain = c;
 	return 0;
+}
+
+/* One line of our own (a chain continuation). */
+static int write_own(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
+		     const char *obj)
+{
+	char buf[1024];
+
+	return write_line(l, key, obj, strlen(obj), buf, sizeof(buf));
 }
 
 /* The name, in the directory of `path`, of another file with inode
@@ -786,9 +795,7 @@ void audit_log_close(struct audit_log *l)
 int audit_log_append(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
 		     const char *obj, size_t len, char *buf, size_t n)
 {
-	struct audit_chain c;
 	struct stat st;
-	ssize_t w;
 	int r;
 
 	if (l->fd < 0)
@@ -807,21 +814,9 @@ int audit_log_append(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
 		if (r)
 			goto out;
 	}
-	c = l->chain;
-	r = audit_chain_line(key, &c, obj, len, buf, n - 1);
-	if (r < 0)
+	r = write_line(l, key, obj, len, buf, n);
+	if (r)
 		goto out;
-	buf[r++] = '\n';
-	w = write(l->fd, buf, (size_t)r);
-	if (w != r) {
-		r = w < 0 ? -errno : -ENOSPC;
-		/* Leave no half line: the next one would be damaged too. */
-		if (w > 0 && ftruncate(l->fd, (off_t)l->size))
-			r = -EIO;
-		goto out;
-	}
-	l->size += (uint64_t)r;
-	l->chain = c;
 	/* A record that lags one line behind is recognised on resume, so
 	 * its failure does not undo a line that is already written. */
 	store_heads(l);

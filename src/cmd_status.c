@@ -68,7 +68,9 @@ static unsigned int live_is(const char *state, const struct deployment *cur,
 static int settle(const char *state, char *note, size_t n)
 {
 	char err[512];
-	int lock = deploy_lock(state, 0, err, sizeof(err)), ret;
+	/* A short wait: a change that is ending, or a process that was
+	 * just killed, lets go of it at once. */
+	int lock = deploy_lock(state, 2, err, sizeof(err)), ret;
 
 	note[0] = '\0';
 	if (lock == -EWOULDBLOCK) {

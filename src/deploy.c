@@ -1335,7 +1335,13 @@ static int forked_timer(const char *state, struct pending *pd)
 	if (pid == 0) {
 		pid_t gc;
 
-		close(pipefd[0]);
+		/* First of all the state lock apply holds, inherited here:
+		 * no other command may find it held by the timer. */
+		if (close_range(3, (unsigned int)pipefd[1] - 1, 0) ||
+		    close_range((unsigned int)pipefd[1] + 1, ~0u, 0))
+			for (fd = 3; fd < 1024; fd++)
+				if (fd != pipefd[1])
+					close(fd);
 		setsid();
 		signal(SIGHUP, SIG_IGN);
 		gc = fork();
