@@ -118,6 +118,11 @@ int alerter_emit(struct alerter *al, const struct alert *a);
  * whenever alerter_fd() is readable.
  */
 void alerter_tick(struct alerter *al, time_t now);
+/* A checkpoint record of another log's head ("SEQ:MAC"), such as the
+ * audit log's as a deployment recorded it, to the syslog and exec sinks:
+ * so that a head of STATE/audit.log leaves the gateway too. */
+void alerter_checkpoint(struct alerter *al, const char *log, const char *head,
+			time_t now);
 /* A descriptor (an epoll instance) that becomes readable when a sink has
  * work for alerter_tick(): an exec child exited, a connection became
  * writable, a retry is due. Owned by the alerter. */

@@ -512,6 +512,39 @@ static void produce(struct alerter *al, const struct alert *a)
 	}
 }
 
+/* One chained checkpoint record (a log's path and head) to the syslog
+ * and exec sinks. */
+static void send_checkpoint(struct alerter *al, const char *path,
+			    const char *head, const char *msg, time_t now)
+{
+	struct jw w = { .b = al->body, .n = sizeof(al->body) - CHAIN_ROOM };
+	char t[48];
+	int len;
+
+	tz_format_rfc3339(al->tz, now, 0, t, sizeof(t));
+	jw_raw(&w, "{\"time\":");
+	jw_str(&w, t);
+	jw_raw(&w, ",\"site\":");
+	jw_str(&w, al->site);
+	jw_raw(&w, ",\"host\":");
+	jw_str(&w, al->host);
+	jw_raw(&w, ",\"type\":\"checkpoint\",\"severity\":\"info\","
+	       "\"message\":");
+	jw_str(&w, msg);
+	jw_raw(&w, ",\"log\":");
+	jw_str(&w, path);
+	jw_raw(&w, ",\"head\":");
+	jw_str(&w, head);
+	jw_raw(&w, "}");
+	if (w.over)
+		return;	/* a path longer than a line */
+	len = audit_stream_line(al->stream_fd, al->key, &al->stream, al->body,
+				w.len, al->line, sizeof(al->line));
+	for (size_t k = 0; len >= 0 && k < al->n_sinks; k++)
+		if (sink_wants_chained(al->sinks[k]))
+			sink_submit(al->sinks[k], al->line, (size_t)len);
+}
+
 /*
  * The head of each jsonl log (seq and MAC of its last line), as one
  * chained record per log to the syslog and exec sinks only: a head that
@@ -539,41 +572,28 @@ static void checkpoint(struct alerter *al, time_t now)
 	al->cp_sum = sum;
 	for (size_t i = 0; i < al->n_sinks; i++) {
 		const char *path = sink_log_path(al->sinks[i]);
-		struct jw w = { .b = al->body, .n = sizeof(al->body) - CHAIN_ROOM };
-		char t[48], head[AUDIT_HEAD_LEN], msg[96];
+		char head[AUDIT_HEAD_LEN], msg[96];
 		struct audit_chain c;
-		int len;
 
 		if (!path || audit_log_head(al->state_dir, path, &c))
 			continue;
 		audit_head_format(&c, head, sizeof(head));
 		snprintf(msg, sizeof(msg), "checkpoint: the alert log ends at "
 			 "seq %" PRIu64, c.seq);
-		tz_format_rfc3339(al->tz, now, 0, t, sizeof(t));
-		jw_raw(&w, "{\"time\":");
-		jw_str(&w, t);
-		jw_raw(&w, ",\"site\":");
-		jw_str(&w, al->site);
-		jw_raw(&w, ",\"host\":");
-		jw_str(&w, al->host);
-		jw_raw(&w, ",\"type\":\"checkpoint\",\"severity\":\"info\","
-		       "\"message\":");
-		jw_str(&w, msg);
-		jw_raw(&w, ",\"log\":");
-		jw_str(&w, path);
-		jw_raw(&w, ",\"head\":");
-		jw_str(&w, head);
-		jw_raw(&w, "}");
-		if (w.over)
-			continue;	/* a path longer than a line */
-		len = audit_stream_line(al->stream_fd, al->key, &al->stream,
-					al->body, w.len, al->line,
-					sizeof(al->line));
-		for (size_t k = 0; len >= 0 && k < al->n_sinks; k++)
-			if (sink_wants_chained(al->sinks[k]))
-				sink_submit(al->sinks[k], al->line,
-					    (size_t)len);
+		send_checkpoint(al, path, head, msg, now);
 	}
+}
+
+void alerter_checkpoint(struct alerter *al, const char *log, const char *head,
+			time_t now)
+{
+	char msg[96];
+
+	if (!head || !*head || !has_chained(al->sinks, al->n_sinks))
+		return;
+	snprintf(msg, sizeof(msg), "checkpoint: the audit log ends at seq "
+		 "%.*s", (int)strcspn(head, ":"), head);
+	send_checkpoint(al, log, head, msg, now);
 }
 
 static void arm_timer(struct alerter *al)

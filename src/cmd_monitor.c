@@ -871,6 +871,16 @@ static int policy_switch(struct mon_cmd *c, struct loaded *nl, char *msg,
  * once; nothing deployed any more (the first deployment rolled back)
  * keeps it too, since no table is left to judge against.
  */
+/* The audit log's head as the deployment recorded it, sent on as a
+ * checkpoint: the monitor is what talks to the remote sinks. */
+static void audit_checkpoint(struct mon_cmd *c, const struct deployment *d)
+{
+	char p[4200];
+
+	snprintf(p, sizeof(p), "%s/audit.log", c->state_dir);
+	alerter_checkpoint(c->al, p, d->audit_head, time(NULL));
+}
+
 static void follow(struct mon_cmd *c)
 {
 	struct deployment d;
@@ -905,6 +915,7 @@ static void follow(struct mon_cmd *c)
 		id, c->dep_id);
 	c->dep_id = id;
 	c->dep_failed = 0;
+	audit_checkpoint(c, &d);
 }
 
 /* ---- SIGHUP, SIGUSR1 ---- */
@@ -1324,6 +1335,12 @@ int cmd_monitor(int argc, char **argv)
 	if (!c.al) {
 		cmd_err(CMD, "alerts: %s", strerror(errno));
 		goto out;
+	}
+	if (!a.replay) {
+		struct deployment d;
+
+		if (!deploy_current(c.state_dir, &d))
+			audit_checkpoint(&c, &d);
 	}
 	memset(&ms, 0, sizeof(ms));
 	ms.policy = c.cur.policy;

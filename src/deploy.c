@@ -299,6 +299,9 @@ static int record_parse(const char *text, struct deployment *d)
 				field(d->timezone, sizeof(d->timezone), val);
 			else if (!strcmp(key, "site"))
 				field(d->site, sizeof(d->site), val);
+			else if (!strcmp(key, "audit_head"))
+				field(d->audit_head, sizeof(d->audit_head),
+				      val);
 			else if (!strcmp(key, "holiday_files"))
 				d->holiday_files = v >= 0 && v <= 1024 ?
 						   (int)v : -1;

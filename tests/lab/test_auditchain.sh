@@ -164,5 +164,30 @@ verify "--head, wrong MAC" 1 "error[head]" --head "$wrong"
 verify "--head, seq past the end" 1 "but --head records seq 999" --head "999:${head#*:}"
 verify "--head, malformed" 2 "not SEQ:MAC" --head "12:xyz"
 
+# 11. The audit log's head leaves the gateway: a monitor following the
+#     deployment sends it, as its record holds it, to an exec sink as a
+#     checkpoint; that head verifies the local log.
+C=$tmp/cp
+mkdir -p "$tmp/cpz"
+printf '#!/bin/sh\ncat >>"%s"\n' "$tmp/cpz/received" >"$tmp/cpz/sink.sh"
+chmod 755 "$tmp/cpz/sink.sh"
+cp "$root/zones/holidays-jp.yaml" "$tmp/cpz/"
+sed -e "s|^    - jsonl: .*|    - jsonl: $tmp/cpz/alerts.jsonl|" -e '/^    - syslog:/d' \
+	-e "s|^    - exec: .*|    - exec: [$tmp/cpz/sink.sh]|" "$city" >"$tmp/cpz/city.yaml"
+in_ns "$SANSO" apply "$tmp/cpz/city.yaml" --state-dir "$C" >/dev/null 2>&1
+in_ns "$SANSO" apply "$tmp/cpz/city.yaml" --state-dir "$C" >/dev/null 2>&1
+in_ns "$SANSO" monitor --state-dir "$C" --once --no-dnsguard >"$tmp/mon.out" 2>&1
+rec=$(sed -n 's/^audit_head //p' "$C/deploy/2/record")
+got=$(grep -h '"type":"checkpoint"' "$tmp/cpz/received" 2>/dev/null |
+	grep -F "\"log\":\"$C/audit.log\"" |
+	sed -n 's/.*"head":"\([0-9]*:[0-9a-f]*\)".*/\1/p' | tail -1)
+if [ -n "$rec" ] && [ "$got" = "$rec" ]; then
+	ok "the monitor sent the audit log's head of deployment 2 to the exec sink"
+	verify "--head from the exec sink's checkpoint" 0 "holds --head seq ${got%%:*}" --head "$got"
+else
+	bad "no audit log checkpoint at the exec sink (record $rec, got \"$got\")"
+	cat "$tmp/mon.out"; cat "$tmp/cpz/received" 2>/dev/null
+fi
+
 echo "auditchain: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
