@@ -528,7 +528,7 @@ else
 	bad "verify-log of alerts.jsonl: $(cat "$T/verify.out")"
 fi
 if "$sanso" verify-log /var/lib/sanso/audit.log >"$T/verify2.out" 2>&1 &&
-	grep -q '^/var/lib/sanso/audit.log: intact: 4 lines' "$T/verify2.out"; then
+	grep -q '^/var/lib/sanso/audit.log: intact: 5 lines' "$T/verify2.out"; then
 	ok "verify-log: $(cat "$T/verify2.out")"
 else
 	bad "verify-log of audit.log: $(cat "$T/verify2.out")"
