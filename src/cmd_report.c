@@ -496,6 +496,7 @@ int cmd_report(int argc, char **argv)
 		paths = o.alerts;
 		n_paths = o.n_alerts;
 		o.alerts = NULL;
+		o.n_alerts = 0;
 	} else if (default_alerts(m, &paths, &n_paths)) {
 		cmd_err(CMD, "%s", strerror(ENOMEM));
 		ret = EXIT_SYSTEM;

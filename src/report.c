@@ -914,8 +914,16 @@ int report_read(struct report *r, const char *path, int copy,
 			ret = zerr == Z_ERRNO ? -errno : -EBADMSG;
 			break;
 		}
-		if (n == 0)
+		if (n == 0) {
+			int zerr;
+
+			/* A stream cut short reads as its end, with
+			 * Z_BUF_ERROR set. */
+			gzerror(gz, &zerr);
+			if (zerr != Z_OK && zerr != Z_STREAM_END)
+				ret = -EBADMSG;
 			break;
+		}
 		if (copy >= 0) {
 			const char *w = buf + have;
 			size_t left = (size_t)n;
