@@ -196,7 +196,7 @@ static void test_invalid(void **state)
 		"{\"time\":\"2026-11-24T22:03:11+09:00\",\"type\":\"bl\\x\","
 		"\"severity\":\"high\"}",
 		"{\"time\":\"2026-11-24T22:03:11+09:00\",\"type\":\"blocked\","
-		"\"severity\":\"high\",\"src\":\"a\001\"}",
+		"\"severity\":\"high\",\"src\":\"a\\q\"}",
 	};
 	const struct report_counts *c;
 	struct report *r = mk("UTC", false, 0, false, 0);
