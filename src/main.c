@@ -50,7 +50,7 @@ static const struct {
 	{ "report", cmd_report,
 	  "[--state-dir DIR] [--alerts FILE]... [--since DATE] "
 	  "[--until DATE] [--lang ja|en] [--format html|json] "
-	  "[--timezone TZ]",
+	  "[--timezone TZ] [--no-verify]",
 	  "the evidence of a period: deployments, model, alerts, charts" },
 	{ "verify-log", cmd_verify_log, "FILE... [--state-dir DIR] [--head SEQ:MAC]",
 	  "verify the HMAC chain of alert and audit logs" },
