@@ -1012,7 +1012,7 @@ p6()
 		return 0
 	fi
 	# A year of alerts, 3 s apart, in the monitor's record shape and
-	# key order: types, severities, 40 zone pairs, 50,000 sources.
+	# key order: types, severities, 40 zone pairs, 2,000 sources.
 	say "P6: writing $n alert lines"
 	awk -v n="$n" 'BEGIN {
 		split("blocked blocked blocked blocked cross_zone off_hours logged drift", ty)
