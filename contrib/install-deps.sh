@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get install -y --no-install-recommends \
 	build-essential pkg-config clang libclang-rt-dev \
 	libyaml-dev libnftnl-dev libmnl-dev libcmocka-dev libpsl-dev \
-	publicsuffix libssl-dev tzdata \
+	publicsuffix libssl-dev zlib1g-dev tzdata \
 	nftables iproute2 conntrack netcat-openbsd iputils-ping \
 	dnsmasq-base dnsutils mandoc graphviz patch rsyslog
 # tests/lab/test_lifecycle.sh: an authoritative upstream, web servers on
@@ -23,5 +23,8 @@ apt-get install -y --no-install-recommends \
 	util-linux procps man-db
 # make deb and tests/ops/test_debian.sh: the Debian package.
 apt-get install -y --no-install-recommends dpkg-dev debhelper fakeroot lintian
+# tests/lab/test_report.sh: the report's screenshot by headless
+# Chromium, with a Japanese font for the page in Japanese.
+apt-get install -y --no-install-recommends chromium fonts-ipafont-gothic
 # make bench: throughput and timing.
 apt-get install -y --no-install-recommends iperf3 time jq

@@ -34,6 +34,7 @@ int cmd_verify_log(int argc, char **argv);
 int cmd_monitor(int argc, char **argv);
 int cmd_dnsguard(int argc, char **argv);
 int cmd_resolve(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 /*
  * Under the state lock, before a command changes the state: settles an

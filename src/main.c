@@ -47,6 +47,11 @@ static const struct {
 	  "FILE [--state-dir DIR] [--table NAME] [--listen ADDR[:PORT]]... "
 	  "[--jsonl FILE] [-v]",
 	  "answer DNS for the FQDN sets and keep their kernel sets in step" },
+	{ "report", cmd_report,
+	  "[--state-dir DIR] [--alerts FILE]... [--since DATE] "
+	  "[--until DATE] [--lang ja|en] [--format html|json] "
+	  "[--timezone TZ] [--no-verify]",
+	  "the evidence of a period: deployments, model, alerts, charts" },
 	{ "verify-log", cmd_verify_log, "FILE... [--state-dir DIR] [--head SEQ:MAC]",
 	  "verify the HMAC chain of alert and audit logs" },
 };

@@ -22,6 +22,8 @@
 #       rates, its overruns and CPU against conntrack -E
 #   P5  sanso dnsguard against dnsmasq, its upstream
 #       (tests/tools/benchdns.c): answers a second and added latency
+#   P6  sanso report over BENCH_P6_LINES alert lines written here (awk):
+#       lines a second and peak memory; anchor wc -l of the same file
 #
 # Needs root and network namespaces, like the lab (tests/lab/lib.sh,
 # whose cleanup it uses); skips, exiting 0, without them. Debian
@@ -40,6 +42,8 @@
 #   BENCH_P4_RATES  new connections a second of the live ladder (default
 #                   "2000 5000 10000 20000 0", 0: as fast as it goes)
 #   BENCH_P4_LIVE=0 P4 without the live ladder (the replay only)
+#   BENCH_P6_LINES  alert lines of the P6 file (default 10,000,000;
+#                   about 400 bytes each, written to the run directory)
 #   BENCH_OUT       where the report goes (default BENCHMARKS.md of the
 #                   tree; "-" for nowhere)
 #   BENCH_KEEP=1    keep the run directory (models, rulesets, raw data)
@@ -66,7 +70,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 tools=$(dirname "$bin")/tools
 : "${BENCH_REPS:=5}"
-: "${BENCH_ONLY:=P1 P2 P3 P4 P5}"
+: "${BENCH_ONLY:=P1 P2 P3 P4 P5 P6}"
 : "${BENCH_SECONDS:=5}"
 : "${BENCH_OUT:=$root/BENCHMARKS.md}"
 SLOW_REPS=$((BENCH_REPS < 3 ? BENCH_REPS : 3))
@@ -997,6 +1001,64 @@ p5()
 	p5_measure
 }
 
+# ---- P6: sanso report over a year of alerts ----
+
+p6()
+{
+	local n=${BENCH_P6_LINES:-10000000} f=$W/p6.jsonl i t r w lps x
+	if ! has_cmd report; then
+		add_row P6 "report" "not measured: sanso report is not built" \
+			- - "see SPEC §10" -
+		return 0
+	fi
+	# A year of alerts, 3 s apart, in the monitor's record shape and
+	# key order: types, severities, 40 zone pairs, 2,000 sources.
+	say "P6: writing $n alert lines"
+	awk -v n="$n" 'BEGIN {
+		split("blocked blocked blocked blocked cross_zone off_hours logged drift", ty)
+		split("high high high medium critical medium high medium", sv)
+		t0 = 1790000000
+		for (i = 0; i < n; i++) {
+			t = t0 + int(i * 3.15); k = i % 8 + 1
+			printf "{\"time\":\"%s.%03d+09:00\",\"site\":\"bench-city\",\"host\":\"gw1\",\"type\":\"%s\",\"severity\":\"%s\",\"src_zone\":\"z%d\",\"dst_zone\":\"w%d\",\"proto\":\"tcp\",\"src\":\"10.%d.%d.%d\",\"sport\":40000,\"dst\":\"203.0.113.5\",\"dport\":443,\"flow\":null,\"count\":1,\"message\":\"z -> w tcp/443: dropped\",\"seq\":%d,\"prev\":\"%064d\",\"rule\":null}\n", strftime("%Y-%m-%dT%H:%M:%S", t + 32400, 1), i % 1000, ty[k], sv[k], i % 8, i % 5, i % 50, int(i / 50) % 40, i % 25, i + 1, 0
+		}
+	}' >"$f" || return 1
+	# --no-verify: counting, not the HMAC chain
+	mkdir -p "$W/p6.state"
+	say "P6: sanso report and wc -l, $SLOW_REPS times each, in turn"
+	for i in $(seq "$SLOW_REPS"); do
+		timed "$W/p6.rep" "$SANSO" report --state-dir "$W/p6.state" \
+			--alerts "$f" --format json --timezone Asia/Tokyo \
+			--no-verify \
+			>"$W/p6.json" 2>"$W/p6.err"
+		[ "$(jq .alerts.total "$W/p6.json")" = "$n" ] || {
+			note "P6: the report counted $(jq .alerts.total \
+				"$W/p6.json") of $n lines"
+			return 1
+		}
+		echo "$i $(tail -n 1 "$W/p6.rep" | cut -d' ' -f3)" >>"$W/p6.rep.r"
+		timed "$W/p6.wc" wc -l "$f" >/dev/null || return 1
+		echo "$i $(tail -n 1 "$W/p6.wc" | cut -d' ' -f3)" >>"$W/p6.wc.r"
+	done
+	t=$(col 3 "$W/p6.rep" | stats)
+	w=$(col 1 "$W/p6.rep" | stats)
+	r=$(col 2 "$W/p6.rep" | awk '{ print $1 / 1024 }' | stats)
+	lps=$(col 3 "$W/p6.rep" | awk -v n="$n" '{ print int(n / $1) }' | stats)
+	x=$(pratio "$W/p6.rep.r" "$W/p6.wc.r")
+	add_row P6 "report over $n alert lines: lines a second, CPU time (anchor: wc -l of the file)" \
+		"$(fmt "$lps" 0 /s) ($(fmt "$t" 2 s))" \
+		"$(fmt "$(col 3 "$W/p6.wc" | stats)" 2 s)" "$(fmt_ratio "$x")" \
+		">= 1,000,000/s" "$(met ">=" 1000000 "" "$(median "$lps")")"
+	add_row P6 "report over $n alert lines: peak memory (anchor: none)" \
+		"$(fmt "$r" 1 MB)" - - "< 100 MB" \
+		"$(met "<" 100 "" "$(median "$r")")"
+	note "P6: file $(du -m "$f" | cut -f1) MB; times are CPU (user +" \
+		"system), wall time $(fmt "$w" 2 s); --no-verify, so the HMAC" \
+		"chain is not recomputed (that is verify-log's cost, paid on" \
+		"top by a report that verifies)"
+	rm -f "$f"
+}
+
 # ---- the report ----
 
 machine()
@@ -1068,7 +1130,7 @@ report()
 	fi
 }
 
-for id in P1 P2 P3 P4 P5; do
+for id in P1 P2 P3 P4 P5 P6; do
 	wants "$id" || continue
 	fn=$(echo "$id" | tr 'P' 'p')
 	if ! "$fn"; then

@@ -5,8 +5,9 @@
 # loads the ruleset into the gateway namespace, sends every probe of the
 # plan and prints what really got through: a matrix of zones (rows send,
 # columns receive) listing the services that opened, a table of the
-# flows, then a summary. Exits 0 when every probe got the verdict the
-# policy gives it, 1 otherwise.
+# flows, then a summary; then `sanso report` of the run (the monitor
+# watched the probes) into BUILD/demo-report.html and .json. Exits 0
+# when every probe got the verdict the policy gives it, 1 otherwise.
 #
 # Usage: demo.sh BIN FILE
 #
@@ -34,7 +35,28 @@ fi
 lab_init || exit 1
 start=$(date +%s)
 echo "Building the lab for $file ..."
-if ! lab_run "$file" >"$LAB_DIR/run.msg"; then
+# The monitor watches the probes (when apply made a deployment it can
+# judge by), so that the demo ends with a report of its own run.
+ALERTS=$LAB_DIR/alerts.jsonl
+MON=
+demo_run()
+{
+	lab_plan "$file" && lab_build && lab_load "$file" || return 1
+	if [ "$LAB_LOADED_BY" = apply ] &&
+		"$SANSO" report --help >/dev/null 2>&1; then
+		ip netns exec "$LAB_GW" "$SANSO" monitor --state-dir \
+			"$LAB_DIR/state" --jsonl "$ALERTS" --no-dnsguard \
+			>"$LAB_DIR/mon.out" 2>"$LAB_DIR/mon.err" &
+		MON=$!
+		LAB_PIDS+=("$MON")
+		for _ in $(seq 50); do
+			grep -q watching "$LAB_DIR/mon.err" 2>/dev/null && break
+			sleep 0.1
+		done
+	fi
+	lab_fqdn && lab_serve && lab_probe && lab_judge
+}
+if ! demo_run >"$LAB_DIR/run.msg"; then
 	cat "$LAB_DIR/run.msg"
 	echo "demo: the lab could not be built or run" >&2
 	exit 1
@@ -198,3 +220,26 @@ END {
 	}
 	exit nfail ? 1 : 0
 }' "$LAB_DIR/plan"
+rc=$?
+
+# The report of this run: the deployment, the model, the alerts the
+# probes raised (the ones the policy drops are `blocked`).
+if [ -n "$MON" ]; then
+	sleep 1
+	kill -TERM "$MON"
+	wait "$MON"
+	out=$(dirname "$SANSO")/demo-report
+	if "$SANSO" report --state-dir "$LAB_DIR/state" --alerts "$ALERTS" \
+		>"$out.html" && "$SANSO" report --state-dir "$LAB_DIR/state" \
+		--alerts "$ALERTS" --format json >"$out.json"; then
+		echo
+		echo "Report of this run: $out.html ($(jq -r \
+			'"\(.alerts.total) alerts: " + ([.alerts.by_type |
+			to_entries[] | select(.value > 0) |
+			"\(.value) \(.key)"] | join(", "))' "$out.json" \
+			2>/dev/null)); JSON: $out.json"
+	else
+		echo "demo: sanso report failed" >&2
+	fi
+fi
+exit "$rc"

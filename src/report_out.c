@@ -1,0 +1,1143 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The report's two forms: JSON for machines, and one HTML page for the
+ * people who file it -- inline CSS and SVG, no script, nothing fetched,
+ * laid out for A4 -- in English or Japanese.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "report.h"
+#include "sched.h"
+
+/* ---- the guideline ---- */
+
+/*
+ * What each invariant enforces, in the terms of 対策基準 3 (情報システム
+ * 全体の強靱性の向上) of the MIC guideline. Kept here until check names
+ * the point on every finding itself; codes it does not know get none.
+ */
+static const struct {
+	const char *code, *en, *ja;
+} guideline[] = {
+	{ "T1", "3(1) the My Number tier talks to no other tier",
+	  "対策基準3(1) マイナンバー利用事務系と他の領域との通信をできないようにする" },
+	{ "T2", "3(2) LGWAN and Internet tiers meet only through sanitising or screen transfer",
+	  "対策基準3(2) LGWAN接続系とインターネット接続系の分割（無害化通信・画面転送）" },
+	{ "T3", "3(1) specified communication (特定通信) of the My Number tier: named hosts, explicit services",
+	  "対策基準3(1) マイナンバー利用事務系の特定通信（相手を特定し通信を限定）" },
+	{ "T4", "3 communication limited to what is needed: no 'any' across tiers",
+	  "対策基準3 必要な通信に限定（層をまたぐ any の禁止）" },
+	{ "T5", "3(4)③ patches and pattern files through the DMZ relays",
+	  "対策基準3(4)③ 更新プログラム・パターンファイルの中継" },
+	{ "T6", "3(4)③ relays serve, never initiate into the inner tiers",
+	  "対策基準3(4)③ 中継サーバから内側の層へ通信を開始しない" },
+	{ "T7", "3 maintenance connections only at maintenance time, logged",
+	  "対策基準3 保守用の外部接続は保守の時のみ、記録を残す" },
+	{ "T8", "3(1) no multi-hop path out of the My Number tier",
+	  "対策基準3(1) マイナンバー利用事務系から外部への多段経路の禁止" },
+	{ "T9", "exceptions reviewed, approved and dated",
+	  "例外措置は審査・承認し期限を設ける" },
+	{ "T10", "3 management access to the gateway from management zones only",
+	  "対策基準3 ゲートウェイの管理は管理系からのみ" },
+};
+
+const char *report_guideline(const char *code, bool ja)
+{
+	for (size_t i = 0; i < sizeof(guideline) / sizeof(guideline[0]); i++)
+		if (code && !strcmp(code, guideline[i].code))
+			return ja ? guideline[i].ja : guideline[i].en;
+	return NULL;
+}
+
+/* ---- JSON ---- */
+
+static void jtime(FILE *out, const char *tz, time_t t)
+{
+	char b[48];
+
+	if (!t) {
+		fputs("null", out);
+		return;
+	}
+	tz_format_rfc3339(tz, t, 0, b, sizeof(b));
+	json_str(out, b);
+}
+
+static void jopt(FILE *out, const char *s)
+{
+	json_str(out, s && *s ? s : NULL);
+}
+
+static void json_log(FILE *out, const struct report_log *l)
+{
+	fputs("{\"path\":", out);
+	json_str(out, l->path);
+	fprintf(out, ",\"lines\":%" PRIu64 ",\"invalid\":%" PRIu64
+		",\"compressed\":%s,\"verified\":%s,\"problems\":%u,\"note\":",
+		l->lines, l->invalid, l->compressed ? "true" : "false",
+		l->verified > 0 ? "true" : l->verified == 0 ? "false" : "null",
+		l->problems);
+	jopt(out, l->note);
+	fputs("}", out);
+}
+
+static void json_model(FILE *out, const struct report_doc *doc)
+{
+	const struct model *m = doc->m;
+	bool first;
+
+	fputs(",\"model\":", out);
+	if (!m) {
+		fputs("null", out);
+		return;
+	}
+	fputs("{\"variant\":", out);
+	json_str(out, model_variant_name(m->variant));
+	fputs(",\"zones_by_tier\":{", out);
+	first = true;
+	for (int t = 0; t < TIER_COUNT; t++) {
+		bool any = false;
+
+		for (size_t z = 0; z < m->n_zones; z++) {
+			if ((int)m->zones[z].tier != t)
+				continue;
+			if (!any) {
+				fprintf(out, "%s", first ? "" : ",");
+				json_str(out, tier_name((enum tier)t));
+				fputs(":[", out);
+				first = false;
+			}
+			fprintf(out, "%s", any ? "," : "");
+			json_str(out, m->zones[z].name);
+			any = true;
+		}
+		if (any)
+			fputs("]", out);
+	}
+	fputs("},\"hosts_by_role\":{", out);
+	first = true;
+	for (int ro = ROLE_NONE; ro <= ROLE_NTP; ro++) {
+		bool any = false;
+
+		for (size_t h = 0; h < m->n_hosts; h++) {
+			if ((int)m->hosts[h].role != ro)
+				continue;
+			if (!any) {
+				fprintf(out, "%s", first ? "" : ",");
+				json_str(out, ro == ROLE_NONE ? "none" :
+					 role_name((enum role)ro));
+				fputs(":[", out);
+				first = false;
+			}
+			fprintf(out, "%s", any ? "," : "");
+			json_str(out, m->hosts[h].name);
+			any = true;
+		}
+		if (any)
+			fputs("]", out);
+	}
+	fprintf(out, "},\"flows\":%zu,\"waivers\":[", m->n_flows);
+	first = true;
+	for (size_t f = 0; f < m->n_flows; f++) {
+		const struct waiver *w = &m->flows[f].waiver;
+		char exp[16] = "";
+
+		if (!w->present)
+			continue;
+		if (w->expires >= 0) {
+			time_t t = (time_t)w->expires * 86400;
+			struct tm tm;
+
+			gmtime_r(&t, &tm);
+			strftime(exp, sizeof(exp), "%Y-%m-%d", &tm);
+		}
+		fprintf(out, "%s{\"flow\":", first ? "" : ",");
+		json_str(out, m->flows[f].name);
+		fputs(",\"rule\":", out);
+		json_str(out, w->rule);
+		fputs(",\"expires\":", out);
+		jopt(out, exp);
+		fputs(",\"approved_by\":", out);
+		json_str(out, w->approved_by);
+		fputs(",\"ticket\":", out);
+		json_str(out, w->ticket);
+		fputs(",\"reason\":", out);
+		json_str(out, w->reason);
+		fputs("}", out);
+		first = false;
+	}
+	fputs("]}", out);
+	fputs(",\"findings\":[", out);
+	for (size_t i = 0; doc->findings && i < doc->findings->n; i++) {
+		const struct diag *g = &doc->findings->v[i];
+
+		fprintf(out, "%s{\"code\":", i ? "," : "");
+		json_str(out, g->code);
+		fputs(",\"severity\":", out);
+		json_str(out, g->sev == DIAG_ERROR ? "error" : "warning");
+		fprintf(out, ",\"line\":%d,\"flow\":", g->loc.line);
+		json_str(out, g->flow);
+		fputs(",\"message\":", out);
+		json_str(out, g->msg);
+		fputs(",\"guideline\":", out);
+		json_str(out, report_guideline(g->code, doc->ja));
+		fputs("}", out);
+	}
+	fputs("]", out);
+}
+
+int report_write_json(FILE *out, const struct report_doc *doc)
+{
+	const struct report_counts *c = doc->c;
+	bool all_ok = doc->n_logs > 0;
+	const char *tz = doc->tz;
+
+	for (size_t i = 0; i < doc->n_logs; i++)
+		if (doc->logs[i].verified != 1)
+			all_ok = false;
+	fputs("{\"site\":", out);
+	jopt(out, doc->site);
+	fputs(",\"host\":", out);
+	jopt(out, doc->host);
+	fputs(",\"timezone\":", out);
+	json_str(out, tz);
+	fputs(",\"generated\":", out);
+	json_str(out, doc->generated);
+	fputs(",\"period\":{\"since\":", out);
+	jopt(out, doc->since);
+	fputs(",\"until\":", out);
+	jopt(out, doc->until);
+	fprintf(out, "},\"alerts\":{\"total\":%" PRIu64 ",\"events\":%" PRIu64
+		",\"first\":", c->total, c->events);
+	jtime(out, tz, c->first);
+	fputs(",\"last\":", out);
+	jtime(out, tz, c->last);
+	fputs(",\"by_type\":{", out);
+	for (int t = 0; t < ALERT_TYPE_COUNT; t++) {
+		fprintf(out, "%s", t ? "," : "");
+		json_str(out, alert_type_name((enum alert_type)t));
+		fprintf(out, ":%" PRIu64, c->by_type[t]);
+	}
+	for (size_t i = 0; i < c->n_other_types; i++) {
+		fputs(",", out);
+		json_str(out, c->other_types[i].name);
+		fprintf(out, ":%" PRIu64, c->other_types[i].count);
+	}
+	if (c->other_types_folded)
+		fprintf(out, ",\"(other)\":%" PRIu64, c->other_types_folded);
+	fputs("},\"by_severity\":{", out);
+	for (int s = 0; s < REPORT_SEV_COUNT; s++)
+		fprintf(out, "%s\"%s\":%" PRIu64, s ? "," : "",
+			report_sev_name((enum report_sev)s), c->by_sev[s]);
+	fputs("},\"by_pair\":[", out);
+	for (size_t i = 0; i < c->n_pairs; i++) {
+		fprintf(out, "%s{\"src_zone\":", i ? "," : "");
+		jopt(out, c->pairs[i].src_zone);
+		fputs(",\"dst_zone\":", out);
+		jopt(out, c->pairs[i].dst_zone);
+		fprintf(out, ",\"count\":%" PRIu64 "}", c->pairs[i].count);
+	}
+	fprintf(out, "],\"by_pair_folded\":%" PRIu64 ",\"by_hour_of_week\":[",
+		c->pairs_folded);
+	for (int d = 0; d < 7; d++) {
+		fprintf(out, "%s[", d ? "," : "");
+		for (int h = 0; h < 24; h++)
+			fprintf(out, "%s%" PRIu64, h ? "," : "", c->how[d][h]);
+		fputs("]", out);
+	}
+	fputs("],\"by_day\":[", out);
+	for (size_t i = 0; i < c->n_days; i++) {
+		time_t t = (time_t)c->days[i].day * 86400;
+		struct tm tm;
+		char b[16];
+
+		gmtime_r(&t, &tm);
+		strftime(b, sizeof(b), "%Y-%m-%d", &tm);
+		fprintf(out, "%s{\"date\":\"%s\",\"count\":%" PRIu64 "}",
+			i ? "," : "", b, c->days[i].count);
+	}
+	fprintf(out, "],\"top_sources\":[");
+	for (size_t i = 0; i < c->n_top; i++) {
+		fprintf(out, "%s{\"src\":", i ? "," : "");
+		json_str(out, c->top[i].addr);
+		fputs(",\"zone\":", out);
+		jopt(out, c->top[i].zone);
+		fprintf(out, ",\"count\":%" PRIu64 ",\"error\":%" PRIu64 "}",
+			c->top[i].count, c->top[i].error);
+	}
+	fprintf(out, "],\"top_sources_exact\":%s},",
+		c->sources_exact ? "true" : "false");
+	fputs("\"maintenance\":{\"sessions\":[", out);
+	for (size_t i = 0; i < c->n_sessions; i++) {
+		const struct report_session *s = &c->sessions[i];
+
+		fprintf(out, "%s{\"flow\":", i ? "," : "");
+		json_str(out, s->flow);
+		fputs(",\"window\":", out);
+		jopt(out, s->window);
+		fputs(",\"start\":", out);
+		jtime(out, tz, s->start);
+		fputs(",\"end\":", out);
+		jtime(out, tz, s->end);
+		fputs(",\"last_connection\":", out);
+		jtime(out, tz, s->last);
+		if (s->end)
+			fprintf(out, ",\"seconds\":%lld",
+				(long long)(s->end - s->start));
+		else
+			fputs(",\"seconds\":null", out);
+		fprintf(out, ",\"connections\":%" PRIu64 "}", s->connections);
+	}
+	fprintf(out, "],\"sessions_dropped\":%" PRIu64 ",\"closed\":[",
+		c->sessions_dropped);
+	for (size_t i = 0; i < c->n_closed; i++) {
+		const struct report_closed *k = &c->closed[i];
+
+		fprintf(out, "%s{\"time\":", i ? "," : "");
+		jtime(out, tz, k->time);
+		fputs(",\"flow\":", out);
+		jopt(out, k->flow);
+		fputs(",\"message\":", out);
+		json_str(out, k->message);
+		fputs("}", out);
+	}
+	fprintf(out, "],\"closed_dropped\":%" PRIu64 "},", c->closed_dropped);
+	fprintf(out, "\"lines\":{\"read\":%" PRIu64 ",\"invalid\":%" PRIu64
+		",\"outside_period\":%" PRIu64 ",\"chain\":%" PRIu64
+		",\"first_invalid\":[", c->lines, c->invalid, c->outside,
+		c->chain);
+	for (size_t i = 0; i < c->n_bad; i++) {
+		fprintf(out, "%s{\"file\":", i ? "," : "");
+		json_str(out, c->bad[i].file);
+		fprintf(out, ",\"line\":%" PRIu64 ",\"why\":", c->bad[i].line);
+		json_str(out, c->bad[i].why);
+		fputs("}", out);
+	}
+	fputs("]},\"files\":[", out);
+	for (size_t i = 0; i < doc->n_logs; i++) {
+		fputs(i ? "," : "", out);
+		json_log(out, &doc->logs[i]);
+	}
+	fputs("],\"current\":", out);
+	if (doc->deployed) {
+		fprintf(out, "{\"deployment\":%u,\"time\":", doc->current);
+		json_str(out, doc->current_time);
+		fputs(",\"user\":", out);
+		json_str(out, doc->current_user);
+		fputs(",\"zone_sha256\":", out);
+		json_str(out, doc->zone_sha256);
+		fputs(",\"ruleset_sha256\":", out);
+		json_str(out, doc->ruleset_sha256);
+		fputs("}", out);
+	} else {
+		fputs("null", out);
+	}
+	fputs(",\"deployments\":[", out);
+	for (size_t i = 0; i < doc->n_deploys; i++) {
+		const struct report_deploy *d = &doc->deploys[i];
+
+		fprintf(out, "%s{\"time\":", i ? "," : "");
+		json_str(out, d->time);
+		fputs(",\"action\":", out);
+		json_str(out, d->action);
+		fprintf(out, ",\"deployment\":%u,\"previous\":%u,\"user\":",
+			d->deployment, d->previous);
+		jopt(out, d->user);
+		fputs(",\"detail\":", out);
+		jopt(out, d->detail);
+		fputs("}", out);
+	}
+	fprintf(out, "],\"deployments_omitted\":%" PRIu64 ",\"audit\":{"
+		"\"verified\":%s,\"alerts_verified\":%s,\"log\":",
+		doc->deploys_omitted, doc->audit.path &&
+		doc->audit.verified == 1 ? "true" : "false",
+		all_ok ? "true" : "false");
+	if (doc->audit.path)
+		json_log(out, &doc->audit);
+	else
+		fputs("null", out);
+	fputs("}", out);
+	json_model(out, doc);
+	fputs("}\n", out);
+	return ferror(out) ? -EIO : 0;
+}
+
+/* ---- HTML ---- */
+
+struct words {
+	const char *lang, *title, *site, *host, *period, *generated, *all,
+		*to, *tz, *summary, *deploy_h, *current, *none_deployed,
+		*history, *time, *action, *id, *user, *detail, *omitted,
+		*verification, *log, *lines, *verdict, *intact, *tampered,
+		*unchecked, *model_h, *no_model, *tiers, *zones, *roles,
+		*hosts, *flows, *waivers, *flow, *rule, *expires, *approved,
+		*ticket, *no_waivers, *outward, *no_outward, *services,
+		*logged, *findings_h, *no_findings, *code, *severity,
+		*message, *guideline_h, *alerts_h, *total, *events, *by_type,
+		*by_sev, *type, *count, *by_pair, *src_zone, *dst_zone,
+		*how_h, *how_note, *how_note2, *no_business, *daily_h, *top_h, *src,
+		*zone, *approx, *maint_h, *window, *start, *end, *duration,
+		*connections, *still_open, *closed_h, *no_sessions,
+		*no_closed, *input_h, *read, *invalid, *outside, *chainl,
+		*compressed, *yes, *no, *file, *why, *days[7], *none,
+		*folded, *sanctioned_note;
+};
+
+static const struct words en = {
+	"en", "Network separation report", "Site", "Gateway", "Period",
+	"Generated", "all records", "to", "Time zone", "Summary",
+	"Deployment", "Current deployment", "Nothing is deployed.",
+	"Deployment history (audit.log)", "Time", "Action", "Deployment",
+	"User", "Detail", "earlier entries not shown", "Verification",
+	"Log", "Lines", "Verdict", "intact", "TAMPERED", "not verified",
+	"The zone model in brief", "No deployment: no model to show.",
+	"Zones by tier", "Zones", "Hosts by role", "Hosts", "Flows",
+	"Waivers", "Flow", "Rule", "Expires", "Approved by", "Ticket",
+	"No waivers.", "Connections out of the My Number tier",
+	"None.", "Services", "Logged",
+	"Check of the deployed model", "No findings.", "Code",
+	"Severity", "Message", "Guideline point", "Alerts", "Alerts",
+	"Events (folded in)", "By type", "By severity", "Type", "Count",
+	"By zone pair", "From zone", "To zone", "Hour of week",
+	"Local time of the site; outlined cells are business hours "
+	"(schedule ", ").", "No business-hours schedule in the model: no "
+	"cells outlined.", "Per day", "Top sources", "Source", "Zone",
+	"counts are upper bounds (more sources than the table holds)",
+	"Maintenance sessions", "Window", "Start", "End", "Duration",
+	"Connections", "still open", "maintenance_closed events",
+	"No maintenance session in the period.",
+	"No maintenance window closed in the period.", "Input",
+	"Lines read", "Invalid lines", "Outside the period",
+	"Chain lines", "gzip", "yes", "no", "File", "Why",
+	{ "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" }, "none",
+	"other (past the table)",
+	"Flows from mynumber zones to internet or external zones: the "
+	"public connections the guideline allows (注1) and any other.",
+};
+
+static const struct words ja = {
+	"ja", "三層分離 運用報告書", "団体", "ゲートウェイ", "対象期間",
+	"作成日時", "全記録", "〜", "タイムゾーン", "概要",
+	"配備", "現在の配備", "配備されていません。",
+	"配備履歴（audit.log）", "日時", "操作", "配備番号",
+	"実施者", "詳細", "件の古い記録は省略", "改ざん検証",
+	"ログ", "行数", "判定", "改ざんなし", "改ざんあり", "未検証",
+	"ゾーンモデルの概要", "配備がないため、モデルを表示できません。",
+	"層別のゾーン", "ゾーン", "役割別のホスト", "ホスト", "フロー数",
+	"例外措置（waiver）", "フロー", "規則", "期限", "承認者", "チケット",
+	"例外措置はありません。", "マイナンバー利用事務系から外部への接続",
+	"ありません。", "サービス", "記録",
+	"配備中モデルの検査結果", "指摘はありません。", "コード",
+	"重大度", "内容", "ガイドラインの該当箇所", "アラート", "アラート件数",
+	"イベント数（集約分を含む）", "種別", "重大度別", "種別", "件数",
+	"ゾーンの組合せ別", "送信元ゾーン", "宛先ゾーン", "曜日・時間帯",
+	"団体の現地時刻。枠で囲んだ時間帯が業務時間（スケジュール ", "）。",
+	"業務時間のスケジュールがモデルにないため、枠は表示していません。",
+	"日別の推移", "送信元の上位", "送信元", "ゾーン",
+	"件数は上限値（表に収まらない数の送信元があったため）",
+	"保守セッション", "保守時間帯", "開始", "終了", "所要時間",
+	"接続数", "継続中", "maintenance_closed（保守時間帯の終了）",
+	"期間内の保守セッションはありません。",
+	"期間内に終了した保守時間帯はありません。", "入力",
+	"読んだ行数", "不正な行", "期間外", "チェーン行", "gzip", "はい",
+	"いいえ", "ファイル", "理由",
+	{ "月", "火", "水", "木", "金", "土", "日" }, "なし",
+	"その他（表の上限を超えた分）",
+	"マイナンバー利用事務系のゾーンからインターネット・外部への"
+	"フロー（注1の接続先とそれ以外）。",
+};
+
+static void esc(FILE *out, const char *s)
+{
+	for (; s && *s; s++) {
+		switch (*s) {
+		case '<': fputs("&lt;", out); break;
+		case '>': fputs("&gt;", out); break;
+		case '&': fputs("&amp;", out); break;
+		case '"': fputs("&quot;", out); break;
+		default: fputc(*s, out);
+		}
+	}
+}
+
+static void tcell(FILE *out, const char *s)
+{
+	fputs("<td>", out);
+	esc(out, s && *s ? s : "-");
+	fputs("</td>", out);
+}
+
+/* "2026-11-24 22:03" in tz; "-" for 0. */
+static void hm(const char *tz, time_t t, char *b, size_t n)
+{
+	char r[48];
+
+	if (!t) {
+		snprintf(b, n, "-");
+		return;
+	}
+	tz_format_rfc3339(tz, t, 0, r, sizeof(r));
+	snprintf(b, n, "%.10s %.5s", r, r + 11);
+}
+
+static const char *const sev_colour[REPORT_SEV_COUNT] = {
+	"#b71c1c", "#e65100", "#f9a825", "#2e7d32", "#1565c0", "#757575",
+};
+
+/* A horizontal bar chart: n bars of labels[i], values[i]. */
+static void hbars(FILE *out, const char *const *labels, const uint64_t *v,
+		  const char *const *colour, size_t n)
+{
+	uint64_t max = 1;
+	const int lw = 190, bw = 420, rh = 18;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i] > max)
+			max = v[i];
+	fprintf(out, "<svg class=\"chart\" width=\"%d\" height=\"%zu\" "
+		"viewBox=\"0 0 %d %zu\" role=\"img\">", lw + bw + 80,
+		n * rh + 4, lw + bw + 80, n * rh + 4);
+	for (size_t i = 0; i < n; i++) {
+		double w = (double)v[i] / (double)max * bw;
+
+		fprintf(out, "<text x=\"%d\" y=\"%zu\" text-anchor=\"end\">",
+			lw - 6, i * rh + 14);
+		esc(out, labels[i]);
+		fprintf(out, "</text><rect x=\"%d\" y=\"%zu\" width=\"%.1f\" "
+			"height=\"%d\" fill=\"%s\"/><text x=\"%.1f\" "
+			"y=\"%zu\">%" PRIu64 "</text>", lw, i * rh + 3,
+			v[i] && w < 1 ? 1.0 : w, rh - 5,
+			colour ? colour[i] : "#37474f", lw + w + 4,
+			i * rh + 14, v[i]);
+	}
+	fputs("</svg>\n", out);
+}
+
+/* Whether schedule s is open at some minute of hour h of weekday d
+ * (holidays aside). */
+static bool business(const struct schedule *s, int d, int h)
+{
+	int a = h * 60, b = a + 60, prev = (d + 6) % 7;
+
+	for (size_t i = 0; i < s->n_hours; i++) {
+		const struct hours_range *r = &s->hours[i];
+
+		if (r->start <= r->end) {
+			if ((s->days & 1u << d) && r->start < b && r->end > a)
+				return true;
+		} else {
+			if ((s->days & 1u << d) && b > r->start)
+				return true;
+			if ((s->days & 1u << prev) && a < r->end)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* sqrt on [0, 1] by Newton's method, without libm */
+static double root(double x)
+{
+	double g = x > 0.25 ? x : 0.5;
+
+	if (x <= 0)
+		return 0;
+	for (int i = 0; i < 30; i++)
+		g = 0.5 * (g + x / g);
+	return g;
+}
+
+static void heatmap(FILE *out, const struct report_doc *doc,
+		    const struct words *w)
+{
+	const struct report_counts *c = doc->c;
+	const struct schedule *bs = NULL;
+	uint64_t max = 1;
+	const int x0 = 36, y0 = 18, cw = 27, ch = 22;
+
+	if (doc->m && doc->business) {
+		int s = model_schedule(doc->m, doc->business);
+
+		if (s >= 0)
+			bs = &doc->m->schedules[s];
+	}
+	for (int d = 0; d < 7; d++)
+		for (int h = 0; h < 24; h++)
+			if (c->how[d][h] > max)
+				max = c->how[d][h];
+	fprintf(out, "<svg class=\"chart\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" role=\"img\">", x0 + 24 * cw + 4,
+		y0 + 7 * ch + 4, x0 + 24 * cw + 4, y0 + 7 * ch + 4);
+	for (int h = 0; h < 24; h += 2)
+		fprintf(out, "<text x=\"%d\" y=\"12\" text-anchor=\"middle\">"
+			"%d</text>", x0 + h * cw + cw / 2, h);
+	for (int d = 0; d < 7; d++) {
+		fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"end\">%s"
+			"</text>", x0 - 6, y0 + d * ch + 15, w->days[d]);
+		for (int h = 0; h < 24; h++) {
+			uint64_t v = c->how[d][h];
+			/* square root: a few off-hours records still show
+			 * beside a busy business day */
+			double f = v ? 0.12 + 0.88 * root(
+				(double)v / (double)max) : 0;
+			int red = 255 - (int)(f * (255 - 0xb7)),
+			    gb = 255 - (int)(f * (255 - 0x1c));
+
+			fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" "
+				"height=\"%d\" fill=\"#%02x%02x%02x\" "
+				"stroke=\"%s\" stroke-width=\"%s\"><title>%s "
+				"%02d:00 %" PRIu64 "</title></rect>",
+				x0 + h * cw + 1, y0 + d * ch + 1, cw - 2,
+				ch - 2, red, gb, gb,
+				bs && business(bs, d, h) ? "#0d47a1" :
+				"#e0e0e0", bs && business(bs, d, h) ? "2" :
+				"1", w->days[d], h, v);
+			if (v)
+				fprintf(out, "<text x=\"%d\" y=\"%d\" "
+					"text-anchor=\"middle\" class=\"%s\">"
+					"%" PRIu64 "</text>",
+					x0 + h * cw + cw / 2,
+					y0 + d * ch + 15,
+					f > 0.55 ? "inv" : "",
+					v > 9999 ? (uint64_t)9999 : v);
+		}
+	}
+	fputs("</svg>\n", out);
+	fputs("<p class=\"note\">", out);
+	if (bs) {
+		esc(out, w->how_note);
+		esc(out, bs->name);
+		esc(out, w->how_note2);
+	} else {
+		esc(out, w->no_business);
+	}
+	fputs("</p>\n", out);
+}
+
+static void daily(FILE *out, const struct report_counts *c)
+{
+	uint64_t max = 1;
+	int32_t d0, d1;
+	const int x0 = 50, h = 140, width = 640;
+	double bw;
+
+	if (!c->n_days) {
+		fputs("<p>-</p>\n", out);
+		return;
+	}
+	d0 = c->days[0].day;
+	d1 = c->days[c->n_days - 1].day;
+	for (size_t i = 0; i < c->n_days; i++)
+		if (c->days[i].count > max)
+			max = c->days[i].count;
+	bw = (double)width / (double)(d1 - d0 + 1);
+	fprintf(out, "<svg class=\"chart\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" role=\"img\">", x0 + width + 10, h + 40,
+		x0 + width + 10, h + 40);
+	fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" "
+		"stroke=\"#555\"/><text x=\"%d\" y=\"14\" text-anchor=\"end\">"
+		"%" PRIu64 "</text><text x=\"%d\" y=\"%d\" text-anchor=\"end\">"
+		"0</text>", x0, h + 10, x0 + width, h + 10, x0 - 4, max,
+		x0 - 4, h + 10);
+	for (size_t i = 0; i < c->n_days; i++) {
+		double bh = (double)c->days[i].count / (double)max * h;
+		double x = x0 + (c->days[i].day - d0) * bw;
+
+		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+			"height=\"%.1f\" fill=\"#37474f\"/>", x + bw * 0.1,
+			h + 10 - bh, bw * 0.8 > 0.5 ? bw * 0.8 : 0.5, bh);
+	}
+	/* dates at both ends and in the middle */
+	for (int k = 0; k < 3; k++) {
+		int32_t d = k == 0 ? d0 : k == 1 ? d0 + (d1 - d0) / 2 : d1;
+		time_t t = (time_t)d * 86400;
+		struct tm tm;
+		char b[16];
+
+		if (k == 1 && d1 - d0 < 2)
+			continue;
+		gmtime_r(&t, &tm);
+		strftime(b, sizeof(b), "%Y-%m-%d", &tm);
+		fprintf(out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">%s"
+			"</text>", x0 + (d - d0) * bw + bw / 2, h + 28,
+			k == 0 ? "start" : k == 1 ? "middle" : "end", b);
+	}
+	fputs("</svg>\n", out);
+}
+
+static void verdict_cell(FILE *out, const struct report_log *l,
+			 const struct words *w)
+{
+	fprintf(out, "<td class=\"%s\">%s</td>", l->verified > 0 ? "ok" :
+		l->verified == 0 ? "bad" : "warn", l->verified > 0 ?
+		w->intact : l->verified == 0 ? w->tampered : w->unchecked);
+}
+
+static void log_row(FILE *out, const struct report_log *l,
+		    const struct words *w)
+{
+	fputs("<tr>", out);
+	tcell(out, l->path);
+	fprintf(out, "<td class=\"n\">%" PRIu64 "</td>", l->lines);
+	fprintf(out, "<td>%s</td>", l->compressed ? w->yes : w->no);
+	verdict_cell(out, l, w);
+	tcell(out, l->note);
+	fputs("</tr>\n", out);
+}
+
+static void model_brief(FILE *out, const struct report_doc *doc,
+			const struct words *w)
+{
+	const struct model *m = doc->m;
+	bool any;
+
+	fprintf(out, "<section><h2>%s</h2>\n", w->model_h);
+	if (!m) {
+		fprintf(out, "<p>%s</p></section>\n", w->no_model);
+		return;
+	}
+	fprintf(out, "<p>model: <b>%s</b> · %s: <b>%zu</b> · %s: <b>%zu</b>"
+		" · %s: <b>%zu</b></p>\n", model_variant_name(m->variant),
+		w->zones, m->n_zones, w->hosts, m->n_hosts, w->flows,
+		m->n_flows);
+	fprintf(out, "<div class=\"cols\"><div><h3>%s</h3><table>",
+		w->tiers);
+	for (int t = 0; t < TIER_COUNT; t++) {
+		any = false;
+		for (size_t z = 0; z < m->n_zones; z++) {
+			if ((int)m->zones[z].tier != t)
+				continue;
+			if (!any)
+				fprintf(out, "<tr><th>%s</th><td>",
+					tier_name((enum tier)t));
+			fprintf(out, "%s", any ? ", " : "");
+			esc(out, m->zones[z].name);
+			any = true;
+		}
+		if (any)
+			fputs("</td></tr>", out);
+	}
+	fprintf(out, "</table></div><div><h3>%s</h3><table>", w->roles);
+	for (int ro = ROLE_UPDATE_RELAY; ro <= ROLE_NTP; ro++) {
+		any = false;
+		for (size_t h = 0; h < m->n_hosts; h++) {
+			if ((int)m->hosts[h].role != ro)
+				continue;
+			if (!any)
+				fprintf(out, "<tr><th>%s</th><td>",
+					role_name((enum role)ro));
+			fprintf(out, "%s", any ? ", " : "");
+			esc(out, m->hosts[h].name);
+			any = true;
+		}
+		if (any)
+			fputs("</td></tr>", out);
+	}
+	fputs("</table></div></div>\n", out);
+
+	fprintf(out, "<h3>%s</h3>", w->waivers);
+	any = false;
+	for (size_t f = 0; f < m->n_flows; f++) {
+		const struct waiver *wv = &m->flows[f].waiver;
+		char exp[16] = "-";
+
+		if (!wv->present)
+			continue;
+		if (!any)
+			fprintf(out, "<table><tr><th>%s</th><th>%s</th>"
+				"<th>%s</th><th>%s</th><th>%s</th></tr>",
+				w->flow, w->rule, w->expires, w->approved,
+				w->ticket);
+		any = true;
+		if (wv->expires >= 0) {
+			time_t t = (time_t)wv->expires * 86400;
+			struct tm tm;
+
+			gmtime_r(&t, &tm);
+			strftime(exp, sizeof(exp), "%Y-%m-%d", &tm);
+		}
+		fputs("<tr>", out);
+		tcell(out, m->flows[f].name);
+		tcell(out, wv->rule);
+		tcell(out, exp);
+		tcell(out, wv->approved_by);
+		tcell(out, wv->ticket);
+		fputs("</tr>", out);
+	}
+	fprintf(out, any ? "</table>\n" : "<p>%s</p>\n", w->no_waivers);
+
+	/* 注1: what leaves マイナンバー利用事務系 */
+	fprintf(out, "<h3>%s</h3><p class=\"note\">%s</p>", w->outward,
+		w->sanctioned_note);
+	any = false;
+	for (size_t f = 0; f < m->n_flows; f++) {
+		const struct flow *fl = &m->flows[f];
+		bool from_mn = false, to_out = false;
+
+		for (size_t i = 0; i < fl->n_from; i++)
+			if (fl->from[i].zone >= 0 &&
+			    m->zones[fl->from[i].zone].tier == TIER_MYNUMBER)
+				from_mn = true;
+		for (size_t i = 0; i < fl->n_to; i++)
+			if (fl->to[i].kind == EP_FQDN ||
+			    (fl->to[i].zone >= 0 &&
+			     (m->zones[fl->to[i].zone].tier == TIER_INTERNET ||
+			      m->zones[fl->to[i].zone].tier == TIER_EXTERNAL)))
+				to_out = true;
+		if (!from_mn || !to_out)
+			continue;
+		if (!any)
+			fprintf(out, "<table><tr><th>%s</th><th>to</th>"
+				"<th>%s</th><th>%s</th><th>%s</th></tr>",
+				w->flow, w->services, w->logged, w->waivers);
+		any = true;
+		fputs("<tr>", out);
+		tcell(out, fl->name);
+		fputs("<td>", out);
+		for (size_t i = 0; i < fl->n_to; i++) {
+			fputs(i ? ", " : "", out);
+			esc(out, fl->to[i].text);
+		}
+		fputs("</td><td>", out);
+		for (size_t i = 0; i < fl->n_services; i++) {
+			char sv[SERVICE_STRLEN];
+
+			service_format(&fl->services[i].sv, sv, sizeof(sv));
+			fputs(i ? ", " : "", out);
+			esc(out, sv);
+		}
+		fprintf(out, "</td><td>%s</td>", fl->log ? w->yes : w->no);
+		tcell(out, fl->waiver.present ? fl->waiver.rule : NULL);
+		fputs("</tr>", out);
+	}
+	fprintf(out, any ? "</table>\n" : "<p>%s</p>\n", w->no_outward);
+
+	fprintf(out, "<h3>%s</h3>", w->findings_h);
+	if (!doc->findings || !doc->findings->n) {
+		fprintf(out, "<p class=\"ok\">%s</p>\n", w->no_findings);
+	} else {
+		fprintf(out, "<table><tr><th>%s</th><th>%s</th><th>%s</th>"
+			"<th>%s</th></tr>", w->code, w->severity, w->message,
+			w->guideline_h);
+		for (size_t i = 0; i < doc->findings->n; i++) {
+			const struct diag *g = &doc->findings->v[i];
+
+			fprintf(out, "<tr><td>%s</td><td class=\"%s\">%s</td>",
+				g->code, g->sev == DIAG_ERROR ? "bad" : "warn",
+				g->sev == DIAG_ERROR ? "error" : "warning");
+			tcell(out, g->msg);
+			tcell(out, report_guideline(g->code, doc->ja));
+			fputs("</tr>\n", out);
+		}
+		fputs("</table>\n", out);
+	}
+	fputs("</section>\n", out);
+}
+
+static void duration(uint64_t s, char *b, size_t n)
+{
+	if (s >= 3600)
+		snprintf(b, n, "%" PRIu64 "h %02" PRIu64 "m", s / 3600,
+			 s / 60 % 60);
+	else
+		snprintf(b, n, "%" PRIu64 "m %02" PRIu64 "s", s / 60, s % 60);
+}
+
+static const char css[] =
+	"@page{size:A4;margin:14mm}"
+	"body{font-family:'Noto Sans CJK JP','IPAexGothic','Hiragino Sans',"
+	"sans-serif;font-size:10pt;color:#212121;max-width:180mm;"
+	"margin:0 auto}"
+	"h1{font-size:17pt;border-bottom:3px solid #0d47a1;margin:0 0 4pt}"
+	"h2{font-size:13pt;color:#0d47a1;border-bottom:1px solid #90a4ae;"
+	"margin:14pt 0 4pt}"
+	"h3{font-size:10.5pt;margin:8pt 0 3pt}"
+	"table{border-collapse:collapse;width:100%;margin:2pt 0 6pt}"
+	"th,td{border:1px solid #cfd8dc;padding:2pt 4pt;text-align:left;"
+	"vertical-align:top;word-break:break-all}"
+	"th{background:#eceff1}td.n{text-align:right}"
+	".ok{color:#1b5e20;font-weight:bold}.bad{color:#b71c1c;"
+	"font-weight:bold}.warn{color:#e65100;font-weight:bold}"
+	".note{color:#546e7a;font-size:8.5pt}"
+	".cols{display:flex;gap:8mm}.cols>div{flex:1}"
+	".kpi{display:flex;gap:4mm;margin:4pt 0}.kpi div{flex:1;border:1px"
+	" solid #cfd8dc;padding:4pt;text-align:center}.kpi b{display:block;"
+	"font-size:16pt}"
+	"svg.chart{display:block;max-width:100%;height:auto;margin:2pt 0}"
+	"svg text{font-size:10px;fill:#263238}svg text.inv{fill:#fff}"
+	"section{break-inside:avoid-page}"
+	"@media print{h2{break-after:avoid}}";
+
+int report_write_html(FILE *out, const struct report_doc *doc)
+{
+	const struct words *w = doc->ja ? &ja : &en;
+	const struct report_counts *c = doc->c;
+	const char *tz = doc->tz;
+	char b[64], b2[64];
+	bool alerts_ok = doc->n_logs > 0;
+
+	for (size_t i = 0; i < doc->n_logs; i++)
+		if (doc->logs[i].verified != 1)
+			alerts_ok = false;
+	fprintf(out, "<!DOCTYPE html>\n<html lang=\"%s\"><head><meta "
+		"charset=\"utf-8\"><title>%s", w->lang, w->title);
+	if (doc->site) {
+		fputs(" — ", out);
+		esc(out, doc->site);
+	}
+	fprintf(out, "</title><style>%s</style></head><body>\n", css);
+	fprintf(out, "<h1>%s</h1>\n<table>", w->title);
+	fprintf(out, "<tr><th>%s</th>", w->site);
+	tcell(out, doc->site);
+	fprintf(out, "<th>%s</th>", w->host);
+	tcell(out, doc->host);
+	fprintf(out, "</tr><tr><th>%s</th><td>", w->period);
+	if (!doc->since[0] && !doc->until[0])
+		esc(out, w->all);
+	else
+		fprintf(out, "%s %s %s", doc->since[0] ? doc->since : "",
+			w->to, doc->until[0] ? doc->until : "");
+	fprintf(out, "</td><th>%s</th>", w->generated);
+	tcell(out, doc->generated);
+	fprintf(out, "</tr><tr><th>%s</th>", w->tz);
+	tcell(out, tz);
+	fprintf(out, "<th>%s</th><td>", w->verification);
+	fprintf(out, "audit.log: <span class=\"%s\">%s</span> · %s: <span "
+		"class=\"%s\">%s</span></td></tr></table>\n",
+		doc->audit.path && doc->audit.verified == 1 ? "ok" : "bad",
+		doc->audit.path && doc->audit.verified == 1 ? w->intact :
+		doc->audit.path && doc->audit.verified == 0 ? w->tampered :
+		w->unchecked, w->alerts_h, alerts_ok ? "ok" : "bad",
+		alerts_ok ? w->intact : w->unchecked);
+
+	/* summary figures */
+	fprintf(out, "<div class=\"kpi\"><div>%s<b>%" PRIu64 "</b></div>"
+		"<div>%s<b style=\"color:%s\">%" PRIu64 "</b></div>"
+		"<div>%s<b style=\"color:%s\">%" PRIu64 "</b></div>"
+		"<div>%s<b>%" PRIu64 "</b></div></div>\n", w->total, c->total,
+		"critical", sev_colour[0], c->by_sev[REPORT_SEV_CRITICAL],
+		"high", sev_colour[1], c->by_sev[REPORT_SEV_HIGH], w->events,
+		c->events);
+
+	/* deployment */
+	fprintf(out, "<section><h2>%s</h2>\n", w->deploy_h);
+	if (doc->deployed) {
+		fprintf(out, "<p>%s: <b>#%u</b> · %s · ", w->current,
+			doc->current, doc->current_time);
+		esc(out, doc->current_user);
+		fprintf(out, "<br><span class=\"note\">zone file SHA-256 %s"
+			"<br>ruleset SHA-256 %s</span></p>\n",
+			doc->zone_sha256, doc->ruleset_sha256);
+	} else {
+		fprintf(out, "<p>%s</p>\n", w->none_deployed);
+	}
+	fprintf(out, "<h3>%s</h3>", w->history);
+	if (doc->n_deploys) {
+		if (doc->deploys_omitted)
+			fprintf(out, "<p class=\"note\">%" PRIu64 " %s</p>",
+				doc->deploys_omitted, w->omitted);
+		fprintf(out, "<table><tr><th>%s</th><th>%s</th><th>%s</th>"
+			"<th>%s</th><th>%s</th></tr>", w->time, w->action,
+			w->id, w->user, w->detail);
+		for (size_t i = 0; i < doc->n_deploys; i++) {
+			const struct report_deploy *d = &doc->deploys[i];
+
+			fputs("<tr>", out);
+			snprintf(b, sizeof(b), "%.10s %.8s", d->time,
+				 d->time + 11);
+			tcell(out, b);
+			fprintf(out, "<td class=\"%s\">", strstr(d->action,
+				"fail") || strstr(d->action, "rollback") ?
+				"warn" : "");
+			esc(out, d->action);
+			fprintf(out, "</td><td class=\"n\">%u</td>",
+				d->deployment);
+			tcell(out, d->user);
+			tcell(out, d->detail);
+			fputs("</tr>\n", out);
+		}
+		fputs("</table>\n", out);
+	} else {
+		fprintf(out, "<p>%s</p>\n", w->none);
+	}
+	fprintf(out, "<h3>%s</h3><table><tr><th>%s</th><th>%s</th>"
+		"<th>%s</th><th>%s</th><th></th></tr>\n", w->verification,
+		w->log, w->lines, w->compressed, w->verdict);
+	if (doc->audit.path)
+		log_row(out, &doc->audit, w);
+	for (size_t i = 0; i < doc->n_logs; i++)
+		log_row(out, &doc->logs[i], w);
+	fputs("</table></section>\n", out);
+
+	model_brief(out, doc, w);
+
+	/* alerts */
+	fprintf(out, "<section><h2>%s</h2><div class=\"cols\"><div><h3>%s"
+		"</h3>", w->alerts_h, w->by_type);
+	{
+		const char *lab[ALERT_TYPE_COUNT + REPORT_MAX_OTHER_TYPES];
+		uint64_t v[ALERT_TYPE_COUNT + REPORT_MAX_OTHER_TYPES];
+		size_t n = 0;
+
+		for (int t = 0; t < ALERT_TYPE_COUNT; t++)
+			if (c->by_type[t]) {
+				lab[n] = alert_type_name((enum alert_type)t);
+				v[n++] = c->by_type[t];
+			}
+		for (size_t i = 0; i < c->n_other_types; i++) {
+			lab[n] = c->other_types[i].name;
+			v[n++] = c->other_types[i].count;
+		}
+		if (n)
+			hbars(out, lab, v, NULL, n);
+		else
+			fprintf(out, "<p>%s</p>", w->none);
+	}
+	fprintf(out, "</div></div><h3>%s</h3>", w->by_sev);
+	{
+		const char *lab[REPORT_SEV_COUNT];
+		uint64_t v[REPORT_SEV_COUNT];
+
+		for (int s = 0; s < REPORT_SEV_COUNT; s++) {
+			lab[s] = report_sev_name((enum report_sev)s);
+			v[s] = c->by_sev[s];
+		}
+		hbars(out, lab, v, sev_colour, REPORT_SEV_COUNT);
+	}
+	fprintf(out, "</section>\n<section><h2>%s</h2>", w->by_pair);
+	if (c->n_pairs) {
+		const char *lab[20];
+		uint64_t v[20];
+		char names[20][72];
+		size_t n = c->n_pairs < 20 ? c->n_pairs : 20;
+
+		for (size_t i = 0; i < n; i++) {
+			snprintf(names[i], sizeof(names[i]), "%s → %s",
+				 c->pairs[i].src_zone[0] ?
+				 c->pairs[i].src_zone : "-",
+				 c->pairs[i].dst_zone[0] ?
+				 c->pairs[i].dst_zone : "-");
+			lab[i] = names[i];
+			v[i] = c->pairs[i].count;
+		}
+		hbars(out, lab, v, NULL, n);
+		fprintf(out, "<table><tr><th>%s</th><th>%s</th><th>%s</th>",
+			w->src_zone, w->dst_zone, w->count);
+		for (int s = 0; s < REPORT_SEV_OTHER; s++)
+			fprintf(out, "<th>%s</th>",
+				report_sev_name((enum report_sev)s));
+		fputs("</tr>\n", out);
+		for (size_t i = 0; i < c->n_pairs && i < 60; i++) {
+			fputs("<tr>", out);
+			tcell(out, c->pairs[i].src_zone);
+			tcell(out, c->pairs[i].dst_zone);
+			fprintf(out, "<td class=\"n\">%" PRIu64 "</td>",
+				c->pairs[i].count);
+			for (int s = 0; s < REPORT_SEV_OTHER; s++)
+				fprintf(out, "<td class=\"n\">%" PRIu64 "</td>",
+					c->pairs[i].by_sev[s]);
+			fputs("</tr>\n", out);
+		}
+		fputs("</table>\n", out);
+		if (c->pairs_folded)
+			fprintf(out, "<p class=\"note\">%s: %" PRIu64 "</p>",
+				w->folded, c->pairs_folded);
+	} else {
+		fprintf(out, "<p>%s</p>", w->none);
+	}
+	fprintf(out, "</section>\n<section><h2>%s</h2>", w->how_h);
+	heatmap(out, doc, w);
+	fprintf(out, "</section>\n<section><h2>%s</h2>", w->daily_h);
+	daily(out, c);
+	fprintf(out, "</section>\n<section><h2>%s</h2>", w->top_h);
+	if (c->n_top) {
+		const char *lab[REPORT_TOP_SOURCES];
+		uint64_t v[REPORT_TOP_SOURCES];
+		char names[REPORT_TOP_SOURCES][84];
+
+		for (size_t i = 0; i < c->n_top; i++) {
+			snprintf(names[i], sizeof(names[i]), "%s (%s)",
+				 c->top[i].addr, c->top[i].zone[0] ?
+				 c->top[i].zone : "-");
+			lab[i] = names[i];
+			v[i] = c->top[i].count;
+		}
+		hbars(out, lab, v, NULL, c->n_top);
+		if (!c->sources_exact)
+			fprintf(out, "<p class=\"note\">%s</p>", w->approx);
+	} else {
+		fprintf(out, "<p>%s</p>", w->none);
+	}
+	fprintf(out, "</section>\n<section><h2>%s</h2>", w->maint_h);
+	if (c->n_sessions) {
+		fprintf(out, "<table><tr><th>%s</th><th>%s</th><th>%s</th>"
+			"<th>%s</th><th>%s</th><th>%s</th></tr>\n", w->flow,
+			w->window, w->start, w->end, w->duration,
+			w->connections);
+		for (size_t i = 0; i < c->n_sessions; i++) {
+			const struct report_session *s = &c->sessions[i];
+
+			fputs("<tr>", out);
+			tcell(out, s->flow);
+			tcell(out, s->window);
+			hm(tz, s->start, b, sizeof(b));
+			tcell(out, b);
+			if (s->end) {
+				hm(tz, s->end, b, sizeof(b));
+				duration((uint64_t)(s->end - s->start), b2,
+					 sizeof(b2));
+			} else {
+				snprintf(b, sizeof(b), "%s", w->still_open);
+				snprintf(b2, sizeof(b2), "-");
+			}
+			tcell(out, b);
+			tcell(out, b2);
+			fprintf(out, "<td class=\"n\">%" PRIu64 "</td></tr>\n",
+				s->connections);
+		}
+		fputs("</table>\n", out);
+	} else {
+		fprintf(out, "<p>%s</p>\n", w->no_sessions);
+	}
+	fprintf(out, "<h3>%s</h3>", w->closed_h);
+	if (c->n_closed) {
+		fprintf(out, "<table><tr><th>%s</th><th>%s</th><th>%s</th>"
+			"</tr>\n", w->time, w->flow, w->message);
+		for (size_t i = 0; i < c->n_closed; i++) {
+			fputs("<tr>", out);
+			hm(tz, c->closed[i].time, b, sizeof(b));
+			tcell(out, b);
+			tcell(out, c->closed[i].flow);
+			tcell(out, c->closed[i].message);
+			fputs("</tr>\n", out);
+		}
+		fputs("</table>\n", out);
+	} else {
+		fprintf(out, "<p>%s</p>\n", w->no_closed);
+	}
+	fprintf(out, "</section>\n<section><h2>%s</h2><table>", w->input_h);
+	fprintf(out, "<tr><th>%s</th><td class=\"n\">%" PRIu64 "</td>"
+		"<th>%s</th><td class=\"n\">%" PRIu64 "</td></tr>"
+		"<tr><th>%s</th><td class=\"n\">%" PRIu64 "</td>"
+		"<th>%s</th><td class=\"n\">%" PRIu64 "</td></tr></table>\n",
+		w->read, c->lines, w->invalid, c->invalid, w->outside,
+		c->outside, w->chainl, c->chain);
+	if (c->n_bad) {
+		fprintf(out, "<table><tr><th>%s</th><th>#</th><th>%s</th>"
+			"</tr>", w->file, w->why);
+		for (size_t i = 0; i < c->n_bad; i++) {
+			fputs("<tr>", out);
+			tcell(out, c->bad[i].file);
+			fprintf(out, "<td class=\"n\">%" PRIu64 "</td>",
+				c->bad[i].line);
+			tcell(out, c->bad[i].why);
+			fputs("</tr>", out);
+		}
+		fputs("</table>\n", out);
+	}
+	fprintf(out, "</section>\n<p class=\"note\">sanso %s</p>\n"
+		"</body></html>\n", SANSO_VERSION);
+	return ferror(out) ? -EIO : 0;
+}
