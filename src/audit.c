@@ -390,6 +390,7 @@ static int head_read(int fd, struct head *h)
 	struct stat st;
 	ssize_t got = pread(fd, b, sizeof(b), 0);
 
+	memset(h, 0, sizeof(*h));
 	if (got < 0)
 		return -errno;
 	if (got == 0)

@@ -219,12 +219,15 @@ static int scratch(void)
 
 static int hexbytes(const char *h, uint8_t *out, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		unsigned int b;
+	for (size_t i = 0; i < 2 * n; i++) {
+		char c = h[i];
+		int d = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+			c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 
-		if (sscanf(h + 2 * i, "%2x", &b) != 1)
+		if (d < 0)
 			return -EINVAL;
-		out[i] = (uint8_t)b;
+		out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] << 4 | d : d);
 	}
 	return 0;
 }
@@ -466,7 +469,6 @@ int cmd_report(int argc, char **argv)
 	ret = parse(argc, argv, &o);
 	if (ret >= 0)
 		goto out;
-	ret = EXIT_OK;
 	doc.ja = lang_ja(o.lang);
 	read_deployment(o.state, &doc, &m, &findings);
 	tz = o.tz ? o.tz : m && m->timezone ? m->timezone : "UTC";

@@ -925,7 +925,8 @@ static int intent_write(const char *state, const struct intent *in)
 
 static int intent_read(const char *state, struct intent *in)
 {
-	char p[4200], buf[512];
+	char p[4200], buf[512], id[12], from[12], *end;
+	unsigned long v;
 	int ret;
 
 	if (path_of(p, sizeof(p), state, "intent"))
@@ -934,10 +935,19 @@ static int intent_read(const char *state, struct intent *in)
 	if (ret)
 		return ret;
 	memset(in, 0, sizeof(*in));
-	if (sscanf(buf, "kind %15s\nid %u\nfrom %u\ntable %71s\n"
-		   "old_sha256 %64s\nnew_sha256 %64s", in->kind, &in->id,
-		   &in->from, in->table, in->old_sha256, in->new_sha256) != 6)
+	if (sscanf(buf, "kind %15s\nid %11s\nfrom %11s\ntable %71s\n"
+		   "old_sha256 %64s\nnew_sha256 %64s", in->kind, id, from,
+		   in->table, in->old_sha256, in->new_sha256) != 6)
 		return -EINVAL;
+	errno = 0;
+	v = strtoul(id, &end, 10);
+	if (errno || *end || v > UINT_MAX)
+		return -EINVAL;
+	in->id = (unsigned int)v;
+	v = strtoul(from, &end, 10);
+	if (errno || *end || v > UINT_MAX)
+		return -EINVAL;
+	in->from = (unsigned int)v;
 	return 0;
 }
 

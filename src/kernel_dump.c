@@ -674,7 +674,10 @@ static int bcanon_chain(struct bcanon *bc, const struct nlmsghdr *nlh)
 		ret = bc->chains.err ? bc->chains.err : 0;
 		goto out;
 	}
-	if (!(p = realloc(bc->chain, (n + 1) * sizeof(*bc->chain))))
+	/* An array of pointers: each chain's stream writes into its own
+	 * struct, which must not move. */
+	if (!(p = realloc(bc->chain, (n + 1) *
+			  sizeof(struct bchain *)))) // NOLINT(bugprone-sizeof-expression)
 		goto out;
 	bc->chain = p;
 	bc->chain[n] = calloc(1, sizeof(**bc->chain));
@@ -701,18 +704,15 @@ static int bcanon_set(struct bcanon *bc, const struct nlmsghdr *nlh)
 	size_t before = bc->sl.n;
 	struct dump *v;
 
-	set_cb(nlh, &bc->sl);
-	if (bc->sets.err)
-		return bc->sets.err;
-	if (bc->sl.n == before)
-		return 0;
-	v = realloc(bc->elems, bc->sl.n * sizeof(*v));
+	/* Room first: every set set_cb() lists has its element lines. */
+	v = realloc(bc->elems, (before + 1) * sizeof(*v));
 	if (!v)
 		return -ENOMEM;
 	bc->elems = v;
 	memset(&v[before], 0, sizeof(*v));
 	v[before].table = bc->sets.table;
-	return 0;
+	set_cb(nlh, &bc->sl);
+	return bc->sets.err;
 }
 
 /* The kernel reports a lookup's flags even when they are 0, which a

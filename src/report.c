@@ -234,6 +234,21 @@ static int hexval(char c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* Four hex digits of a \u escape; U+FFFD for anything else. */
+static unsigned hex4(const char *p)
+{
+	unsigned v = 0;
+
+	for (int k = 0; k < 4; k++) {
+		int d = hexval(p[k]);
+
+		if (d < 0)
+			return 0xfffd;
+		v = v << 4 | (unsigned)d;
+	}
+	return v;
+}
+
 /* A string from its opening quote: *end after the closing one. Most
  * strings have no escape: two memchr() find the quote and show no
  * backslash before it (byte by byte took 28% of the time). Control
@@ -439,19 +454,12 @@ static void str_copy(const struct val *v, char *buf, size_t n)
 			case 'r': tmp[0] = '\r'; break;
 			case 't': tmp[0] = '\t'; break;
 			case 'u':
-				cp = (unsigned)(hexval(v->p[i]) << 12 |
-					hexval(v->p[i + 1]) << 8 |
-					hexval(v->p[i + 2]) << 4 |
-					hexval(v->p[i + 3]));
+				cp = hex4(v->p + i);
 				i += 4;
 				if (cp >= 0xd800 && cp < 0xdc00 &&
 				    i + 6 <= v->n && v->p[i] == '\\' &&
 				    v->p[i + 1] == 'u') {
-					unsigned lo = (unsigned)(
-						hexval(v->p[i + 2]) << 12 |
-						hexval(v->p[i + 3]) << 8 |
-						hexval(v->p[i + 4]) << 4 |
-						hexval(v->p[i + 5]));
+					unsigned lo = hex4(v->p + i + 2);
 
 					if (lo >= 0xdc00 && lo < 0xe000) {
 						cp = 0x10000 + ((cp - 0xd800)
@@ -1064,8 +1072,11 @@ void report_finish(struct report *r, const struct report_counts **c)
 		for (size_t i = 0; i < DAY_SLOTS; i++)
 			if (r->days[i].count)
 				r->out_days[r->c.n_days++] = r->days[i];
-	qsort(r->out_pairs, r->c.n_pairs, sizeof(*r->out_pairs), pair_cmp);
-	qsort(r->out_days, r->c.n_days, sizeof(*r->out_days), day_cmp);
+	if (r->c.n_pairs > 1)
+		qsort(r->out_pairs, r->c.n_pairs, sizeof(*r->out_pairs),
+		      pair_cmp);
+	if (r->c.n_days > 1)
+		qsort(r->out_days, r->c.n_days, sizeof(*r->out_days), day_cmp);
 	r->c.pairs = r->out_pairs;
 	r->c.days = r->out_days;
 
