@@ -98,7 +98,16 @@ static const char *role_names[] = {
 	[ROLE_NTP] = "ntp",
 };
 
+static const char *const sanction_names[SANCTION_COUNT] = {
+	"eltax", "mynaportal", "jlis-platform",
+};
+
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *sanction_name(unsigned int bit)
+{
+	return bit < SANCTION_COUNT ? sanction_names[bit] : "?";
+}
 
 const char *tier_name(enum tier t)
 {
@@ -621,12 +630,42 @@ static void load_zone(struct loader *L, const struct ynode *key,
 	}
 }
 
+/* `sanctioned: LABEL` or a list of labels (SPEC §8a). */
+static void load_sanctioned(struct loader *L, const struct ynode *v,
+			    unsigned int *bits, struct loc *loc)
+{
+	size_t n = v->type == Y_SEQ ? list_len(v) : 1;
+
+	*loc = at(L, v);
+	if (v->type == Y_SEQ && !n)
+		err(L, v, "E002", NULL, "sanctioned must not be empty");
+	if (v->type == Y_MAP) {
+		want(L, v, Y_SCALAR, "sanctioned");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *e = v->type == Y_SEQ ? list_at(v, i) : v;
+		const char *t = str(L, e, "a sanctioned label");
+		int b;
+
+		if (!t)
+			continue;
+		b = lookup_word(sanction_names, SANCTION_COUNT, t);
+		if (b < 0)
+			err(L, e, "E002", NULL, "unknown sanctioned label "
+			    "\"%s\" (eltax, mynaportal, jlis-platform)",
+			    q(L, t));
+		else
+			*bits |= 1u << b;
+	}
+}
+
 static void load_host(struct loader *L, const struct ynode *key,
 		      const struct ynode *val)
 {
 	static const struct keyspec keys[] = {
 		{ "zone", true }, { "address", true }, { "role", false },
-		{ "description", false },
+		{ "description", false }, { "sanctioned", false },
 	};
 	const struct ynode *v[N_ELEMS(keys)];
 	struct model *m = L->m;
@@ -667,6 +706,8 @@ static void load_host(struct loader *L, const struct ynode *key,
 	}
 	if (v[3])
 		h->description = dup_str(L, v[3], "description");
+	if (v[4])
+		load_sanctioned(L, v[4], &h->sanctioned, &h->sanctioned_loc);
 }
 
 static void load_fqdn_set(struct loader *L, const struct ynode *key,
@@ -676,6 +717,7 @@ static void load_fqdn_set(struct loader *L, const struct ynode *key,
 		{ "names", true }, { "min_ttl", false }, { "max_ttl", false },
 		{ "grace", false }, { "max_addrs", false },
 		{ "max_stale", false }, { "description", false },
+		{ "sanctioned", false },
 	};
 	const struct ynode *v[N_ELEMS(keys)];
 	struct model *m = L->m;
@@ -742,6 +784,8 @@ static void load_fqdn_set(struct loader *L, const struct ynode *key,
 		uint_val(L, v[5], "max_stale", 2592000, &f->max_stale);
 	if (v[6])
 		f->description = dup_str(L, v[6], "description");
+	if (v[7])
+		load_sanctioned(L, v[7], &f->sanctioned, &f->sanctioned_loc);
 	if (f->min_ttl > f->max_ttl)
 		err(L, v[1] ? v[1] : key, "E002", NULL, "min_ttl %u is above "
 		    "max_ttl %u", f->min_ttl, f->max_ttl);
