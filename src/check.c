@@ -1518,7 +1518,9 @@ static void t3_admin_pair(struct ck *c, const struct epi *a,
 		const char *what = admin_service(&f->services[i].sv);
 		char sv[SERVICE_STRLEN];
 
-		if (!what)
+		/* A whole protocol across tiers is a T3 finding already. */
+		if (!what || (svc_whole(&f->services[i].sv) &&
+			      a->tier != TIER_MYNUMBER))
 			continue;
 		service_format(&f->services[i].sv, sv, sizeof(sv));
 		flow_report(c, 3, &f->loc, DIAG_ERROR, "T3",
@@ -1736,6 +1738,12 @@ static void t7_pair(struct ck *c, const struct epi *a, const struct epi *b)
 	const char *t = tier_name(b->tier), *o = tier_name(a->tier);
 
 	if (!maint_pair(f, a, b))
+		return;
+	/* Forbidden outright by T1 or T2 until a waiver lets it through;
+	 * what maintenance would need is noise before that. */
+	if ((b->tier == TIER_MYNUMBER && c->waived != 1) ||
+	    (a->tier == TIER_INTERNET && b->tier == TIER_LGWAN &&
+	     c->waived != 2))
 		return;
 	if (a->e->kind != EP_HOST)
 		flow_report(c, 7, &a->e->loc, DIAG_ERROR, "T7",
