@@ -2058,6 +2058,94 @@ static void check_gateway(struct ck *c)
 	}
 }
 
+/* ---- schedules: W08, W09 ---- */
+
+static void hhmm(unsigned int min, char *buf, size_t n)
+{
+	snprintf(buf, n, "%02u:%02u", (min / 60) % 100, min % 60);
+}
+
+/*
+ * W08: "22:00-24:00" and "00:00-05:00" on the same days open the early
+ * hours of the first day and not those after the last, which is rarely
+ * what was meant; "22:00-05:00" wraps. Not raised on all seven days,
+ * where the two mean the same.
+ * W09: holidays with no date in this year or the next, the span a
+ * ruleset compiled today serves: past the list's end the schedule
+ * silently opens on that year's holidays.
+ */
+static void check_schedules(struct ck *c)
+{
+	const struct model *m = c->m;
+	int y, mo, dd;
+
+	civil_from_days(c->today, &y, &mo, &dd);
+	for (size_t i = 0; i < m->n_schedules; i++) {
+		const struct schedule *s = &m->schedules[i];
+		unsigned int days = s->days & 0x7f;
+
+		for (size_t a = 0; a < s->n_hours && days != 0x7f; a++) {
+			const struct hours_range *late = &s->hours[a];
+
+			if (late->end != 1440)
+				continue;
+			for (size_t b = 0; b < s->n_hours; b++) {
+				const struct hours_range *early = &s->hours[b];
+				unsigned int first = 0, after = 0;
+				char ls[8], ee[8], dt[40];
+
+				if (early->start != 0 || b == a)
+					continue;
+				for (int d = 0; d < 7; d++) {
+					int prev = (d + 6) % 7, next = (d + 1) % 7;
+
+					if ((days & (1u << d)) &&
+					    !(days & (1u << prev)))
+						first |= 1u << d;
+					if ((days & (1u << d)) &&
+					    !(days & (1u << next)))
+						after |= 1u << next;
+				}
+				hhmm((unsigned int)late->start, ls, sizeof(ls));
+				hhmm((unsigned int)early->end, ee, sizeof(ee));
+				days_text(first, dt, sizeof(dt));
+				{
+					char at[40];
+
+					days_text(after, at, sizeof(at));
+					diag_add(c->d, &early->loc,
+						 DIAG_WARNING, "W08", NULL,
+						 "schedule \"%s\": \"%s-24:00\" "
+						 "and \"00:00-%s\" on the same "
+						 "days open %s 00:00-%s and leave "
+						 "%s 00:00-%s closed; for one "
+						 "range across midnight write "
+						 "\"%s-%s\"", s->name, ls, ee,
+						 dt, ee, at, ee, ls, ee);
+				}
+			}
+		}
+		if (!s->n_holidays)
+			continue;
+		for (int yr = y; yr <= y + 1; yr++) {
+			int32_t lo = days_from_civil(yr, 1, 1);
+			int32_t hi = days_from_civil(yr + 1, 1, 1);
+			bool any = false;
+
+			for (size_t k = 0; k < s->n_holidays && !any; k++)
+				any = s->holidays[k] >= lo &&
+				      s->holidays[k] < hi;
+			if (!any)
+				diag_add(c->d, &s->loc, DIAG_WARNING, "W09",
+					 NULL, "schedule \"%s\": its holidays "
+					 "have no date in %d; a ruleset in "
+					 "use then opens on that year's "
+					 "holidays: extend the list", s->name,
+					 yr);
+		}
+	}
+}
+
 /* Every T finding says which point of the guideline it enforces. */
 static void note_points(struct diags *d, size_t first)
 {
@@ -2096,6 +2184,7 @@ unsigned int check_model(const struct model *m, int32_t today,
 		c.t8_msgs = NULL;
 	}
 
+	check_schedules(&c);
 	for (size_t i = 0; i < m->n_flows; i++)
 		check_flow(&c, i);
 	if (c.t8_cut)
