@@ -76,6 +76,7 @@ struct zone {
 	char *name;
 	struct loc loc;
 	enum tier tier;
+	bool tier_bad;		/* tier missing or unknown (E002): no rules */
 	char *description;
 	struct iface *ifaces;
 	size_t n_ifaces;

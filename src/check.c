@@ -302,7 +302,9 @@ static bool ep_info(const struct model *m, const struct endpoint *e,
 	default:
 		return false;
 	}
-	if (!zone_ok(m, o->zone))
+	/* A zone without a valid tier (E002) has no rules to break: judging
+	 * it by a default tier would raise findings of its own. */
+	if (!zone_ok(m, o->zone) || m->zones[o->zone].tier_bad)
 		return false;
 	o->tier = m->zones[o->zone].tier;
 	o->zname = m->zones[o->zone].name;
@@ -1879,6 +1881,17 @@ static void check_waiver(struct ck *c)
 	}
 	if (!c->waived || c->broken[c->waived])
 		return;
+	/* With an endpoint that failed to load, the flow cannot be said
+	 * not to break the rule. */
+	for (int side = 0; side < 2; side++) {
+		const struct endpoint *v = side ? f->to : f->from;
+		size_t n = side ? f->n_to : f->n_from;
+		struct epi x;
+
+		for (size_t i = 0; i < n; i++)
+			if (!ep_info(c->m, &v[i], &x))
+				return;
+	}
 	/* A cut-short search cannot tell that no path breaks T8. */
 	if (c->waived == 8 && (c->t8_cut || c->t8_nomem))
 		return;

@@ -509,17 +509,74 @@ static bool valid_name(struct loader *L, const struct ynode *key,
 	return true;
 }
 
+/* Names match [a-z][a-z0-9-]{0,30}. */
+#define NAME_MAX_LEN 31
+
+/*
+ * The known name of one of `kinds` (a bit per enum nkind) nearest to `s`
+ * by edit distance, when it is near enough to be a slip (at most 2 edits,
+ * and at most half the length); NULL otherwise. Linear in the names,
+ * and only on the path of an E004.
+ */
+static const char *nearest(const struct loader *L, const char *s,
+			   unsigned int kinds)
+{
+	size_t ls = strlen(s), best = SIZE_MAX;
+	const char *hit = NULL;
+	size_t row[NAME_MAX_LEN + 2];
+
+	if (ls > NAME_MAX_LEN)
+		return NULL;
+	for (size_t i = 0; i < L->n_names; i++) {
+		const char *t = L->names[i].name;
+		size_t lt;
+
+		if (!t || !(kinds & (1u << L->names[i].kind)))
+			continue;
+		lt = strlen(t);
+		if (lt > NAME_MAX_LEN || (lt > ls ? lt - ls : ls - lt) > 2)
+			continue;
+		for (size_t j = 0; j <= lt; j++)
+			row[j] = j;
+		for (size_t a = 1; a <= ls; a++) {
+			size_t diag = row[0];
+
+			row[0] = a;
+			for (size_t j = 1; j <= lt; j++) {
+				size_t up = row[j], v = diag +
+					    (s[a - 1] != t[j - 1]);
+
+				if (row[j] + 1 < v)
+					v = row[j] + 1;
+				if (row[j - 1] + 1 < v)
+					v = row[j - 1] + 1;
+				diag = up;
+				row[j] = v;
+			}
+		}
+		if (row[lt] < best) {
+			best = row[lt];
+			hit = t;
+		}
+	}
+	return best <= 2 && best * 2 <= ls ? hit : NULL;
+}
+
 /* Resolves a name of the given kind; reports E004 at n otherwise. */
 static int resolve(struct loader *L, const struct ynode *n, enum nkind kind,
 		   const char *s, const char *flow)
 {
 	const struct name *nm = find_name(L, s, (int)kind);
+	const char *near;
 
 	if (nm && nm->kind == kind)
 		return nm->index;
 	if (nm)
 		err(L, n, "E004", flow, "\"%s\" is a %s, not a %s", q(L, s),
 		    nkind_names[nm->kind], nkind_names[kind]);
+	else if ((near = nearest(L, s, 1u << kind)))
+		err(L, n, "E004", flow, "unknown %s \"%s\"; did you mean "
+		    "\"%s\"?", nkind_names[kind], q(L, s), near);
 	else
 		err(L, n, "E004", flow, "unknown %s \"%s\"", nkind_names[kind],
 		    q(L, s));
@@ -584,6 +641,7 @@ static void load_zone(struct loader *L, const struct ynode *key,
 		return;
 	z->loc = at(L, key);
 	z->tier = TIER_INTERNET;
+	z->tier_bad = true;
 	if (add_name(L, key, NK_ZONE, (int)m->n_zones, z->name)) {
 		free(z->name);
 		z->name = NULL;
@@ -598,6 +656,7 @@ static void load_zone(struct loader *L, const struct ynode *key,
 			    q(L, v[0]->val));
 		else
 			z->tier = (enum tier)t;
+		z->tier_bad = t < 0;
 	}
 	if (v[1])
 		z->description = dup_str(L, v[1], "description");
@@ -1241,8 +1300,16 @@ static bool parse_endpoint(struct loader *L, const struct ynode *n,
 			    "host, fqdn:SET or ZONE/CIDR", q(L, s),
 			    nkind_names[nm->kind]);
 		} else {
-			err(L, n, "E004", flow, "unknown zone or host \"%s\"",
-			    q(L, s));
+const char *near = nearest(L, s, 1u << NK_ZONE |
+						   1u << NK_HOST);
+
+			if (near)
+				err(L, n, "E004", flow, "unknown zone or host "
+				    "\"%s\"; did you mean \"%s\"?", q(L, s),
+				    near);
+			else
+				err(L, n, "E004", flow, "unknown zone or host "
+				    "\"%s\"", q(L, s));
 		}
 	}
 	return true;
