@@ -52,6 +52,7 @@ struct alert {
 	char flow[32];		/* permitting flow, "" for null */
 	uint64_t count;		/* events folded in; 1 for a single one */
 	char message[256];
+	char rule[8];		/* the invariant it concerns ("T1"), "" null */
 };
 
 /* critical when either end is in a mynumber zone, high for lgwan, else
@@ -63,7 +64,7 @@ const char *alert_severity(const struct alert *a);
 
 /*
  * The JSON record without "seq" and "prev" (the chain adds them, after
- * "message"): {"time":...,"message":"..."}. `tz` NULL means UTC. src,
+ * "rule"): {"time":...,"message":"...","rule":"T1"}. `tz` NULL means UTC. src,
  * sport, dst and dport are null unless has_addrs; sport is null and dport
  * is the ICMP type for icmp and icmpv6; proto is null when 0, a name for
  * the common protocols, else the number as a string. Invalid UTF-8 in the

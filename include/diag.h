@@ -27,6 +27,7 @@ struct diag {
 	char code[8];		/* "E001", "T8", "W03" */
 	char *msg;
 	char *flow;		/* flow name or NULL */
+	char *note;		/* a second line ("note: ..."), or NULL */
 };
 
 struct diags {
@@ -42,6 +43,11 @@ struct diags {
 void diag_add(struct diags *d, const struct loc *loc, enum diag_sev sev,
 	      const char *code, const char *flow, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
+
+/* Attaches a note to the finding added last (replacing any); printed as
+ * its own line after it. Lost quietly on ENOMEM, like the finding. */
+void diag_note(struct diags *d, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* True if an error with this code was recorded. */
 int diag_has(const struct diags *d, const char *code);

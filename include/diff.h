@@ -125,6 +125,10 @@ struct diff {
 	 * them, that only one version has. */
 	struct strv t8_added, t8_removed;
 	bool t8_cut;		/* a path search was cut short */
+	/* Hosts and FQDN sets whose 注1 `sanctioned` label NEW adds or
+	 * changes ("host eltax-gw: eltax"): each lets mynumber out without
+	 * a waiver, so each is a review point. */
+	struct strv sanctioned;
 };
 
 /*

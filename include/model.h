@@ -47,7 +47,18 @@ enum role {
 	ROLE_NTP,
 };
 
+/* The public connections the guideline allows マイナンバー利用事務系
+ * (注1), as bits of `sanctioned` on hosts and FQDN sets. */
+enum sanction {
+	SANCTION_ELTAX = 1u << 0,
+	SANCTION_MYNAPORTAL = 1u << 1,
+	SANCTION_JLIS_PLATFORM = 1u << 2,
+};
+#define SANCTION_COUNT 3
+
 const char *tier_name(enum tier t);
+/* "eltax", "mynaportal", "jlis-platform" for bit i (0..2). */
+const char *sanction_name(unsigned int bit);
 const char *model_variant_name(enum model_variant v);
 const char *role_name(enum role r);
 
@@ -65,6 +76,7 @@ struct zone {
 	char *name;
 	struct loc loc;
 	enum tier tier;
+	bool tier_bad;		/* tier missing or unknown (E002): no rules */
 	char *description;
 	struct iface *ifaces;
 	size_t n_ifaces;
@@ -80,6 +92,8 @@ struct host {
 	struct prefix addr;	/* usually a full-length prefix */
 	struct loc addr_loc;
 	enum role role;
+	unsigned int sanctioned;	/* enum sanction bits */
+	struct loc sanctioned_loc;
 	char *description;
 };
 
@@ -98,6 +112,8 @@ struct fqdn_set {
 	uint32_t grace;		/* seconds added to every timeout, default 60 */
 	uint32_t max_addrs;	/* per name, default 1000 */
 	uint32_t max_stale;	/* seconds, default 86400 */
+	unsigned int sanctioned;	/* enum sanction bits */
+	struct loc sanctioned_loc;
 	char *description;
 };
 

@@ -288,6 +288,10 @@ int alert_format(const struct alert *a, const char *site, const char *host,
 	jw_u64(&w, a->count ? a->count : 1);
 	jw_raw(&w, ",\"message\":");
 	jw_field(&w, a->message, sizeof(a->message));
+	/* Before seq and prev, not after (SPEC §7): verify-log reads the
+	 * chain from the end of every line. */
+	jw_raw(&w, ",\"rule\":");
+	jw_field(&w, a->rule, sizeof(a->rule));
 	jw_raw(&w, "}");
 	return w.over ? -ENOSPC : (int)w.len;
 }

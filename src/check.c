@@ -302,7 +302,9 @@ static bool ep_info(const struct model *m, const struct endpoint *e,
 	default:
 		return false;
 	}
-	if (!zone_ok(m, o->zone))
+	/* A zone without a valid tier (E002) has no rules to break: judging
+	 * it by a default tier would raise findings of its own. */
+	if (!zone_ok(m, o->zone) || m->zones[o->zone].tier_bad)
 		return false;
 	o->tier = m->zones[o->zone].tier;
 	o->zname = m->zones[o->zone].name;
@@ -359,6 +361,139 @@ static bool svc_whole(const struct service *sv)
 static bool svc_is_tcp(const struct service *sv, uint16_t port)
 {
 	return sv->proto == IPPROTO_TCP && sv->lo == port && sv->hi == port;
+}
+
+/* ---- what each code means ---- */
+
+/*
+ * The guideline points are those of 対策基準 3 「情報システム全体の強靱性
+ * の向上」 (and, for waivers and the gateway, 7.4 and 6.1) of 地方公共団体に
+ * おける情報セキュリティポリシーに関するガイドライン; the intent is in its
+ * own terms, so that an auditor can hold the finding against the text.
+ */
+const struct check_code check_codes[] = {
+	{ "E001", NULL, NULL, "YAML syntax error: a tab or full-width space "
+	  "in the indentation, a full-width colon, a missing \"- \", or what "
+	  "libyaml reports" },
+	{ "E002", NULL, NULL, "an unknown, repeated or missing key, a value of "
+	  "the wrong type, a bad version, tier, model, role or sanctioned "
+	  "label, a bad name" },
+	{ "E003", NULL, NULL, "a name used twice (zones, hosts, FQDN sets, "
+	  "services and schedules share one namespace; flows have their own)" },
+	{ "E004", NULL, NULL, "a reference to a zone, host, FQDN set, service "
+	  "or schedule that does not exist (with the nearest name, if any)" },
+	{ "E005", NULL, NULL, "the same prefix in two zones, or overlapping "
+	  "prefixes between zones of different tiers other than external" },
+	{ "E006", NULL, NULL, "an interface in two zones" },
+	{ "E007", NULL, NULL, "a host address or ZONE/CIDR endpoint outside "
+	  "its zone's networks" },
+	{ "E008", NULL, NULL, "a malformed prefix (host bits set, length too "
+	  "long), address, service, time, date, window or timezone" },
+	{ "E009", NULL, NULL, "a malformed FQDN pattern" },
+	{ "T1", "対策基準3(1)①",
+	  "マイナンバー利用事務系と他の領域との通信をできないようにする"
+	  "（注1: 国等の公的機関が構築した十分に安全性が確保された外部接続先を"
+	  "除く）",
+	  "no flow between mynumber and internet or external, except from "
+	  "named mynumber hosts to a sanctioned eLTAX, マイナポータル or "
+	  "J-LIS platform target on explicit ports with log: true" },
+	{ "T2", "対策基準3(2)①",
+	  "LGWAN接続系とインターネット接続系を分割し、通信は無害化通信"
+	  "（メール・ファイルの無害化、画面転送）に限る",
+	  "lgwan and internet meet only at a sanitizer or screen-transfer "
+	  "host, placed as the model (alpha, alpha-prime, beta, beta-prime) "
+	  "places it, on explicit ports; no lgwan egress to external but "
+	  "alpha-prime's breakout to FQDN sets on tcp/443" },
+	{ "T3", "対策基準3(1)①",
+	  "他の領域との通信は特定通信に限り（通信経路の限定）、操作履歴などの"
+	  "監査ログを取得する",
+	  "a flow between mynumber and another tier names hosts and ports; "
+	  "administrative access into mynumber (ssh, telnet, RDP, VNC ...) "
+	  "has log: true" },
+	{ "T4", "対策基準3(1)①・3(2)①",
+	  "領域を越える通信は必要なものに限る",
+	  "no cross-tier flow with service any" },
+	{ "T5", "対策基準3(4)③",
+	  "ソフトウェアの更新・パターンファイルはDMZの中継サーバを経由して"
+	  "取得する",
+	  "dmz reaches external only from update relays, to FQDN sets or "
+	  "hosts, on tcp/80 and tcp/443" },
+	{ "T6", "対策基準3(4)③",
+	  "中継サーバへは内側の端末から取りに行き、中継サーバから内側へは"
+	  "通信しない",
+	  "nothing from internet or external into dmz; nothing from dmz into "
+	  "mynumber or lgwan" },
+	{ "T7", "対策基準3(1)・3(2)（保守）",
+	  "保守用の外部接続先との通信は保守の時のみに限定し、記録を残す",
+	  "a flow from internet or external into mgmt, lgwan or mynumber "
+	  "names hosts at both ends and explicit ports, has log: true and a "
+	  "schedule that closes" },
+	{ "T8", "対策基準3(1)①",
+	  "マイナンバー利用事務系と他の領域との通信は、他の領域を経由しても"
+	  "できないようにする",
+	  "no path of two or more hops between mynumber and internet or "
+	  "external, either way, except out through an update relay to an "
+	  "FQDN set" },
+	{ "T9", "対策基準7.4",
+	  "例外措置は許可を得て、期限を定め、記録する",
+	  "a waiver is complete (rule, reason, ticket, approver, expiry) and "
+	  "not expired" },
+	{ "T10", "対策基準6.1",
+	  "ネットワーク機器の管理は管理用の領域から行う",
+	  "the gateway's own SSH is reachable only from mgmt zones" },
+	{ "W01", NULL, NULL, "from and to lie in one zone: the gateway never "
+	  "sees the traffic" },
+	{ "W02", NULL, NULL, "a waiver for a rule the flow does not break" },
+	{ "W03", NULL, NULL, "a waiver that expires within 30 days" },
+	{ "W04", NULL, NULL, "an enforced schedule all of whose dated windows "
+	  "have ended" },
+	{ "W05", NULL, NULL, "a service with the name of a host or zone" },
+	{ "W06", NULL, NULL, "an FQDN wildcard directly over a shared hosting "
+	  "or cloud domain" },
+	{ "W07", NULL, NULL, "an update relay of one address family in a zone "
+	  "of both" },
+	{ "W08", NULL, NULL, "weekly hours split at midnight into two ranges "
+	  "on the same days, which opens the first day's early hours and "
+	  "not the morning after the last" },
+	{ "W09", NULL, NULL, "a schedule's holidays have no date in this "
+	  "year or the next: the ruleset would open on the holidays of a "
+	  "year the list does not cover" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct check_code *check_code_find(const char *code)
+{
+	for (const struct check_code *c = check_codes; code && c->code; c++)
+		if (!strcmp(c->code, code))
+			return c;
+	return NULL;
+}
+
+static bool outside_tier(int t)
+{
+	return t == TIER_INTERNET || t == TIER_EXTERNAL;
+}
+
+const char *check_pair_rule(int a, int b)
+{
+	if (a < 0 || b < 0 || a == b)
+		return NULL;
+	if ((a == TIER_MYNUMBER && outside_tier(b)) ||
+	    (b == TIER_MYNUMBER && outside_tier(a)))
+		return "T1";
+	if (outside_tier(a) && b == TIER_DMZ)
+		return "T6";
+	if (a == TIER_DMZ && (b == TIER_MYNUMBER || b == TIER_LGWAN))
+		return "T6";
+	if (a == TIER_DMZ && b == TIER_EXTERNAL)
+		return "T5";
+	if (outside_tier(a) && (b == TIER_MGMT || b == TIER_LGWAN))
+		return a == TIER_INTERNET && b == TIER_LGWAN ? "T2" : "T7";
+	if ((a == TIER_LGWAN && outside_tier(b)))
+		return "T2";
+	if (a == TIER_MYNUMBER || b == TIER_MYNUMBER)
+		return "T3";
+	return NULL;
 }
 
 /* ---- the context of one run ---- */
@@ -694,6 +829,7 @@ struct t8 {
 	struct t8_frame *st;
 	size_t depth, cap;
 	unsigned long steps;
+	bool inbound;		/* walking from outside into mynumber */
 };
 
 static bool ep_same(const struct endpoint *a, const struct endpoint *b)
@@ -757,12 +893,14 @@ static const char *node_text(const struct endpoint *e)
 static void t8_offending(struct t8 *t, int g, const struct endpoint *last)
 {
 	static const char head[] = "path ", sep[] = " -> ",
-		tail[] = " leaves mynumber without passing an update relay "
-			 "to an FQDN set";
+		out_tail[] = " leaves mynumber without passing an update "
+			     "relay to an FQDN set",
+		in_tail[] = " enters mynumber from internet or external";
+	const char *tail = t->inbound ? in_tail : out_tail;
 	struct ck *c = t->c;
 	int first = t->st[1].flow;
 	bool exempt = c->t8_waived[g];
-	size_t len = sizeof(head) + sizeof(tail) + strlen(node_text(last));
+	size_t len = sizeof(head) + strlen(tail) + 1 + strlen(node_text(last));
 	char *msg, *p;
 
 	c->t8_broken[g] = true;
@@ -924,6 +1062,14 @@ static int t8_walk(struct t8 *t)
 			return -E2BIG;
 		if (!ep_info(m, u, &ui) || t8_on_path(t, u))
 			continue;
+		if (t->inbound) {
+			/* Back outside is no way in; mynumber is the end. */
+			if (ui.tier == TIER_MYNUMBER)
+				t8_offending(t, fr->g, u);
+			else if (!t8_terminal(ui.tier) && t8_push(t, u, fr->g))
+				return -ENOMEM;
+			continue;
+		}
 		if (t8_terminal(ui.tier)) {
 			int r = 0;
 
@@ -1035,6 +1181,41 @@ static void check_t8(struct ck *c)
 			}
 		}
 	}
+	/* Then the same from outside in (internet terminals -> VDI host in
+	 * lgwan -> juki-db): the first hop from an internet or external
+	 * endpoint to one of any other tier but mynumber (one hop into
+	 * mynumber is T1's). */
+	t.inbound = true;
+	for (size_t f = 0; f < m->n_flows && !r; f++) {
+		const struct flow *fl = &m->flows[f];
+
+		for (size_t i = 0; i < fl->n_from && !r; i++) {
+			struct epi s;
+
+			if (!ep_info(m, &fl->from[i], &s) ||
+			    !t8_terminal(s.tier))
+				continue;
+			for (size_t j = 0; j < fl->n_to && !r; j++) {
+				struct epi x;
+
+				if (++t.steps > T8_MAX_STEPS) {
+					r = -E2BIG;
+					break;
+				}
+				if (!ep_info(m, &fl->to[j], &x) ||
+				    t8_terminal(x.tier) ||
+				    x.tier == TIER_MYNUMBER)
+					continue;
+				t.depth = 0;
+				if (t8_push(&t, &fl->from[i], -1) ||
+				    t8_push(&t, &fl->to[j], (int)f)) {
+					r = -ENOMEM;
+					break;
+				}
+				r = t8_walk(&t);
+			}
+		}
+	}
 out:
 	if (r == -E2BIG)
 		c->t8_cut = true;
@@ -1068,9 +1249,64 @@ static void each_pair(struct ck *c, pair_fn *fn)
 	}
 }
 
+/* The 注1 labels of a host or FQDN set endpoint; 0 for anything else. */
+static unsigned int ep_sanctioned(const struct model *m, const struct epi *x)
+{
+	if (x->e->kind == EP_FQDN)
+		return m->fqdn_sets[x->e->ref].sanctioned;
+	if (x->e->kind == EP_HOST)
+		return x->host->sanctioned;
+	return 0;
+}
+
+/* Every service names its ports (or ICMP type): none is a whole
+ * protocol or "any". */
+static bool svcs_explicit(const struct flow *f)
+{
+	if (!f->n_services)
+		return false;
+	for (size_t i = 0; i < f->n_services; i++)
+		if (svc_whole(&f->services[i].sv))
+			return false;
+	return true;
+}
+
+/* "eltax, mynaportal" */
+static void sanction_text(unsigned int bits, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < SANCTION_COUNT; i++) {
+		int r;
+
+		if (!(bits & (1u << i)))
+			continue;
+		r = snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
+			     sanction_name(i));
+		if (r < 0 || (size_t)r >= n - used)
+			break;
+		used += (size_t)r;
+	}
+}
+
+/*
+ * The shape SPEC §8a sanctions: from named mynumber hosts to a target
+ * labelled `sanctioned`, on explicit ports, logged. Only outward: the
+ * public services answer, they do not call in.
+ */
+static bool t1_sanctioned(struct ck *c, const struct epi *a,
+			  const struct epi *b)
+{
+	return a->tier == TIER_MYNUMBER && a->e->kind == EP_HOST &&
+	       ep_sanctioned(c->m, b) && svcs_explicit(c->f) && c->f->log;
+}
+
 static void t1_pair(struct ck *c, const struct epi *a, const struct epi *b)
 {
 	enum tier x = a->tier, y = b->tier;
+	unsigned int lab;
+	char labels[64];
 
 	if (x == TIER_MYNUMBER && y == TIER_MYNUMBER)
 		return;
@@ -1080,9 +1316,22 @@ static void t1_pair(struct ck *c, const struct epi *a, const struct epi *b)
 		x = y;
 	if (x != TIER_INTERNET && x != TIER_EXTERNAL)
 		return;
+	if (t1_sanctioned(c, a, b))
+		return;
+	lab = ep_sanctioned(c->m, a->tier == TIER_MYNUMBER ? b : a);
+	if (!lab) {
+		flow_report(c, 1, &c->f->loc, DIAG_ERROR, "T1",
+			    "%s (%s) -> %s (%s) is forbidden", a->zname,
+			    tier_name(a->tier), b->zname, tier_name(b->tier));
+		return;
+	}
+	sanction_text(lab, labels, sizeof(labels));
 	flow_report(c, 1, &c->f->loc, DIAG_ERROR, "T1",
-		    "%s (%s) -> %s (%s) is forbidden", a->zname,
-		    tier_name(a->tier), b->zname, tier_name(b->tier));
+		    "%s (%s) -> %s (%s) is forbidden: \"%s\" is sanctioned "
+		    "(%s), which allows only flows from named mynumber hosts "
+		    "to it, on explicit ports, with \"log: true\"",
+		    a->zname, tier_name(a->tier), b->zname, tier_name(b->tier),
+		    ep_text(a->tier == TIER_MYNUMBER ? b : a), labels);
 }
 
 static bool all_tcp443(const struct flow *f)
@@ -1100,16 +1349,58 @@ static bool all_tcp443(const struct flow *f)
  * terminals to the internet tier but SPEC §3 changes T2 "only as
  * written", so they are held to alpha's rule.
  */
+static bool crossing_host(const struct epi *x)
+{
+	return has_role(x, ROLE_SANITIZER) ||
+	       has_role(x, ROLE_SCREEN_TRANSFER);
+}
+
+static bool model_beta(const struct model *m)
+{
+	return m->variant == MODEL_BETA || m->variant == MODEL_BETA_PRIME;
+}
+
 static void t2_pair(struct ck *c, const struct epi *a, const struct epi *b)
 {
 	const char *v = model_variant_name(c->m->variant);
 
+	/* The crossing hosts are the narrow points: their flows name ports. */
+	if ((crossing_host(a) || crossing_host(b)) && !same_zone(a, b)) {
+		const struct epi *h = crossing_host(a) ? a : b;
+
+		for (size_t i = 0; i < c->f->n_services; i++) {
+			char sv[SERVICE_STRLEN];
+
+			if (!svc_whole(&c->f->services[i].sv))
+				continue;
+			service_format(&c->f->services[i].sv, sv, sizeof(sv));
+			flow_report(c, 2, &c->f->services[i].loc, DIAG_ERROR,
+				    "T2", "service \"%s\" is not explicit; a "
+				    "flow to or from %s host \"%s\" must list "
+				    "its ports", sv, role_name(h->host->role),
+				    h->host->name);
+		}
+	}
 	if ((a->tier == TIER_LGWAN && b->tier == TIER_INTERNET) ||
 	    (a->tier == TIER_INTERNET && b->tier == TIER_LGWAN)) {
-		if (has_role(a, ROLE_SANITIZER) ||
-		    has_role(a, ROLE_SCREEN_TRANSFER) ||
-		    has_role(b, ROLE_SANITIZER) ||
-		    has_role(b, ROLE_SCREEN_TRANSFER))
+		/*
+		 * Under alpha the terminals sit in lgwan and reach a
+		 * screen-transfer host on the internet side; the internet
+		 * reaching into a screen-transfer host in lgwan is beta's
+		 * arrangement (terminals on the internet side).
+		 */
+		if (!model_beta(c->m) && a->tier == TIER_INTERNET &&
+		    has_role(b, ROLE_SCREEN_TRANSFER)) {
+			flow_report(c, 2, &c->f->loc, DIAG_ERROR, "T2",
+				    "%s (internet) -> screen-transfer host "
+				    "\"%s\" in %s (lgwan) is the beta "
+				    "arrangement; under model %s the terminals "
+				    "sit in lgwan and the screen-transfer host "
+				    "on the internet side", a->zname,
+				    b->host->name, b->zname, v);
+			return;
+		}
+		if (crossing_host(a) || crossing_host(b))
 			return;
 		flow_report(c, 2, &c->f->loc, DIAG_ERROR, "T2",
 			    "%s (%s) -> %s (%s) needs a sanitizer or "
@@ -1177,8 +1468,70 @@ static void t3_pair(struct ck *c, const struct epi *a, const struct epi *b)
 {
 	if ((a->tier == TIER_MYNUMBER) == (b->tier == TIER_MYNUMBER))
 		return;
-	t3_side(c, a->tier == TIER_MYNUMBER ? b : a);
 	c->mn_cross = true;
+	/* A sanctioned set is named by its names; T1 holds the rest. */
+	if (a->tier == TIER_MYNUMBER && ep_sanctioned(c->m, b))
+		return;
+	t3_side(c, a->tier == TIER_MYNUMBER ? b : a);
+}
+
+/* Services an operator administers a host through: access to them
+ * inside マイナンバー利用事務系 must leave a record (操作履歴). */
+static const struct {
+	uint8_t proto;
+	uint16_t lo, hi;
+	const char *name;
+} admin_svcs[] = {
+	{ IPPROTO_TCP, 22, 22, "ssh" },
+	{ IPPROTO_TCP, 23, 23, "telnet" },
+	{ IPPROTO_TCP, 512, 513, "rexec/rlogin" },
+	{ IPPROTO_TCP, 3389, 3389, "RDP" },
+	{ IPPROTO_UDP, 3389, 3389, "RDP" },
+	{ IPPROTO_TCP, 5900, 5999, "VNC" },
+	{ IPPROTO_TCP, 5985, 5986, "WinRM" },
+	{ IPPROTO_TCP, 8006, 8006, "hypervisor console" },
+	{ IPPROTO_TCP, 902, 902, "hypervisor console" },
+	{ IPPROTO_TCP, 623, 623, "IPMI" },
+	{ IPPROTO_UDP, 623, 623, "IPMI" },
+};
+
+/* The administrative service the item reaches, or NULL. */
+static const char *admin_service(const struct service *sv)
+{
+	for (size_t i = 0; i < sizeof(admin_svcs) / sizeof(admin_svcs[0]);
+	     i++) {
+		if (sv->proto && sv->proto != admin_svcs[i].proto)
+			continue;
+		if (!sv->proto || (sv->lo <= admin_svcs[i].hi &&
+				   sv->hi >= admin_svcs[i].lo))
+			return admin_svcs[i].name;
+	}
+	return NULL;
+}
+
+static void t3_admin_pair(struct ck *c, const struct epi *a,
+			  const struct epi *b)
+{
+	const struct flow *f = c->f;
+
+	if (f->log || b->tier != TIER_MYNUMBER || same_zone(a, b))
+		return;
+	for (size_t i = 0; i < f->n_services; i++) {
+		const char *what = admin_service(&f->services[i].sv);
+		char sv[SERVICE_STRLEN];
+
+		/* A whole protocol across tiers is a T3 finding already. */
+		if (!what || (svc_whole(&f->services[i].sv) &&
+			      a->tier != TIER_MYNUMBER))
+			continue;
+		service_format(&f->services[i].sv, sv, sizeof(sv));
+		flow_report(c, 3, &f->loc, DIAG_ERROR, "T3",
+			    "%s (%s) -> %s (mynumber) on %s (%s) is "
+			    "administrative access into mynumber; it needs "
+			    "\"log: true\" (an audit record of the access)",
+			    ep_text(a), tier_name(a->tier), ep_text(b), sv,
+			    what);
+	}
 }
 
 static void check_t3(struct ck *c)
@@ -1187,6 +1540,7 @@ static void check_t3(struct ck *c)
 
 	c->mn_cross = false;
 	each_pair(c, t3_pair);
+	each_pair(c, t3_admin_pair);
 	if (!c->mn_cross)
 		return;
 	for (size_t i = 0; i < f->n_services; i++) {
@@ -1271,27 +1625,168 @@ static void t6_pair(struct ck *c, const struct epi *a, const struct epi *b)
 			    tier_name(b->tier));
 }
 
+static const char *admin_service(const struct service *sv);
+
+/*
+ * Whether the pair is maintenance (T7); see check_flow_is_maintenance.
+ * The internet segment's hosts handing time, logs or traps to collectors
+ * in mgmt on named ports is a service of mgmt, not maintenance; an
+ * administrative port or a whole protocol from there is.
+ */
+static bool maint_pair(const struct flow *f, const struct epi *a,
+		       const struct epi *b)
+{
+	if (!outside_tier(a->tier) || (b->tier != TIER_MGMT &&
+				       b->tier != TIER_LGWAN &&
+				       b->tier != TIER_MYNUMBER))
+		return false;
+	if (a->tier == TIER_INTERNET && b->tier == TIER_MGMT) {
+		for (size_t i = 0; i < f->n_services; i++)
+			if (svc_whole(&f->services[i].sv) ||
+			    admin_service(&f->services[i].sv))
+				return true;
+		return false;
+	}
+	return !(a->tier == TIER_INTERNET && b->tier == TIER_LGWAN &&
+		 (crossing_host(a) || crossing_host(b)));
+}
+
+bool check_flow_is_maintenance(const struct model *m, const struct flow *f)
+{
+	for (size_t i = 0; i < f->n_from; i++) {
+		struct epi a;
+
+		if (!ep_info(m, &f->from[i], &a))
+			continue;
+		for (size_t j = 0; j < f->n_to; j++) {
+			struct epi b;
+
+			if (ep_info(m, &f->to[j], &b) &&
+			    maint_pair(f, &a, &b))
+				return true;
+		}
+	}
+	return false;
+}
+
+#define WEEK_MINUTES (7 * 1440)
+
+/*
+ * The days (bit 0 Monday) on which weekly hours are open all 24 hours,
+ * counting the tail of a range that wraps past midnight from the day
+ * before; holidays are ignored, they close only a few days a year.
+ */
+static unsigned int days_around_clock(const struct schedule *s)
+{
+	uint8_t *open = calloc(WEEK_MINUTES, 1);
+	unsigned int days = 0;
+
+	if (!open)
+		return 0;
+	for (int d = 0; d < 7; d++) {
+		if (!(s->days & (1u << d)))
+			continue;
+		for (size_t i = 0; i < s->n_hours; i++) {
+			int st = d * 1440 + s->hours[i].start;
+			int en = d * 1440 + s->hours[i].end;
+
+			if (s->hours[i].end <= s->hours[i].start)
+				en += 1440;
+			for (int t = st; t < en; t++)
+				open[t % WEEK_MINUTES] = 1;
+		}
+	}
+	for (int d = 0; d < 7; d++) {
+		bool all = true;
+
+		for (int t = d * 1440; t < (d + 1) * 1440 && all; t++)
+			all = open[t];
+		if (all)
+			days |= 1u << d;
+	}
+	free(open);
+	return days;
+}
+
+static void days_text(unsigned int days, char *buf, size_t n)
+{
+	static const char *const names[] = { "mon", "tue", "wed", "thu",
+					     "fri", "sat", "sun" };
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int d = 0; d < 7; d++) {
+		int r;
+
+		if (!(days & (1u << d)))
+			continue;
+		r = snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
+			     names[d]);
+		if (r < 0 || (size_t)r >= n - used)
+			break;
+		used += (size_t)r;
+	}
+}
+
+/*
+ * Maintenance only at maintenance time (保守の時のみ): a flow from
+ * outside into mgmt, lgwan or mynumber names hosts at both ends and its
+ * ports, is logged, and has a schedule that closes.
+ */
 static void t7_pair(struct ck *c, const struct epi *a, const struct epi *b)
 {
+	const struct model *m = c->m;
 	const struct flow *f = c->f;
-	const char *t = tier_name(b->tier);
+	const char *t = tier_name(b->tier), *o = tier_name(a->tier);
 
-	if (a->tier != TIER_EXTERNAL ||
-	    (b->tier != TIER_LGWAN && b->tier != TIER_MYNUMBER))
+	if (!maint_pair(f, a, b))
 		return;
+	/* Forbidden outright by T1 or T2 until a waiver lets it through;
+	 * what maintenance would need is noise before that. */
+	if ((b->tier == TIER_MYNUMBER && c->waived != 1) ||
+	    (a->tier == TIER_INTERNET && b->tier == TIER_LGWAN &&
+	     c->waived != 2))
+		return;
+	if (a->e->kind != EP_HOST)
+		flow_report(c, 7, &a->e->loc, DIAG_ERROR, "T7",
+			    "maintenance from %s into %s must come from a "
+			    "host, not \"%s\"", o, t, ep_text(a));
 	if (b->e->kind != EP_HOST)
-		flow_report(c, 7, &f->loc, DIAG_ERROR, "T7",
-			    "maintenance from external into %s must target "
-			    "a host, not \"%s\"", t, ep_text(b));
+		flow_report(c, 7, &b->e->loc, DIAG_ERROR, "T7",
+			    "maintenance from %s into %s must target a host, "
+			    "not \"%s\"", o, t, ep_text(b));
+	for (size_t i = 0; i < f->n_services; i++) {
+		char sv[SERVICE_STRLEN];
+
+		if (!svc_whole(&f->services[i].sv))
+			continue;
+		service_format(&f->services[i].sv, sv, sizeof(sv));
+		flow_report(c, 7, &f->services[i].loc, DIAG_ERROR, "T7",
+			    "maintenance from %s into %s must list its ports, "
+			    "not \"%s\"", o, t, sv);
+	}
 	/* An unresolved schedule still counts as given (E004 said so). */
-	if (f->schedule < 0 && f->schedule_loc.line <= 0)
+	if (f->schedule < 0 && f->schedule_loc.line <= 0) {
 		flow_report(c, 7, &f->loc, DIAG_ERROR, "T7",
-			    "maintenance from external into %s needs a "
-			    "schedule", t);
+			    "maintenance from %s into %s needs a schedule",
+			    o, t);
+	} else if (f->schedule >= 0 && (size_t)f->schedule < m->n_schedules) {
+		const struct schedule *s = &m->schedules[f->schedule];
+		unsigned int days = s->n_windows ? 0 : days_around_clock(s);
+		char dt[40];
+
+		days_text(days, dt, sizeof(dt));
+		if (days)
+			flow_report(c, 7, &f->schedule_loc, DIAG_ERROR, "T7",
+				    "maintenance from %s into %s: schedule "
+				    "\"%s\" is open around the clock on %s; "
+				    "give dated windows or hours that close",
+				    o, t, s->name, dt);
+	}
 	if (!f->log)
 		flow_report(c, 7, &f->loc, DIAG_ERROR, "T7",
-			    "maintenance from external into %s needs "
-			    "\"log: true\"", t);
+			    "maintenance from %s into %s needs \"log: true\"",
+			    o, t);
 }
 
 static void w01_pair(struct ck *c, const struct epi *a, const struct epi *b)
@@ -1386,6 +1881,17 @@ static void check_waiver(struct ck *c)
 	}
 	if (!c->waived || c->broken[c->waived])
 		return;
+	/* With an endpoint that failed to load, the flow cannot be said
+	 * not to break the rule. */
+	for (int side = 0; side < 2; side++) {
+		const struct endpoint *v = side ? f->to : f->from;
+		size_t n = side ? f->n_to : f->n_from;
+		struct epi x;
+
+		for (size_t i = 0; i < n; i++)
+			if (!ep_info(c->m, &v[i], &x))
+				return;
+	}
 	/* A cut-short search cannot tell that no path breaks T8. */
 	if (c->waived == 8 && (c->t8_cut || c->t8_nomem))
 		return;
@@ -1565,10 +2071,113 @@ static void check_gateway(struct ck *c)
 	}
 }
 
+/* ---- schedules: W08, W09 ---- */
+
+static void hhmm(unsigned int min, char *buf, size_t n)
+{
+	snprintf(buf, n, "%02u:%02u", (min / 60) % 100, min % 60);
+}
+
+/*
+ * W08: "22:00-24:00" and "00:00-05:00" on the same days open the early
+ * hours of the first day and not those after the last, which is rarely
+ * what was meant; "22:00-05:00" wraps. Not raised on all seven days,
+ * where the two mean the same.
+ * W09: holidays with no date in this year or the next, the span a
+ * ruleset compiled today serves: past the list's end the schedule
+ * silently opens on that year's holidays.
+ */
+static void check_schedules(struct ck *c)
+{
+	const struct model *m = c->m;
+	int y, mo, dd;
+
+	civil_from_days(c->today, &y, &mo, &dd);
+	for (size_t i = 0; i < m->n_schedules; i++) {
+		const struct schedule *s = &m->schedules[i];
+		unsigned int days = s->days & 0x7f;
+
+		for (size_t a = 0; a < s->n_hours && days != 0x7f; a++) {
+			const struct hours_range *late = &s->hours[a];
+
+			if (late->end != 1440)
+				continue;
+			for (size_t b = 0; b < s->n_hours; b++) {
+				const struct hours_range *early = &s->hours[b];
+				unsigned int first = 0, after = 0;
+				char ls[8], ee[8], dt[40];
+
+				if (early->start != 0 || b == a)
+					continue;
+				for (int d = 0; d < 7; d++) {
+					int prev = (d + 6) % 7, next = (d + 1) % 7;
+
+					if ((days & (1u << d)) &&
+					    !(days & (1u << prev)))
+						first |= 1u << d;
+					if ((days & (1u << d)) &&
+					    !(days & (1u << next)))
+						after |= 1u << next;
+				}
+				hhmm((unsigned int)late->start, ls, sizeof(ls));
+				hhmm((unsigned int)early->end, ee, sizeof(ee));
+				days_text(first, dt, sizeof(dt));
+				{
+					char at[40];
+
+					days_text(after, at, sizeof(at));
+					diag_add(c->d, &early->loc,
+						 DIAG_WARNING, "W08", NULL,
+						 "schedule \"%s\": \"%s-24:00\" "
+						 "and \"00:00-%s\" on the same "
+						 "days open %s 00:00-%s and leave "
+						 "%s 00:00-%s closed; for one "
+						 "range across midnight write "
+						 "\"%s-%s\"", s->name, ls, ee,
+						 dt, ee, at, ee, ls, ee);
+				}
+			}
+		}
+		if (!s->n_holidays)
+			continue;
+		for (int yr = y; yr <= y + 1; yr++) {
+			int32_t lo = days_from_civil(yr, 1, 1);
+			int32_t hi = days_from_civil(yr + 1, 1, 1);
+			bool any = false;
+
+			for (size_t k = 0; k < s->n_holidays && !any; k++)
+				any = s->holidays[k] >= lo &&
+				      s->holidays[k] < hi;
+			if (!any)
+				diag_add(c->d, &s->loc, DIAG_WARNING, "W09",
+					 NULL, "schedule \"%s\": its holidays "
+					 "have no date in %d; a ruleset in "
+					 "use then opens on that year's "
+					 "holidays: extend the list", s->name,
+					 yr);
+		}
+	}
+}
+
+/* Every T finding says which point of the guideline it enforces. */
+static void note_points(struct diags *d, size_t first)
+{
+	for (size_t i = first; i < d->n; i++) {
+		const struct check_code *cc = check_code_find(d->v[i].code);
+
+		if (!cc || !cc->point || d->v[i].note)
+			continue;
+		if (asprintf(&d->v[i].note, "%s: %s (sanso check --explain %s)",
+			     cc->point, cc->intent, cc->code) < 0)
+			d->v[i].note = NULL;
+	}
+}
+
 unsigned int check_model(const struct model *m, int32_t today,
 			 struct diags *d)
 {
 	unsigned int before = d->errors;
+	size_t first = d->n;
 	struct ck c = { .m = m, .d = d, .today = today };
 	size_t n = m->n_flows ? m->n_flows : 1;
 	struct loc file = { .file = m->path };
@@ -1588,18 +2197,20 @@ unsigned int check_model(const struct model *m, int32_t today,
 		c.t8_msgs = NULL;
 	}
 
+	check_schedules(&c);
 	for (size_t i = 0; i < m->n_flows; i++)
 		check_flow(&c, i);
 	if (c.t8_cut)
 		diag_add(d, &file, DIAG_WARNING, "T8", NULL,
-			 "path search stopped after %d steps; paths out of "
-			 "mynumber may be unreported", T8_MAX_STEPS);
+			 "path search stopped after %d steps; paths into or "
+			 "out of mynumber may be unreported", T8_MAX_STEPS);
 	if (c.t8_nomem)
 		diag_add(d, &file, DIAG_WARNING, "T8", NULL,
 			 "path search skipped: out of memory");
 
 	check_w07(&c);
 	check_gateway(&c);
+	note_points(d, first);
 
 	strset_free(&c.seen);
 	u64set_free(&c.t8_seen);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <errno.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <string.h>
 #include <time.h>
@@ -17,7 +18,52 @@ static void help(FILE *out)
 		"  --at DATE        judge waivers and dated windows as of DATE\n"
 		"                   (YYYY-MM-DD or YYYY-MM-DDTHH:MM, local time)\n"
 		"  --format FORMAT  text (default) or json\n"
+		"  --explain CODE   what a finding code (T1, E004, W08 ...)\n"
+		"                   checks and the guideline point it enforces\n"
 		"  -h, --help       this help\n");
+}
+
+/* --explain CODE: no zone file, the code's entry from check_codes[]. */
+static int explain_code(const char *code, const char *format, bool alone)
+{
+	char up[8];
+	const struct check_code *cc;
+	size_t i;
+
+	if (!alone) {
+		help(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; code[i] && i < sizeof(up) - 1; i++)
+		up[i] = (char)(code[i] >= 'a' && code[i] <= 'z' ?
+			       code[i] - 'a' + 'A' : code[i]);
+	up[i] = '\0';
+	cc = code[i] ? NULL : check_code_find(up);
+	if (!cc) {
+		cmd_err("check", "unknown code \"%s\" (E001-E009, T1-T10, "
+			"W01-W09)", code);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(format, "json")) {
+		fputs("{\"code\":", stdout);
+		json_str(stdout, cc->code);
+		fputs(",\"point\":", stdout);
+		json_str(stdout, cc->point);
+		fputs(",\"intent\":", stdout);
+		json_str(stdout, cc->intent);
+		fputs(",\"checks\":", stdout);
+		json_str(stdout, cc->what);
+		fputs("}\n", stdout);
+		return EXIT_OK;
+	}
+	printf("%s", cc->code);
+	if (cc->point)
+		printf(" (%s)\n  guideline: %s", cc->point, cc->intent);
+	printf("\n  checks: %s\n", cc->what);
+	if (cc->point)
+		printf("  source: 地方公共団体における情報セキュリティポリシーに"
+		       "関するガイドライン, 対策基準\n");
+	return EXIT_OK;
 }
 
 int cmd_check(int argc, char **argv)
@@ -25,10 +71,11 @@ int cmd_check(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "at", required_argument, NULL, 'a' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "explain", required_argument, NULL, 'e' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *at = NULL, *format = "text";
+	const char *at = NULL, *format = "text", *explain = NULL;
 	struct diags d = { 0 };
 	struct model *m = NULL;
 	time_t when;
@@ -44,6 +91,9 @@ int cmd_check(int argc, char **argv)
 		case 'f':
 			format = optarg;
 			break;
+		case 'e':
+			explain = optarg;
+			break;
 		case 'h':
 			help(stdout);
 			return EXIT_OK;
@@ -57,6 +107,8 @@ int cmd_check(int argc, char **argv)
 			format);
 		return EXIT_USAGE;
 	}
+	if (explain)
+		return explain_code(explain, format, optind == argc);
 	if (optind != argc - 1) {
 		help(stderr);
 		return EXIT_USAGE;

@@ -199,10 +199,54 @@ static void verdict_text(const struct report *r, char *buf, size_t n)
 		snprintf(buf, n, "NEW fails sanso check (%u error%s): "
 			 "REVIEW REQUIRED", r->n->d.errors,
 			 r->n->d.errors == 1 ? "" : "s");
+	else if (d->sanctioned.n)
+		snprintf(buf, n, "New sanctioned (注1) connection label: "
+			 "REVIEW REQUIRED");
 	else if (diff_empty(d))
 		snprintf(buf, n, "No change");
 	else
 		snprintf(buf, n, "No change to mynumber reachability");
+}
+
+/* The invariants the change touches, with a new or gone T8 path. */
+static unsigned int touched(const struct diff *d)
+{
+	unsigned int t = 0;
+
+	for (size_t i = 0; i < d->n_changes; i++)
+		t |= d->changes[i].touches;
+	if (d->t8_added.n || d->t8_removed.n)
+		t |= 1u << 8;
+	return t;
+}
+
+/* Which point of the guideline each touched invariant enforces, so the
+ * reviewer can hold the change against the text. */
+static void guideline_text(const struct diff *d, FILE *out, bool md)
+{
+	unsigned int t = touched(d);
+
+	if (!t)
+		return;
+	fputs(md ? "\n### Guideline points\n\n| invariant | point | "
+	      "intent |\n|---|---|---|\n" : "\nGuideline points:\n", out);
+	for (int k = 1; k <= 10; k++) {
+		const struct check_code *cc;
+		char code[8];
+
+		if (!(t & (1u << k)))
+			continue;
+		snprintf(code, sizeof(code), "T%d", k);
+		cc = check_code_find(code);
+		if (!cc || !cc->point)
+			continue;
+		if (md)
+			fprintf(out, "| %s | %s | %s |\n", code, cc->point,
+				cc->intent);
+		else
+			fprintf(out, "  %-4s%s: %s\n", code, cc->point,
+				cc->intent);
+	}
 }
 
 static void print_text(const struct report *r, FILE *out)
@@ -232,18 +276,24 @@ static void print_text(const struct report *r, FILE *out)
 			fprintf(out, "  (%zu more)\n", d->openings_dropped);
 	}
 	if (d->t8_added.n) {
-		fprintf(out, "\nNew T8 paths out of mynumber:\n");
+		fprintf(out, "\nNew T8 paths into or out of mynumber:\n");
 		for (size_t i = 0; i < d->t8_added.n; i++)
 			fprintf(out, "  %s\n", d->t8_added.v[i]);
 	}
 	if (d->t8_removed.n) {
-		fprintf(out, "\nT8 paths out of mynumber gone:\n");
+		fprintf(out, "\nT8 paths into or out of mynumber gone:\n");
 		for (size_t i = 0; i < d->t8_removed.n; i++)
 			fprintf(out, "  %s\n", d->t8_removed.v[i]);
 	}
 	if (d->t8_cut)
 		fprintf(out, "\nT8 path search cut short: paths out of "
 			"mynumber may be missing\n");
+	if (d->sanctioned.n) {
+		fprintf(out, "\nNew sanctioned (注1) labels: mynumber hosts "
+			"may reach these without a waiver:\n");
+		for (size_t i = 0; i < d->sanctioned.n; i++)
+			fprintf(out, "  %s\n", d->sanctioned.v[i]);
+	}
 
 	if (d->n_changes)
 		fprintf(out, "\nChanges:\n");
@@ -285,6 +335,7 @@ static void print_text(const struct report *r, FILE *out)
 			p->op >= PERM_WIDENED ? " " : "",
 			p->op >= PERM_WIDENED ? diff_perm_op_name(p->op) : "");
 	}
+	guideline_text(d, out, false);
 }
 
 /* ---- Markdown ---- */
@@ -420,7 +471,7 @@ static void print_markdown(const struct report *r, FILE *out)
 				d->openings_dropped);
 	}
 	if (d->t8_added.n || d->t8_removed.n || d->t8_cut) {
-		fprintf(out, "\n### T8 paths out of " MYNUMBER_JA "\n\n");
+		fprintf(out, "\n### T8 paths into or out of " MYNUMBER_JA "\n\n");
 		for (size_t i = 0; i < d->t8_added.n; i++) {
 			fputs("- new: ", out);
 			md_cell(out, d->t8_added.v[i]);
@@ -488,6 +539,7 @@ static void print_markdown(const struct report *r, FILE *out)
 		md_code(out, p->service);
 		fputs(" |\n", out);
 	}
+	guideline_text(d, out, true);
 	if (diff_empty(d))
 		fprintf(out, "\nThe files differ only in layout, comments, "
 			"order or descriptions.\n");
@@ -642,7 +694,27 @@ static void print_json(const struct report *r, FILE *out)
 	json_strv(out, &d->t8_added);
 	fputs(",\n\"t8_paths_removed\":", out);
 	json_strv(out, &d->t8_removed);
-	fprintf(out, ",\n\"t8_incomplete\":%s,\n\"diagnostics\":{\"old\":",
+	fputs(",\n\"sanctioned_added\":", out);
+	json_strv(out, &d->sanctioned);
+	fputs(",\n\"guideline\":[", out);
+	for (int k = 1, first = 1; k <= 10; k++) {
+		const struct check_code *cc;
+		char code[8];
+
+		snprintf(code, sizeof(code), "T%d", k);
+		cc = check_code_find(code);
+		if (!(touched(d) & (1u << k)) || !cc || !cc->point)
+			continue;
+		fputs(first ? "{\"invariant\":" : ",{\"invariant\":", out);
+		json_str(out, code);
+		fputs(",\"point\":", out);
+		json_str(out, cc->point);
+		fputs(",\"intent\":", out);
+		json_str(out, cc->intent);
+		fputc('}', out);
+		first = 0;
+	}
+	fprintf(out, "],\n\"t8_incomplete\":%s,\n\"diagnostics\":{\"old\":",
 		d->t8_cut ? "true" : "false");
 	diags_print_json(&r->o->d, out);
 	fputs(",\"new\":", out);
@@ -721,7 +793,7 @@ int cmd_diff(int argc, char **argv)
 	snprintf(r.at, sizeof(r.at), "%04d-%02d-%02d", y, mo, dd);
 	r.d = d;
 	r.opens = diff_opens_mynumber(d);
-	r.review = r.opens || n.d.errors;
+	r.review = r.opens || n.d.errors || d->sanctioned.n;
 	if (!strcmp(format, "json"))
 		print_json(&r, stdout);
 	else if (!strcmp(format, "markdown"))

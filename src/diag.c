@@ -53,6 +53,25 @@ lost:
 	d->dropped++;
 }
 
+void diag_note(struct diags *d, const char *fmt, ...)
+{
+	struct diag *g;
+	va_list ap;
+	char *note;
+
+	if (!d->n)
+		return;
+	g = &d->v[d->n - 1];
+	va_start(ap, fmt);
+	if (vasprintf(&note, fmt, ap) < 0)
+		note = NULL;
+	va_end(ap);
+	if (!note)
+		return;
+	free(g->note);
+	g->note = note;
+}
+
 int diag_has(const struct diags *d, const char *code)
 {
 	for (size_t i = 0; i < d->n; i++)
@@ -69,6 +88,7 @@ void diags_free(struct diags *d)
 		free((char *)d->v[i].loc.file);
 		free(d->v[i].msg);
 		free(d->v[i].flow);
+		free(d->v[i].note);
 	}
 	free(d->v);
 	memset(d, 0, sizeof(*d));
@@ -91,6 +111,14 @@ void diags_print_text(const struct diags *d, FILE *out)
 			fprintf(out, "%s: ", g->loc.file);
 		fprintf(out, "%s[%s]: %s\n", sev_name(g->sev), g->code,
 			g->msg);
+		if (!g->note)
+			continue;
+		if (g->loc.file && g->loc.line > 0)
+			fprintf(out, "%s:%d:%d: ", g->loc.file, g->loc.line,
+				g->loc.col);
+		else if (g->loc.file)
+			fprintf(out, "%s: ", g->loc.file);
+		fprintf(out, "note: %s\n", g->note);
 	}
 }
 
@@ -155,6 +183,10 @@ void diags_print_json(const struct diags *d, FILE *out)
 		json_str(out, g->msg);
 		fputs(",\"flow\":", out);
 		json_str(out, g->flow);
+		if (g->note) {
+			fputs(",\"note\":", out);
+			json_str(out, g->note);
+		}
 		fputc('}', out);
 	}
 	fputs(d->n ? "\n]\n" : "]\n", out);

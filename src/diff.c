@@ -608,7 +608,8 @@ static unsigned int pair_codes(int a, int b, bool any)
 	    (a == TIER_INTERNET && b == TIER_LGWAN) ||
 	    (a == TIER_LGWAN && b == TIER_EXTERNAL))
 		c |= T(2);
-	if (a == TIER_EXTERNAL && (b == TIER_LGWAN || b == TIER_MYNUMBER))
+	if (outside(a) && (b == TIER_LGWAN || b == TIER_MYNUMBER ||
+			   b == TIER_MGMT))
 		c |= T(7);
 	if (a == TIER_DMZ && b == TIER_EXTERNAL)
 		c |= T(5);
@@ -1009,6 +1010,45 @@ out:
 
 /* ---- hosts ---- */
 
+/* The labels as text ("eltax, mynaportal"), NULL for none. */
+static const char *sanction_str(unsigned int bits, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	if (!bits)
+		return NULL;
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < SANCTION_COUNT; i++) {
+		int r;
+
+		if (!(bits & (1u << i)))
+			continue;
+		r = snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
+			     sanction_name(i));
+		if (r < 0 || (size_t)r >= n - used)
+			break;
+		used += (size_t)r;
+	}
+	return buf;
+}
+
+/* A label NEW gives that OLD did not: a review point, and T1's. */
+static void sanction_change(struct dx *x, struct diff_change *c,
+			    const char *kind, const char *name,
+			    unsigned int o, unsigned int n)
+{
+	char bo[64], bn[64];
+
+	field_str(x, c, "sanctioned", sanction_str(o, bo, sizeof(bo)),
+		  sanction_str(n, bn, sizeof(bn)));
+	if (o == n)
+		return;
+	c->touches |= T(1);
+	if (n & ~o)
+		sv_addf(x, &x->d->sanctioned, "%s %s: %s", kind, name,
+			sanction_str(n, bn, sizeof(bn)));
+}
+
 static void host_one(struct dx *x, int o, int n)
 {
 	const struct host *ho = o >= 0 ? &x->mo->hosts[o] : NULL;
@@ -1057,6 +1097,8 @@ static void host_one(struct dx *x, int o, int n)
 		    (zn && x->mn->zones[hn->zone].tier == TIER_MYNUMBER))
 			c->touches |= T(3) | T(8);
 	}
+	sanction_change(x, c, "host", name, ho ? ho->sanctioned : 0,
+			hn ? hn->sanctioned : 0);
 	change_end(x, c);
 }
 
@@ -1099,6 +1141,8 @@ static void fqdn_one(struct dx *x, int o, int n)
 	SETF(max_stale);
 #undef SETF
 	c->touches = codes;
+	sanction_change(x, c, "fqdn-set", name, so ? so->sanctioned : 0,
+			sn ? sn->sanctioned : 0);
 	change_end(x, c);
 	if (op != DIFF_CHANGED)
 		return;
@@ -2479,6 +2523,7 @@ void diff_free(struct diff *d)
 	free(d->openings);
 	sv_free(&d->t8_added);
 	sv_free(&d->t8_removed);
+	sv_free(&d->sanctioned);
 	free(d);
 }
 

@@ -12,7 +12,8 @@ static const struct {
 	const char *synopsis;
 	const char *description;
 } commands[] = {
-	{ "check", cmd_check, "FILE [--at DATE] [--format text|json]",
+	{ "check", cmd_check, "FILE [--at DATE] [--format text|json] | "
+	  "--explain CODE",
 	  "validate a zone file against the three-tier invariants" },
 	{ "compile", cmd_compile, "FILE [-o OUT] [--table NAME] [--at DATE] [--dnsmasq]",
 	  "print the nftables ruleset as an nft -f script" },

@@ -98,7 +98,16 @@ static const char *role_names[] = {
 	[ROLE_NTP] = "ntp",
 };
 
+static const char *const sanction_names[SANCTION_COUNT] = {
+	"eltax", "mynaportal", "jlis-platform",
+};
+
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *sanction_name(unsigned int bit)
+{
+	return bit < SANCTION_COUNT ? sanction_names[bit] : "?";
+}
 
 const char *tier_name(enum tier t)
 {
@@ -500,17 +509,74 @@ static bool valid_name(struct loader *L, const struct ynode *key,
 	return true;
 }
 
+/* Names match [a-z][a-z0-9-]{0,30}. */
+#define NAME_MAX_LEN 31
+
+/*
+ * The known name of one of `kinds` (a bit per enum nkind) nearest to `s`
+ * by edit distance, when it is near enough to be a slip (at most 2 edits,
+ * and at most half the length); NULL otherwise. Linear in the names,
+ * and only on the path of an E004.
+ */
+static const char *nearest(const struct loader *L, const char *s,
+			   unsigned int kinds)
+{
+	size_t ls = strlen(s), best = SIZE_MAX;
+	const char *hit = NULL;
+	size_t row[NAME_MAX_LEN + 2];
+
+	if (ls > NAME_MAX_LEN)
+		return NULL;
+	for (size_t i = 0; i < L->n_names; i++) {
+		const char *t = L->names[i].name;
+		size_t lt;
+
+		if (!t || !(kinds & (1u << L->names[i].kind)))
+			continue;
+		lt = strlen(t);
+		if (lt > NAME_MAX_LEN || (lt > ls ? lt - ls : ls - lt) > 2)
+			continue;
+		for (size_t j = 0; j <= lt; j++)
+			row[j] = j;
+		for (size_t a = 1; a <= ls; a++) {
+			size_t diag = row[0];
+
+			row[0] = a;
+			for (size_t j = 1; j <= lt; j++) {
+				size_t up = row[j], v = diag +
+					    (s[a - 1] != t[j - 1]);
+
+				if (row[j] + 1 < v)
+					v = row[j] + 1;
+				if (row[j - 1] + 1 < v)
+					v = row[j - 1] + 1;
+				diag = up;
+				row[j] = v;
+			}
+		}
+		if (row[lt] < best) {
+			best = row[lt];
+			hit = t;
+		}
+	}
+	return best <= 2 && best * 2 <= ls ? hit : NULL;
+}
+
 /* Resolves a name of the given kind; reports E004 at n otherwise. */
 static int resolve(struct loader *L, const struct ynode *n, enum nkind kind,
 		   const char *s, const char *flow)
 {
 	const struct name *nm = find_name(L, s, (int)kind);
+	const char *near;
 
 	if (nm && nm->kind == kind)
 		return nm->index;
 	if (nm)
 		err(L, n, "E004", flow, "\"%s\" is a %s, not a %s", q(L, s),
 		    nkind_names[nm->kind], nkind_names[kind]);
+	else if ((near = nearest(L, s, 1u << kind)))
+		err(L, n, "E004", flow, "unknown %s \"%s\"; did you mean "
+		    "\"%s\"?", nkind_names[kind], q(L, s), near);
 	else
 		err(L, n, "E004", flow, "unknown %s \"%s\"", nkind_names[kind],
 		    q(L, s));
@@ -575,6 +641,7 @@ static void load_zone(struct loader *L, const struct ynode *key,
 		return;
 	z->loc = at(L, key);
 	z->tier = TIER_INTERNET;
+	z->tier_bad = true;
 	if (add_name(L, key, NK_ZONE, (int)m->n_zones, z->name)) {
 		free(z->name);
 		z->name = NULL;
@@ -589,6 +656,7 @@ static void load_zone(struct loader *L, const struct ynode *key,
 			    q(L, v[0]->val));
 		else
 			z->tier = (enum tier)t;
+		z->tier_bad = t < 0;
 	}
 	if (v[1])
 		z->description = dup_str(L, v[1], "description");
@@ -621,12 +689,42 @@ static void load_zone(struct loader *L, const struct ynode *key,
 	}
 }
 
+/* `sanctioned: LABEL` or a list of labels (SPEC §8a). */
+static void load_sanctioned(struct loader *L, const struct ynode *v,
+			    unsigned int *bits, struct loc *loc)
+{
+	size_t n = v->type == Y_SEQ ? list_len(v) : 1;
+
+	*loc = at(L, v);
+	if (v->type == Y_SEQ && !n)
+		err(L, v, "E002", NULL, "sanctioned must not be empty");
+	if (v->type == Y_MAP) {
+		want(L, v, Y_SCALAR, "sanctioned");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct ynode *e = v->type == Y_SEQ ? list_at(v, i) : v;
+		const char *t = str(L, e, "a sanctioned label");
+		int b;
+
+		if (!t)
+			continue;
+		b = lookup_word(sanction_names, SANCTION_COUNT, t);
+		if (b < 0)
+			err(L, e, "E002", NULL, "unknown sanctioned label "
+			    "\"%s\" (eltax, mynaportal, jlis-platform)",
+			    q(L, t));
+		else
+			*bits |= 1u << b;
+	}
+}
+
 static void load_host(struct loader *L, const struct ynode *key,
 		      const struct ynode *val)
 {
 	static const struct keyspec keys[] = {
 		{ "zone", true }, { "address", true }, { "role", false },
-		{ "description", false },
+		{ "description", false }, { "sanctioned", false },
 	};
 	const struct ynode *v[N_ELEMS(keys)];
 	struct model *m = L->m;
@@ -667,6 +765,8 @@ static void load_host(struct loader *L, const struct ynode *key,
 	}
 	if (v[3])
 		h->description = dup_str(L, v[3], "description");
+	if (v[4])
+		load_sanctioned(L, v[4], &h->sanctioned, &h->sanctioned_loc);
 }
 
 static void load_fqdn_set(struct loader *L, const struct ynode *key,
@@ -676,6 +776,7 @@ static void load_fqdn_set(struct loader *L, const struct ynode *key,
 		{ "names", true }, { "min_ttl", false }, { "max_ttl", false },
 		{ "grace", false }, { "max_addrs", false },
 		{ "max_stale", false }, { "description", false },
+		{ "sanctioned", false },
 	};
 	const struct ynode *v[N_ELEMS(keys)];
 	struct model *m = L->m;
@@ -742,6 +843,8 @@ static void load_fqdn_set(struct loader *L, const struct ynode *key,
 		uint_val(L, v[5], "max_stale", 2592000, &f->max_stale);
 	if (v[6])
 		f->description = dup_str(L, v[6], "description");
+	if (v[7])
+		load_sanctioned(L, v[7], &f->sanctioned, &f->sanctioned_loc);
 	if (f->min_ttl > f->max_ttl)
 		err(L, v[1] ? v[1] : key, "E002", NULL, "min_ttl %u is above "
 		    "max_ttl %u", f->min_ttl, f->max_ttl);
@@ -1197,8 +1300,16 @@ static bool parse_endpoint(struct loader *L, const struct ynode *n,
 			    "host, fqdn:SET or ZONE/CIDR", q(L, s),
 			    nkind_names[nm->kind]);
 		} else {
-			err(L, n, "E004", flow, "unknown zone or host \"%s\"",
-			    q(L, s));
+const char *near = nearest(L, s, 1u << NK_ZONE |
+						   1u << NK_HOST);
+
+			if (near)
+				err(L, n, "E004", flow, "unknown zone or host "
+				    "\"%s\"; did you mean \"%s\"?", q(L, s),
+				    near);
+			else
+				err(L, n, "E004", flow, "unknown zone or host "
+				    "\"%s\"", q(L, s));
 		}
 	}
 	return true;

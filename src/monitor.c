@@ -22,6 +22,7 @@
 
 #include <libmnl/libmnl.h>
 
+#include "check.h"
 #include "monitor.h"
 #include "replay.h"
 #include "sched.h"
@@ -138,6 +139,8 @@ static void set_zones(const struct monitor *mon, struct alert *a, int sz,
 			 m->zones[dz].name);
 		a->dst_tier = (int)m->zones[dz].tier;
 	}
+	snprintf(a->rule, sizeof(a->rule), "%s",
+		 check_pair_rule(a->src_tier, a->dst_tier) ?: "");
 }
 
 static void set_message(struct alert *a, const char *fmt, ...)
@@ -625,6 +628,12 @@ void monitor_nflog(struct monitor *mon, const struct nflog_pkt *p,
 		a.dport = p->has_ports ? p->dport : p->has_icmp ?
 			  p->icmp_type : 0;
 		snprintf(a.flow, sizeof(a.flow), "%.31s", s + 5);
+		for (size_t i = 0; i < mon->m->n_flows; i++)
+			if (mon->m->flows[i].name &&
+			    !strcmp(mon->m->flows[i].name, a.flow) &&
+			    check_flow_is_maintenance(mon->m,
+						      &mon->m->flows[i]))
+				snprintf(a.rule, sizeof(a.rule), "T7");
 		service_text(p->proto, a.dport, p->has_ports || p->has_icmp,
 			     svc, sizeof(svc));
 		set_message(&a, "%s -> %s %s: connection permitted by flow "
@@ -868,6 +877,9 @@ static void window_closed(struct monitor *mon, int sched,
 		alert_init(&a, ALERT_MAINTENANCE_CLOSED, now);
 		if (r)
 			set_zones(mon, &a, r->src_zone, r->dst_zone);
+		snprintf(a.rule, sizeof(a.rule), "%s",
+			 check_flow_is_maintenance(m, &m->flows[f]) ? "T7" :
+			 a.rule);
 		snprintf(a.flow, sizeof(a.flow), "%s", m->flows[f].name);
 		if (!o->ct_sweep)
 			set_message(&a, "window of schedule \"%s\" ended "
@@ -1174,14 +1186,17 @@ static int sched_arrays(const struct policy *p, int8_t **open, bool **win)
 		return -ENOMEM;
 	}
 	memset(*open, -1, n);
-	/* Only enforced schedules with dated windows: a weekly schedule
-	 * closing every evening leaves established sessions to the
-	 * ruleset, which lets them finish. */
+	/* Enforced schedules with dated windows, and any schedule of a
+	 * maintenance flow (T7: 保守の時のみ, a session must not outlive
+	 * the window); a business-hours schedule closing every evening
+	 * leaves established sessions to the ruleset, which lets them
+	 * finish. */
 	for (f = 0; f < m->n_flows; f++) {
 		int s = m->flows[f].schedule;
 
 		if (s >= 0 && (size_t)s < m->n_schedules &&
-		    m->schedules[s].n_windows)
+		    (m->schedules[s].n_windows ||
+		     check_flow_is_maintenance(m, &m->flows[f])))
 			(*win)[s] = true;
 	}
 	return 0;

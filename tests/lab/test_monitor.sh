@@ -421,7 +421,7 @@ if [ "$rc" -eq 0 ]; then
 else
 	bad "SIGTERM: exit status $rc: $(tail -3 "$D/mon.err")"
 fi
-if alerts off_hours 'renkei-to-juki.*closed-now\\"","seq"' >/dev/null; then
+if alerts off_hours 'renkei-to-juki.*closed-now\\"","rule":[^,]*,"seq"' >/dev/null; then
 	ok "off_hours for the new renkei-to-juki connection (folded)"
 else
 	bad "no off_hours alert for the new renkei-to-juki connection"

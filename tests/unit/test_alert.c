@@ -48,6 +48,7 @@ static struct alert sample(void)
 		.flow = "",
 		.count = 1,
 		.message = "no flow permits lgwan-office -> inet",
+		.rule = "T2",
 	};
 
 	assert_int_equal(addr_parse("10.20.0.5", &a.src), 0);
@@ -80,7 +81,8 @@ static void test_format_full(void **state)
 		"\"proto\":\"tcp\",\"src\":\"10.20.0.5\",\"sport\":51000,"
 		"\"dst\":\"203.0.113.7\",\"dport\":443,\"flow\":null,"
 		"\"count\":1,"
-		"\"message\":\"no flow permits lgwan-office -> inet\"}");
+		"\"message\":\"no flow permits lgwan-office -> inet\","
+		"\"rule\":\"T2\"}");
 }
 
 static void test_format_nulls(void **state)
@@ -103,7 +105,7 @@ static void test_format_nulls(void **state)
 		"\"src_zone\":null,\"dst_zone\":null,\"proto\":null,"
 		"\"src\":null,\"sport\":null,\"dst\":null,\"dport\":null,"
 		"\"flow\":null,\"count\":1,"
-		"\"message\":\"table inet sanso changed\"}");
+		"\"message\":\"table inet sanso changed\",\"rule\":null}");
 }
 
 static void test_format_protocols(void **state)
@@ -167,12 +169,12 @@ static void test_format_escaping(void **state)
 	assert_non_null(strstr(buf, "\"message\":\"quote\\\" back\\\\slash"
 			       "\\nnew\\ttab\\u0001ctl\\u007fdel "
 			       "住民基本台帳 bad\\ufffd\\ufffd "
-			       "trunc\\ufffd\\ufffd\"}"));
+			       "trunc\\ufffd\\ufffd\","));
 	/* Overlong encodings and surrogates are not UTF-8 either. */
 	snprintf(a.message, sizeof(a.message), "\xc0\xaf\xed\xa0\x80");
 	format(&a, buf, sizeof(buf));
 	assert_non_null(strstr(buf, "\"message\":\"\\ufffd\\ufffd\\ufffd"
-			       "\\ufffd\\ufffd\"}"));
+			       "\\ufffd\\ufffd\","));
 	/* A zone name that fills its field (no NUL) is still bounded. */
 	memset(a.src_zone, 'z', sizeof(a.src_zone));
 	format(&a, buf, sizeof(buf));
@@ -344,7 +346,7 @@ static void test_dedup_folds(void **state)
 	assert_int_equal(lines(fx, l, 32), 3);
 	assert_non_null(strstr(l[2], "\"sport\":51004,"));
 	assert_non_null(strstr(l[2], "\"count\":4,\"message\":\"repeat 4\","
-			       "\"seq\":3,"));
+			       "\"rule\":\"T2\",\"seq\":3,"));
 	alerter_stats(fx->al, &st);
 	assert_int_equal(st.emitted, 3);
 	assert_int_equal(st.folded, 4);

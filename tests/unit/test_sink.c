@@ -403,10 +403,10 @@ static void test_jsonl_reopen_after_rename(void **state)
 			     "\"previous_file\":\"alerts.jsonl.1\",\"seq\":3,",
 			     strlen("{\"chain\":\"continued\",\"previous_seq\":2,"
 				    "\"previous_file\":\"alerts.jsonl.1\",\"seq\":3,")));
-	assert_non_null(strstr(t, "\"message\":\"alert #3\",\"seq\":4,"));
+	assert_non_null(strstr(t, "\"message\":\"alert #3\",\"rule\":null,\"seq\":4,"));
 	free(t);
 	t = slurp(old);
-	assert_non_null(strstr(t, "\"message\":\"alert #2\",\"seq\":2,"));
+	assert_non_null(strstr(t, "\"message\":\"alert #2\",\"rule\":null,\"seq\":2,"));
 	assert_null(strstr(t, "#3"));
 	free(t);
 	verify_intact(fx, fx->path, 2);
@@ -446,7 +446,7 @@ static void test_jsonl_fails_then_recovers(void **state)
 	t = slurp(fx->path);
 	order(t, list, sizeof(list));
 	assert_string_equal(list, "1,2,3,4,5,6,7");
-	assert_non_null(strstr(t, "\"message\":\"alert #7\",\"seq\":7,"));
+	assert_non_null(strstr(t, "\"message\":\"alert #7\",\"rule\":null,\"seq\":7,"));
 	free(t);
 	verify_intact(fx, fx->path, 7);
 	assert_int_equal(stats(fx).delivered, 7);
@@ -522,7 +522,7 @@ static void test_exec(void **state)
 	assert_string_equal(list, "1,2,3");
 	/* the chained line, with its newline, and nothing else */
 	assert_true(starts(t, "0 {\"time\":\"2026-11-24T22:03:11.482+09:00\""));
-	assert_non_null(strstr(t, "\"message\":\"alert #1\",\"seq\":1,\"prev\":"
+	assert_non_null(strstr(t, "\"message\":\"alert #1\",\"rule\":null,\"seq\":1,\"prev\":"
 			       "\""));
 	free(t);
 	snprintf(path, sizeof(path), "%s/env", fx->dir);
@@ -757,7 +757,7 @@ static void test_syslog_tcp_down_spool_up(void **state)
 	assert_true(starts(out, "<163>1 2026-11-24T22:03:11.482+09:00 gw1 "
 			     "sanso "));
 	assert_non_null(strstr(out, " off_hours - {\"time\":"));
-	assert_non_null(strstr(out, "\"message\":\"alert #5\",\"seq\":5,"));
+	assert_non_null(strstr(out, "\"message\":\"alert #5\",\"rule\":null,\"seq\":5,"));
 	assert_int_equal(drain(fx, 1), 0);
 	assert_int_equal(stats(fx).delivered, 5);
 	assert_int_equal(spool_size(fx, NULL, 0), 33);
@@ -780,7 +780,7 @@ static void test_syslog_tcp_down_spool_up(void **state)
 	order(out, list, sizeof(list));
 	assert_string_equal(list, "6,7,8");
 	/* the chain of the stream goes on across runs */
-	assert_non_null(strstr(out, "\"message\":\"alert #8\",\"seq\":8,"));
+	assert_non_null(strstr(out, "\"message\":\"alert #8\",\"rule\":null,\"seq\":8,"));
 	close(lfd);
 }
 
@@ -994,9 +994,9 @@ static void test_two_sinks(void **state)
 	n = recv(fd, buf, sizeof(buf) - 1, 0);
 	assert_true(n > 0);
 	buf[n] = '\0';
-	assert_non_null(strstr(buf, "\"message\":\"alert #1\",\"seq\":1,"));
+	assert_non_null(strstr(buf, "\"message\":\"alert #1\",\"rule\":null,\"seq\":1,"));
 	t = slurp(fx->path);
-	assert_non_null(strstr(t, "\"message\":\"alert #2\",\"seq\":2,"));
+	assert_non_null(strstr(t, "\"message\":\"alert #2\",\"rule\":null,\"seq\":2,"));
 	free(t);
 	assert_int_equal(stats(fx).delivered, 4);
 	close(fd);
