@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dns.h"
 #include "model.h"
 
 /* conntrackd's FTFW sync over UDP (contrib/ha/conntrackd.conf). */
@@ -20,5 +21,56 @@
 #define HA_SANSO_PORT		3781
 /* VRRP: IP protocol 112, to this group (v2/v3) or ff02::12. */
 #define HA_VRRP_PROTO		112
+
+/* The pair's shared key: STATE/ha.key, 32 bytes, mode 0600, the same
+ * file on both nodes (made on one, copied to the other). */
+#define HA_KEY_FILE		"ha.key"
+/* A datagram older or newer than this (the nodes' clocks apart) is
+ * refused. */
+#define HA_MAX_SKEW_MS		30000
+#define HA_MAX_ADDRS		64
+
+enum ha_kind {
+	HA_ANSWER = 1,		/* an answer the guard armed */
+	HA_DIGEST = 2,		/* the live table's digest */
+};
+
+struct ha_msg {
+	enum ha_kind kind;
+	int64_t time_ms;	/* the sender's clock */
+	/* HA_ANSWER */
+	char name[DNS_NAME_MAX + 1];
+	uint16_t qtype;
+	struct dns_addr addrs[HA_MAX_ADDRS];
+	size_t n;
+	/* HA_DIGEST: 64 hex digits, or "" for no table */
+	char digest[65];
+};
+
+struct ha_link;
+
+/*
+ * Finds this node among gateway.ha.nodes (the address it can bind, not
+ * freely) and opens the replication socket there on HA_SANSO_PORT, with
+ * the key from state_dir. NULL with errno: EADDRNOTAVAIL when neither
+ * address is ours (yet), ENOENT without the key file, EPERM or EINVAL
+ * for a bad one.
+ */
+struct ha_link *ha_link_open(const struct ha_conf *ha, const char *state_dir);
+void ha_link_free(struct ha_link *l);
+int ha_link_fd(const struct ha_link *l);
+/* Our index in gateway.ha.nodes (0 or 1). */
+int ha_link_self(const struct ha_link *l);
+
+/* One datagram to the peer; 0 or -errno (the peer being down is not
+ * an error the caller can act on: -ECONNREFUSED, -EHOSTUNREACH). */
+int ha_send(struct ha_link *l, const struct ha_msg *m);
+/*
+ * Reads one datagram. 1 with *m filled when it came from the peer's
+ * address and port, carries a valid HMAC, is within HA_MAX_SKEW_MS of
+ * now and newer than the last one accepted (no replays); 0 when nothing
+ * (more) is waiting; -EBADMSG for a datagram refused (it is consumed).
+ */
+int ha_recv(struct ha_link *l, struct ha_msg *m);
 
 #endif

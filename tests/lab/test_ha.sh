@@ -429,20 +429,87 @@ if ip netns exec "${G[2]}" nft list chain inet sanso input |
 else
 	bad "no gateway:ha-sync rule in the input chain"
 fi
-if ip netns exec "${G[1]}" timeout 3 python3 -c '
+# A drop gives a timeout; a refusal or an answer means it got through.
+if ip netns exec "${G[1]}" timeout 10 python3 -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 s.settimeout(2)
 try:
-    s.connect(("10.255.0.2", 22)); sys.exit(1)
-except ConnectionRefusedError:
-    sys.exit(1)
+    s.connect(("10.255.0.2", 22))
+except socket.timeout:
+    sys.exit(0)
 except OSError:
-    sys.exit(0)'; then
+    pass
+sys.exit(1)'; then
 	ok "the sync link drops what is not the pair's (tcp/22 to the peer)"
 else
-	bad "tcp/22 from g1 to g2 over the sync link was answered"
+	bad "tcp/22 from g1 to g2 over the sync link was not dropped"
 fi
+
+# ---- the DNS guard on both nodes ----
+
+cat >"$T/dnsmasq.conf" <<EOF
+no-resolv
+no-hosts
+no-poll
+listen-address=$UPDNS
+bind-interfaces
+user=root
+group=root
+local=/example.test/
+host-record=dl.example.test,$DL,300
+log-queries
+log-facility=$T/dnsmasq.log
+EOF
+ip netns exec "$UP" dnsmasq -k --conf-file="$T/dnsmasq.conf" \
+	--pid-file="$T/dnsmasq.pid" 2>>"$T/dnsmasq.err" &
+LAB_PIDS+=("$!")
+# The pair's shared key: made on one node, copied to the other.
+head -c 32 /dev/urandom >"$T/s1/ha.key"
+cp "$T/s1/ha.key" "$T/s2/ha.key"
+chmod 600 "$T/s1/ha.key" "$T/s2/ha.key"
+for i in 1 2; do
+	ip netns exec "${G[$i]}" "$SANSO" dnsguard "$T/pair.yaml" \
+		--state-dir "$T/s$i" -v >>"$T/guard$i.log" 2>&1 &
+	LAB_PIDS+=("$!")
+done
+queries()
+{
+	grep -c 'query\[A\] dl.example.test' "$T/dnsmasq.log" 2>/dev/null
+}
+has_elem()
+{
+	ip netns exec "${G[$1]}" nft list set inet sanso fqdn-updates-v4 \
+		2>/dev/null | grep -q "$DL"
+}
+for _ in $(seq 50); do
+	[ "$(grep -l replicating "$T/guard1.log" "$T/guard2.log" \
+		2>/dev/null | wc -l)" -eq 2 ] && break
+	sleep 0.1
+done
+got=$(ip netns exec "$DMZ" dig +short +tries=1 +time=2 @10.40.0.1 \
+	dl.example.test A 2>&1)
+t0=$(date +%s%N)
+if [ "$got" = "$DL" ]; then
+	ok "the relay resolves dl.example.test through g1's guard"
+else
+	bad "the relay's query through the guard: \"$got\""
+fi
+armed=
+for _ in $(seq 20); do
+	if has_elem 2; then
+		armed=$((($(date +%s%N) - t0) / 1000000))
+		break
+	fi
+	sleep 0.05
+done
+if [ -n "$armed" ] && has_elem 1; then
+	ok "g2 armed what g1's guard learned within 1 s (${armed} ms)"
+else
+	bad "g2's fqdn-updates-v4 lacks $DL 1 s after g1 armed it" \
+		"($(tail -n 3 "$T/guard2.log" | tr '\n' ' '))"
+fi
+serve "$DL" 60
 
 # ---- failover under a stream ----
 
@@ -487,6 +554,17 @@ if connect "$MIRROR"; then
 	ok "a new connection passes g2"
 else
 	bad "a new connection relay -> mirror does not pass g2"
+fi
+q0=$(queries)
+if connect "$DL"; then
+	ok "the relay's fetch of dl.example.test passes g2 after failover"
+else
+	bad "the relay's fetch of $DL does not pass g2 after failover"
+fi
+if [ "$(queries)" = "$q0" ] && [ "$q0" = 1 ]; then
+	ok "... without a new DNS query (upstream asked once in all)"
+else
+	bad "upstream queries: $q0 before the fetch, $(queries) after"
 fi
 
 # ---- failback ----
