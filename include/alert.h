@@ -33,6 +33,7 @@ enum alert_type {
 	ALERT_MAINTENANCE_CLOSED,
 	ALERT_SUPPRESSED,	/* the periodic "N suppressed" summary */
 	ALERT_LOGGED,		/* a new connection of a `log: true` flow */
+	ALERT_PEER_DRIFT,	/* the pair's two live tables differ */
 	ALERT_TYPE_COUNT
 };
 

@@ -62,6 +62,33 @@ int ha_link_fd(const struct ha_link *l);
 /* Our index in gateway.ha.nodes (0 or 1). */
 int ha_link_self(const struct ha_link *l);
 
+/* How often each node sends its live table's digest, and how long the
+ * two may differ (an apply on both nodes under way) before peer_drift. */
+#define HA_DIGEST_EVERY_MS	5000
+#define HA_DRIFT_GRACE_MS	15000
+/* STATE/peer: "self PEERDIGEST OWNDIGEST TIME VERDICT", rewritten at
+ * each comparison; sanso status reads it. A file older than this is a
+ * silent peer. */
+#define HA_PEER_FILE		"peer"
+#define HA_PEER_STALE_S		30
+
+/*
+ * Writes STATE/peer atomically: the verdict "match" or "differ" of
+ * comparing the peer's digest with ours at `when` (seconds since the
+ * epoch). 0 or -errno.
+ */
+int ha_peer_write(const char *state_dir, const char *peer, const char *own,
+		  const char *verdict, int64_t when);
+/* Reads it back: 0, -ENOENT without one, -EINVAL when garbled. */
+struct ha_peer {
+	char peer[65], own[65], verdict[16];
+	int64_t when;
+};
+int ha_peer_read(const char *state_dir, struct ha_peer *p);
+
+/* The live digest of table inet `table` (kernel_table_digest()). */
+int ha_table_digest(const char *table, char hex[65]);
+
 /* One datagram to the peer; 0 or -errno (the peer being down is not
  * an error the caller can act on: -ECONNREFUSED, -EHOSTUNREACH). */
 int ha_send(struct ha_link *l, const struct ha_msg *m);

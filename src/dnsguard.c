@@ -24,6 +24,7 @@
 #include "dns.h"
 #include "dnsguard.h"
 #include "ha.h"
+#include "kernel_dump.h"
 #include "fqdnstate.h"
 #include "policy.h"
 
@@ -196,6 +197,9 @@ struct dnsguard {
 	struct ev ha_ev;
 	struct ha_link *ha_link;
 	int ha_errno;			/* of the last failed open */
+	int64_t ha_next_digest;		/* mono ms */
+	int64_t ha_differ_since;	/* mono ms; 0: the tables match */
+	char ha_alerted[130];		/* peer+own digests last alerted */
 };
 
 static int64_t mono_ms(void)
@@ -749,6 +753,68 @@ static void ha_replicate(struct dnsguard *g, const struct fqdn_answer *a,
 	}
 }
 
+static void own_digest(struct dnsguard *g, char hex[65])
+{
+	if (ha_table_digest(g->table ? g->table : "sanso", hex))
+		hex[0] = '\0';
+}
+
+/* Each node sends its live table's digest; the receiver compares it
+ * with its own. Both nodes run one deployment, so the digests match
+ * (FQDN elements are not in them); a difference that outlasts an apply
+ * on both nodes is peer_drift, raised once per pair of digests, on
+ * each node that sees it. */
+static void ha_send_digest(struct dnsguard *g)
+{
+	struct ha_msg m = { .kind = HA_DIGEST };
+
+	own_digest(g, m.digest);
+	ha_send(g->ha_link, &m);
+}
+
+static void ha_compare(struct dnsguard *g, const char *peer)
+{
+	char own[65], both[130];
+	int64_t now = mono_ms();
+	const char *verdict = "match";
+	int r;
+
+	own_digest(g, own);
+	if (!strcmp(own, peer)) {
+		g->ha_differ_since = 0;
+		g->ha_alerted[0] = '\0';
+	} else {
+		if (!g->ha_differ_since)
+			g->ha_differ_since = now;
+		verdict = now - g->ha_differ_since >= HA_DRIFT_GRACE_MS ?
+			  "differ" : "settling";
+	}
+	snprintf(both, sizeof(both), "%s%s", peer, own);
+	if (!strcmp(verdict, "differ") && strcmp(both, g->ha_alerted)) {
+		struct alert a;
+
+		memset(&a, 0, sizeof(a));
+		a.type = ALERT_PEER_DRIFT;
+		clock_gettime(CLOCK_REALTIME, &a.time);
+		a.src_tier = a.dst_tier = -1;
+		a.count = 1;
+		snprintf(a.message, sizeof(a.message), "the peer's live table "
+			 "(%.12s) differs from this node's (%.12s) for %llds: "
+			 "apply the same deployment on both nodes",
+			 peer[0] ? peer : "none", own[0] ? own : "none",
+			 (long long)((now - g->ha_differ_since) / 1000));
+		say(g, LOG_WARNING, "alert peer_drift: %s", a.message);
+		if (g->hooks.alert)
+			g->hooks.alert(g->hooks.arg, &a);
+		snprintf(g->ha_alerted, sizeof(g->ha_alerted), "%s", both);
+	}
+	r = ha_peer_write(g->state_dir, peer, own, verdict,
+			  fqdn_now() / 1000);
+	if (r)
+		complain(g, "writing %s/%s: %s", g->state_dir, HA_PEER_FILE,
+			 strerror(-r));
+}
+
 /* The peer's answers are learned under this node's own rules (sets,
  * patterns, rebinding, caps): the peer cannot arm what this zone file
  * would not. */
@@ -766,6 +832,10 @@ static void ha_ready(struct dnsguard *g)
 		if (r < 0) {
 			complain(g, "replication: a datagram refused (%s)",
 				 strerror(-r));
+			continue;
+		}
+		if (m.kind == HA_DIGEST) {
+			ha_compare(g, m.digest);
 			continue;
 		}
 		if (m.kind != HA_ANSWER)
@@ -1925,6 +1995,10 @@ static void timers(struct dnsguard *g)
 	if (now >= g->next_tick) {
 		g->next_tick = now + TICK_MS;
 		ha_try_open(g);
+		if (g->ha_link && now >= g->ha_next_digest) {
+			g->ha_next_digest = now + HA_DIGEST_EVERY_MS;
+			ha_send_digest(g);
+		}
 		ret = fqdn_state_check_kernel(g->fs, fqdn_now(), err,
 					      sizeof(err));
 		if (ret < 0)

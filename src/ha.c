@@ -15,7 +15,9 @@
  * cannot be replayed to re-open an address after it expired.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <netinet/in.h>
+#include <linux/netfilter.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -28,6 +30,7 @@
 
 #include "alert.h"
 #include "ha.h"
+#include "kernel_dump.h"
 
 #define MAGIC		"SANSOHA1"
 #define HDR_LEN		(8 + 1 + 8 + 8)
@@ -307,4 +310,60 @@ int ha_recv(struct ha_link *l, struct ha_msg *m)
 	l->last_time = t;
 	l->last_seq = seq;
 	return 1;
+}
+
+int ha_peer_write(const char *state_dir, const char *peer, const char *own,
+		  const char *verdict, int64_t when)
+{
+	char path[4096], tmp[4096];
+	FILE *f;
+	int r = 0;
+
+	if (snprintf(path, sizeof(path), "%s/%s", state_dir, HA_PEER_FILE) >=
+	    (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s/.%s.%ld", state_dir, HA_PEER_FILE,
+		     (long)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "%s %s %s %lld\n", peer[0] ? peer : "-", own[0] ? own : "-",
+		verdict, (long long)when);
+	if (fflush(f) || fsync(fileno(f)))
+		r = -errno;
+	if (fclose(f) && !r)
+		r = -errno;
+	if (!r && rename(tmp, path))
+		r = -errno;
+	if (r)
+		unlink(tmp);
+	return r;
+}
+
+int ha_peer_read(const char *state_dir, struct ha_peer *p)
+{
+	char path[4096];
+	long long when;
+	FILE *f;
+	int n;
+
+	if (snprintf(path, sizeof(path), "%s/%s", state_dir, HA_PEER_FILE) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	memset(p, 0, sizeof(*p));
+	n = fscanf(f, "%64s %64s %15s %lld", p->peer, p->own, p->verdict,
+		   &when);
+	fclose(f);
+	if (n != 4)
+		return -EINVAL;
+	p->when = when;
+	return 0;
+}
+
+int ha_table_digest(const char *table, char hex[65])
+{
+	return kernel_table_digest(NFPROTO_INET, table, hex);
 }

@@ -21,6 +21,8 @@
 #   - a name the relay resolved through the master's DNS guard opens on
 #     the standby right after failover, without a new query (sanso's
 #     replication), and was armed there within 1 s;
+#   - a rule added by hand on g2: peer_drift on both nodes, once, and
+#     g1's `sanso status` says the peer differs (exit 1);
 #   - failback: the first node is master again, the other holds no
 #     virtual address, new connections and the stream pass.
 #
@@ -596,6 +598,53 @@ if [ "$(cat "$T/role1" 2>/dev/null)" = master ] &&
 else
 	bad "roles recorded: g1 $(cat "$T/role1" 2>/dev/null)," \
 		"g2 $(cat "$T/role2" 2>/dev/null)"
+fi
+
+# ---- one deployment on both: peer_drift ----
+
+status1()
+{
+	ip netns exec "${G[1]}" "$SANSO" status --state-dir "$T/s1" \
+		>"$T/status1" 2>&1
+}
+for _ in $(seq 60); do
+	grep -q '^peer: runs the same table' "$T/status1" 2>/dev/null && break
+	status1
+	sleep 0.2
+done
+if status1 && grep -q '^peer: runs the same table' "$T/status1"; then
+	ok "g1's status: the peer runs the same table (exit 0)"
+else
+	bad "g1's status before the change: $(grep peer "$T/status1")" \
+		"(exit $(status1; echo $?))"
+fi
+ip netns exec "${G[2]}" nft add rule inet sanso input tcp dport 2222 accept
+rc=0
+for _ in $(seq 30); do
+	status1
+	rc=$?
+	grep -q '^peer: DIFFERS' "$T/status1" && break
+	sleep 1
+done
+if [ "$rc" = 1 ] && grep -q '^peer: DIFFERS' "$T/status1"; then
+	ok "a rule added by hand on g2: g1's status says the peer differs" \
+		"(exit 1)"
+else
+	bad "g1's status after the change on g2: exit $rc," \
+		"$(grep peer "$T/status1")"
+fi
+if grep -q 'alert peer_drift' "$T/guard1.log" &&
+	grep -q 'alert peer_drift' "$T/guard2.log"; then
+	ok "both nodes raised peer_drift"
+else
+	bad "peer_drift: g1 $(grep -c 'alert peer_drift' "$T/guard1.log")," \
+		"g2 $(grep -c 'alert peer_drift' "$T/guard2.log") alerts"
+fi
+if [ "$(grep -c 'alert peer_drift' "$T/guard1.log")" = 1 ]; then
+	ok "peer_drift once for one difference"
+else
+	bad "g1 raised peer_drift $(grep -c 'alert peer_drift' \
+		"$T/guard1.log") times for one difference"
 fi
 
 finish
