@@ -85,6 +85,10 @@ struct ha_peer {
 	int64_t when;
 };
 int ha_peer_read(const char *state_dir, struct ha_peer *p);
+/* The same in state_dir/sub (the monitor's data directory of the
+ * systemd unit). */
+int ha_peer_read_sub(const char *state_dir, const char *sub,
+		     struct ha_peer *p);
 
 /* The live digest of table inet `table` (kernel_table_digest()). */
 int ha_table_digest(const char *table, char hex[65]);

@@ -194,7 +194,8 @@ int cmd_status(int argc, char **argv)
 
 	/* A pair (gateway.ha): the guard's last comparison with the peer;
 	 * none for a long while means the peer (or our guard) is silent. */
-	if (!ha_peer_read(data ? data : state, &hp))
+	if (!ha_peer_read(data ? data : state, &hp) ||
+	    (!data && !ha_peer_read_sub(state, "monitor", &hp)))
 		peer = time(NULL) - hp.when > HA_PEER_STALE_S ? "silent" :
 		       hp.verdict;
 

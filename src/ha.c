@@ -367,3 +367,14 @@ int ha_table_digest(const char *table, char hex[65])
 {
 	return kernel_table_digest(NFPROTO_INET, table, hex);
 }
+
+int ha_peer_read_sub(const char *state_dir, const char *sub,
+		     struct ha_peer *p)
+{
+	char dir[4096];
+
+	if (snprintf(dir, sizeof(dir), "%s/%s", state_dir, sub) >=
+	    (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	return ha_peer_read(dir, p);
+}
