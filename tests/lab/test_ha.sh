@@ -242,20 +242,12 @@ EOF
 	done
 }
 
-KA=()
 start_keepalived()
 {
 	ip netns exec "${G[$1]}" keepalived -f "$T/ka$1.conf" \
 		-p "$T/ka$1.pid" -r "$T/ka$1-vrrp.pid" -c "$T/ka$1-chk.pid" \
 		-n -l -D -G >>"$T/ka$1.log" 2>&1 &
-	KA[$1]=$!
 	LAB_PIDS+=("$!")
-}
-
-stop_keepalived()
-{
-	kill "${KA[$1]}" 2>/dev/null
-	wait "${KA[$1]}" 2>/dev/null
 }
 
 start_conntrackd()
@@ -517,8 +509,11 @@ serve "$DL" 60
 
 serve "$MIRROR" 40
 sleep 0.5
-connect "$MIRROR" && ok "the relay reaches the mirror through g1" ||
+if connect "$MIRROR"; then
+	ok "the relay reaches the mirror through g1"
+else
 	bad "no connection relay -> mirror through g1"
+fi
 fetch_stream "$MIRROR" "$T/stream"
 sleep 3
 before=$(count "$T/stream")
