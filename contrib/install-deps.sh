@@ -15,6 +15,8 @@ apt-get install -y --no-install-recommends \
 # tests/lab/test_lifecycle.sh: an authoritative upstream, web servers on
 # its addresses, the relays' fetches, the monitor's user.
 apt-get install -y --no-install-recommends nsd python3 curl jq passwd
+# tests/lab/test_ha.sh: the redundant pair (VRRP and state sync).
+apt-get install -y --no-install-recommends keepalived conntrackd
 # make check-ops: the operations tests (units, logrotate, forwarding,
 # Ansible, static analysis, valgrind).
 apt-get install -y --no-install-recommends \

@@ -33,6 +33,7 @@ enum alert_type {
 	ALERT_MAINTENANCE_CLOSED,
 	ALERT_SUPPRESSED,	/* the periodic "N suppressed" summary */
 	ALERT_LOGGED,		/* a new connection of a `log: true` flow */
+	ALERT_PEER_DRIFT,	/* the pair's two live tables differ */
 	ALERT_TYPE_COUNT
 };
 
@@ -174,6 +175,10 @@ int audit_append(const char *state_dir, const char *path,
  * stricter, -EINVAL when it is not 32 bytes. */
 int audit_key_load(const char *state_dir, bool create,
 		   uint8_t key[AUDIT_KEY_LEN]);
+/* The same checks for another key file of the state directory (the
+ * pair's shared STATE/ha.key); `create` only for audit.key. */
+int audit_key_load_file(const char *state_dir, const char *name, bool create,
+			uint8_t key[AUDIT_KEY_LEN]);
 
 /* The state of a chain: the last line's seq and HMAC (seq 0 and the
  * HMAC of "" before the first line). */

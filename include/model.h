@@ -218,6 +218,19 @@ struct hostport {
 	struct loc loc;
 };
 
+/* A redundant pair (gateway.ha): the two nodes' addresses on the sync
+ * link, one family, and that link's interface. One zone file serves
+ * both nodes; each finds itself among `nodes` by its own addresses. */
+struct ha_conf {
+	bool present;
+	struct loc loc;
+	struct prefix nodes[2];	/* full length; family 0 if unset */
+	struct loc node_loc[2];
+	size_t n_nodes;
+	char *sync_iface;
+	struct loc sync_loc;
+};
+
 struct gateway {
 	struct endpoint *ssh_from;
 	size_t n_ssh_from;
@@ -230,6 +243,7 @@ struct gateway {
 	struct hostport *dns_listen;
 	size_t n_dns_listen;
 	struct loc dns_loc;
+	struct ha_conf ha;
 };
 
 struct monitor_conf {

@@ -47,6 +47,7 @@ static const char *const type_names[ALERT_TYPE_COUNT] = {
 	[ALERT_MAINTENANCE_CLOSED] = "maintenance_closed",
 	[ALERT_SUPPRESSED] = "suppressed",
 	[ALERT_LOGGED] = "logged",
+	[ALERT_PEER_DRIFT] = "peer_drift",
 };
 
 const char *alert_type_name(enum alert_type t)

@@ -260,12 +260,21 @@ out:
 int audit_key_load(const char *state_dir, bool create,
 		   uint8_t key[AUDIT_KEY_LEN])
 {
+	return audit_key_load_file(state_dir, KEY_FILE, create, key);
+}
+
+int audit_key_load_file(const char *state_dir, const char *name, bool create,
+			uint8_t key[AUDIT_KEY_LEN])
+{
 	char path[PATH_MAX];
 	struct stat st;
 	ssize_t got;
 	int fd, r;
 
-	r = path_join(path, sizeof(path), state_dir, KEY_FILE);
+	/* key_create() names its temporary after audit.key. */
+	if (create && strcmp(name, KEY_FILE))
+		return -EINVAL;
+	r = path_join(path, sizeof(path), state_dir, name);
 	if (r)
 		return r;
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -458,6 +458,8 @@ const struct check_code check_codes[] = {
 	{ "W09", NULL, NULL, "a schedule's holidays have no date in this "
 	  "year or the next: the ruleset would open on the holidays of a "
 	  "year the list does not cover" },
+	{ "W10", NULL, NULL, "a gateway.ha node address inside a zone's "
+	  "networks: the pair's sync traffic would cross that tier" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -2159,6 +2161,70 @@ static void check_schedules(struct ck *c)
 	}
 }
 
+/*
+ * gateway.ha. The sync link carries the connection state of every tier
+ * (conntrackd) and sanso's replication, so it must be a link of its own:
+ * an interface shared with a zone is E006, and node addresses inside a
+ * zone's networks (a default route aside) put that traffic, and the
+ * VRRP pair's control, on one tier's segment: W10.
+ */
+static void check_ha(struct ck *c)
+{
+	const struct model *m = c->m;
+	const struct ha_conf *ha = &m->gateway.ha;
+
+	if (!ha->present)
+		return;
+	if (ha->n_nodes == 2 && ha->nodes[0].family && ha->nodes[1].family) {
+		char a[PREFIX_STRLEN], b[PREFIX_STRLEN];
+
+		prefix_format(&ha->nodes[0], a, sizeof(a));
+		prefix_format(&ha->nodes[1], b, sizeof(b));
+		if (ha->nodes[0].family != ha->nodes[1].family)
+			diag_add(c->d, &ha->node_loc[1], DIAG_ERROR, "E002",
+				 NULL, "gateway.ha.nodes %s and %s are of two "
+				 "families; the sync link needs one", a, b);
+		else if (!strcmp(a, b))
+			diag_add(c->d, &ha->node_loc[1], DIAG_ERROR, "E002",
+				 NULL, "gateway.ha.nodes names %s twice; a "
+				 "pair is two nodes", a);
+	}
+	for (size_t z = 0; ha->sync_iface && z < m->n_zones; z++)
+		for (size_t i = 0; i < m->zones[z].n_ifaces; i++)
+			if (m->zones[z].ifaces[i].name &&
+			    !strcmp(m->zones[z].ifaces[i].name, ha->sync_iface))
+				diag_add(c->d, &ha->sync_loc, DIAG_ERROR,
+					 "E006", NULL, "sync interface \"%s\" "
+					 "is also an interface of zone \"%s\" "
+					 "(%s): the connection state of every "
+					 "tier would cross that segment",
+					 ha->sync_iface, m->zones[z].name,
+					 tier_name(m->zones[z].tier));
+	for (size_t n = 0; n < ha->n_nodes; n++) {
+		for (size_t z = 0; z < m->n_zones; z++) {
+			const struct zone *zn = &m->zones[z];
+			bool in = false;
+			char a[PREFIX_STRLEN];
+
+			for (size_t k = 0; k < zn->n_nets && !in; k++)
+				in = zn->nets[k].p.len > 0 &&
+				     prefix_contains(&zn->nets[k].p,
+						     &ha->nodes[n]);
+			if (!in)
+				continue;
+			prefix_format(&ha->nodes[n], a, sizeof(a));
+			diag_add(c->d, &ha->node_loc[n], DIAG_WARNING, "W10",
+				 NULL, "gateway.ha node %s lies in zone \"%s\" "
+				 "(%s): VRRP's pair, conntrackd's state of "
+				 "every tier and sanso's replication would "
+				 "cross that tier; give the sync link "
+				 "addresses of its own", a, zn->name,
+				 tier_name(zn->tier));
+			break;
+		}
+	}
+}
+
 /* Every T finding says which point of the guideline it enforces. */
 static void note_points(struct diags *d, size_t first)
 {
@@ -2210,6 +2276,7 @@ unsigned int check_model(const struct model *m, int32_t today,
 
 	check_w07(&c);
 	check_gateway(&c);
+	check_ha(&c);
 	note_points(d, first);
 
 	strset_free(&c.seen);

@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "deploy.h"
+#include "ha.h"
 #include "kernel.h"
 #include "kernel_dump.h"
 #include "sched.h"
@@ -96,10 +97,13 @@ int cmd_status(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "data-dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	const char *state = DEPLOY_STATE_DIR, *format = "text";
+	const char *state = DEPLOY_STATE_DIR, *format = "text", *data = NULL;
+	const char *peer = NULL;	/* a pair's verdict, NULL: no pair */
+	struct ha_peer hp;
 	const char *live = "absent";
 	struct deployment d;
 	struct pending pd;
@@ -119,11 +123,18 @@ int cmd_status(int argc, char **argv)
 		case 'f':
 			format = optarg;
 			break;
+		case 'd':
+			data = optarg;
+			break;
 		case 'h':
 			cmd_usage(stdout, "status");
 			printf("\n  --state-dir DIR  deployment records (default "
 			       DEPLOY_STATE_DIR ")\n"
-			       "  --format FORMAT  text (default) or json\n");
+			       "  --format FORMAT  text (default) or json\n"
+			       "  --data-dir DIR   where the monitor or DNS guard "
+			       "writes (default: the\n"
+			       "                   state directory): a pair's "
+			       "peer verdict\n");
 			return EXIT_OK;
 		default:
 			cmd_usage(stderr, "status");
@@ -183,6 +194,13 @@ int cmd_status(int argc, char **argv)
 	if (!ret && deployed && strcmp(live, "match"))
 		other = live_is(state, &d, digest);
 
+	/* A pair (gateway.ha): the guard's last comparison with the peer;
+	 * none for a long while means the peer (or our guard) is silent. */
+	if (!ha_peer_read(data ? data : state, &hp) ||
+	    (!data && !ha_peer_read_sub(state, "monitor", &hp)))
+		peer = time(NULL) - hp.when > HA_PEER_STALE_S ? "silent" :
+		       hp.verdict;
+
 	if (!strcmp(format, "json")) {
 		printf("{\"deployed\":");
 		if (deployed) {
@@ -219,6 +237,17 @@ int cmd_status(int argc, char **argv)
 			printf("null");
 		printf(",\"note\":");
 		json_str(stdout, note[0] ? note : NULL);
+		printf(",\"peer\":");
+		if (peer) {
+			printf("{\"verdict\":");
+			json_str(stdout, peer);
+			printf(",\"peer_sha256\":");
+			json_str(stdout, strcmp(hp.peer, "-") ? hp.peer : NULL);
+			printf(",\"seconds_ago\":%lld}",
+			       (long long)(time(NULL) - hp.when));
+		} else {
+			printf("null");
+		}
 		printf(",\"fqdn_sets\":[");
 		for (size_t i = 0; i < n_fs; i++)
 			printf("%s{\"name\":\"%s\",\"elements\":%zu,"
@@ -269,6 +298,18 @@ int cmd_status(int argc, char **argv)
 		else if (!strcmp(live, "undeployed"))
 			printf("live table: DRIFT: table inet %s exists but no "
 			       "deployment is recorded\n", d.table);
+		if (peer && !strcmp(peer, "match"))
+			printf("peer: runs the same table\n");
+		else if (peer && !strcmp(peer, "settling"))
+			printf("peer: its table differs (sha256 %.12s), for "
+			       "less than %d s: a change under way?\n",
+			       hp.peer, HA_DRIFT_GRACE_MS / 1000);
+		else if (peer && !strcmp(peer, "silent"))
+			printf("peer: SILENT: nothing heard for %lld s\n",
+			       (long long)(time(NULL) - hp.when));
+		else if (peer)
+			printf("peer: DIFFERS: its table has sha256 %.12s, "
+			       "ours %.12s\n", hp.peer, hp.own);
 		for (size_t i = 0; i < n_fs; i++)
 			printf("  %s: %zu addresses, expiring in %llu-%llu s\n",
 			       fs[i].name, fs[i].n,
@@ -276,5 +317,7 @@ int cmd_status(int argc, char **argv)
 			       (unsigned long long)(fs[i].max_ms / 1000));
 	}
 	return (strcmp(live, "match") && strcmp(live, "absent")) ||
-	       (pending && timer == 0) || intent ? EXIT_FINDINGS : EXIT_OK;
+	       (pending && timer == 0) || intent ||
+	       (peer && strcmp(peer, "match") && strcmp(peer, "settling")) ?
+	       EXIT_FINDINGS : EXIT_OK;
 }

@@ -23,6 +23,8 @@
 #include "ctnetlink.h"
 #include "dns.h"
 #include "dnsguard.h"
+#include "ha.h"
+#include "kernel_dump.h"
 #include "fqdnstate.h"
 #include "policy.h"
 
@@ -51,6 +53,7 @@ enum ev_kind {
 	EV_TCP_LISTEN,
 	EV_TCP_CLIENT,
 	EV_UPSTREAM,		/* a transaction's upstream socket */
+	EV_HA,			/* the pair's replication (src/ha.c) */
 };
 
 /*
@@ -187,6 +190,16 @@ struct dnsguard {
 	uint64_t log_suppressed;
 	uint8_t buf[2 + DNS_MAX_MSG + 1];
 	struct dnsguard_stats st;
+
+	/* A redundant pair: what this node arms goes to the peer, what the
+	 * peer armed is learned here as if this node had answered. */
+	struct ha_conf ha;		/* nodes only; no sync_iface */
+	struct ev ha_ev;
+	struct ha_link *ha_link;
+	int ha_errno;			/* of the last failed open */
+	int64_t ha_next_digest;		/* mono ms */
+	int64_t ha_differ_since;	/* mono ms; 0: the tables match */
+	char ha_alerted[130];		/* peer+own digests last alerted */
 };
 
 static int64_t mono_ms(void)
@@ -710,6 +723,184 @@ static void finish(struct dnsguard *g, struct pend *p,
 	client_send(g, &p->cl, p->query, &p->q, p->msg, p->len);
 }
 
+/* ---- the redundant pair ---- */
+
+/* Sends every answer the kernel took to the peer: the standby then has
+ * the addresses armed before a failover needs them (SPEC §8b). A lost
+ * datagram is made good by the next answer or cache hit for the name. */
+static void ha_replicate(struct dnsguard *g, const struct fqdn_answer *a,
+			 size_t n)
+{
+	struct ha_msg m;
+
+	if (!g->ha_link)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int r;
+
+		if (a[i].ret || !a[i].res.armed)
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.kind = HA_ANSWER;
+		snprintf(m.name, sizeof(m.name), "%s", a[i].name);
+		m.qtype = a[i].qtype;
+		m.n = a[i].n < HA_MAX_ADDRS ? a[i].n : HA_MAX_ADDRS;
+		memcpy(m.addrs, a[i].addrs, m.n * sizeof(*m.addrs));
+		r = ha_send(g->ha_link, &m);
+		if (r)
+			say(g, LOG_DEBUG, "%s: replication to the peer: %s",
+			    m.name, strerror(-r));
+	}
+}
+
+static void own_digest(struct dnsguard *g, char hex[65])
+{
+	if (ha_table_digest(g->table ? g->table : "sanso", hex))
+		hex[0] = '\0';
+}
+
+/* Each node sends its live table's digest; the receiver compares it
+ * with its own. Both nodes run one deployment, so the digests match
+ * (FQDN elements are not in them); a difference that outlasts an apply
+ * on both nodes is peer_drift, raised once per pair of digests, on
+ * each node that sees it. */
+static void ha_send_digest(struct dnsguard *g)
+{
+	struct ha_msg m = { .kind = HA_DIGEST };
+
+	own_digest(g, m.digest);
+	ha_send(g->ha_link, &m);
+}
+
+static void ha_compare(struct dnsguard *g, const char *peer)
+{
+	char own[65], both[130];
+	int64_t now = mono_ms();
+	const char *verdict = "match";
+	int r;
+
+	own_digest(g, own);
+	if (!strcmp(own, peer)) {
+		g->ha_differ_since = 0;
+		g->ha_alerted[0] = '\0';
+	} else {
+		if (!g->ha_differ_since)
+			g->ha_differ_since = now;
+		verdict = now - g->ha_differ_since >= HA_DRIFT_GRACE_MS ?
+			  "differ" : "settling";
+	}
+	snprintf(both, sizeof(both), "%s%s", peer, own);
+	if (!strcmp(verdict, "differ") && strcmp(both, g->ha_alerted)) {
+		struct alert a;
+
+		memset(&a, 0, sizeof(a));
+		a.type = ALERT_PEER_DRIFT;
+		clock_gettime(CLOCK_REALTIME, &a.time);
+		a.src_tier = a.dst_tier = -1;
+		a.count = 1;
+		snprintf(a.message, sizeof(a.message), "the peer's live table "
+			 "(%.12s) differs from this node's (%.12s) for %llds: "
+			 "apply the same deployment on both nodes",
+			 peer[0] ? peer : "none", own[0] ? own : "none",
+			 (long long)((now - g->ha_differ_since) / 1000));
+		say(g, LOG_WARNING, "alert peer_drift: %s", a.message);
+		if (g->hooks.alert)
+			g->hooks.alert(g->hooks.arg, &a);
+		snprintf(g->ha_alerted, sizeof(g->ha_alerted), "%s", both);
+	}
+	r = ha_peer_write(g->state_dir, peer, own, verdict,
+			  fqdn_now() / 1000);
+	if (r)
+		complain(g, "writing %s/%s: %s", g->state_dir, HA_PEER_FILE,
+			 strerror(-r));
+}
+
+/* The peer's answers are learned under this node's own rules (sets,
+ * patterns, rebinding, caps): the peer cannot arm what this zone file
+ * would not. */
+static void ha_ready(struct dnsguard *g)
+{
+	struct ha_msg m;
+	struct fqdn_result res;
+	char err[256];
+	int r;
+
+	for (int i = 0; i < 256; i++) {
+		r = ha_recv(g->ha_link, &m);
+		if (r == 0)
+			return;
+		if (r < 0) {
+			complain(g, "replication: a datagram refused (%s)",
+				 strerror(-r));
+			continue;
+		}
+		if (m.kind == HA_DIGEST) {
+			ha_compare(g, m.digest);
+			continue;
+		}
+		if (m.kind != HA_ANSWER)
+			continue;
+		err[0] = '\0';
+		r = fqdn_state_learn(g->fs, m.name, m.qtype, m.addrs, m.n,
+				     fqdn_now(), &res, err, sizeof(err));
+		if (r)
+			complain(g, "replication: %s: arming failed: %s",
+				 m.name, err[0] ? err : strerror(-r));
+		else
+			say(g, LOG_DEBUG, "%s: %u element%s armed from the "
+			    "peer", m.name, res.armed,
+			    res.armed == 1 ? "" : "s");
+	}
+}
+
+static void ha_close(struct dnsguard *g)
+{
+	if (!g->ha_link)
+		return;
+	epoll_ctl(g->ep, EPOLL_CTL_DEL, g->ha_ev.fd, NULL);
+	ha_link_free(g->ha_link);
+	g->ha_link = NULL;
+}
+
+/* Opens the replication socket once this node has its sync address;
+ * retried every tick until then. */
+static void ha_try_open(struct dnsguard *g)
+{
+	struct epoll_event e = { .events = EPOLLIN };
+
+	if (g->ha_link || !g->ha.present || !g->state_dir || g->ep < 0)
+		return;
+	g->ha_link = ha_link_open(&g->ha, g->state_dir);
+	if (!g->ha_link) {
+		if (errno != g->ha_errno)
+			say(g, LOG_WARNING, "replication to the peer is off: "
+			    "%s%s", errno == ENOENT ? "no " : "",
+			    errno == ENOENT ? HA_KEY_FILE " in the state "
+			    "directory" : errno == EADDRNOTAVAIL ? "neither "
+			    "gateway.ha node address is this node's" :
+			    strerror(errno));
+		g->ha_errno = errno;
+		return;
+	}
+	g->ha_errno = 0;
+	g->ha_ev.kind = EV_HA;
+	g->ha_ev.fd = ha_link_fd(g->ha_link);
+	e.data.ptr = &g->ha_ev;
+	if (epoll_ctl(g->ep, EPOLL_CTL_ADD, g->ha_ev.fd, &e) < 0) {
+		ha_link_free(g->ha_link);
+		g->ha_link = NULL;
+		return;
+	}
+	say(g, LOG_INFO, "replicating learned addresses with the peer "
+	    "(this node is gateway.ha node %d)", ha_link_self(g->ha_link) + 1);
+}
+
+static void ha_conf_copy(struct dnsguard *g, const struct model *m)
+{
+	g->ha = m->gateway.ha;
+	g->ha.sync_iface = NULL;
+}
+
 /*
  * Arms the elements of every answer of the round, in as few
  * transactions as fqdn_state_learn_batch() can share, then releases
@@ -733,8 +924,10 @@ static void flush(struct dnsguard *g)
 			a[i].addrs = v[i]->addrs;
 			a[i].n = v[i]->n;
 		}
-		if (a)
+		if (a) {
 			fqdn_state_learn_batch(g->fs, a, n, fqdn_now());
+			ha_replicate(g, a, n);
+		}
 		for (size_t i = 0; i < n; i++) {
 			struct fqdn_answer oom = { .ret = -ENOMEM };
 
@@ -1552,6 +1745,7 @@ void dnsguard_free(struct dnsguard *g)
 	while (g->cfirst)
 		centry_unlink(g, g->cfirst);
 	free(g->cbuckets);
+	ha_close(g);
 	for (size_t i = 0; i < g->n_ls; i++)
 		close(g->ls[i].ev.fd);
 	free(g->ls);
@@ -1666,6 +1860,8 @@ struct dnsguard *dnsguard_new(const struct model *m,
 	ret = open_listeners(g, ls, n_ls, err, errlen);
 	if (ret)
 		goto fail;
+	ha_conf_copy(g, m);
+	ha_try_open(g);
 	g->next_tick = mono_ms() + TICK_MS;
 	g->next_gc = mono_ms() + GC_EVERY_MS;
 	g->next_save = mono_ms() + (int64_t)g->save_every * 1000;
@@ -1742,6 +1938,10 @@ int dnsguard_reload(struct dnsguard *g, const struct model *m, char *err,
 	}
 	while (g->cfirst)
 		centry_unlink(g, g->cfirst);
+	/* The pair may have changed: reopen at the next tick. */
+	ha_close(g);
+	ha_conf_copy(g, m);
+	g->ha_errno = 0;
 	return 0;
 }
 
@@ -1794,6 +1994,11 @@ static void timers(struct dnsguard *g)
 	}
 	if (now >= g->next_tick) {
 		g->next_tick = now + TICK_MS;
+		ha_try_open(g);
+		if (g->ha_link && now >= g->ha_next_digest) {
+			g->ha_next_digest = now + HA_DIGEST_EVERY_MS;
+			ha_send_digest(g);
+		}
 		ret = fqdn_state_check_kernel(g->fs, fqdn_now(), err,
 					      sizeof(err));
 		if (ret < 0)
@@ -1841,6 +2046,9 @@ int dnsguard_process(struct dnsguard *g)
 			case EV_TCP_CLIENT:
 				tconn_ready(g, (struct tconn *)ev,
 					    evs[i].events);
+				break;
+			case EV_HA:
+				ha_ready(g);
 				break;
 			case EV_UPSTREAM: {
 				struct txn *t = (struct txn *)ev;

@@ -1562,10 +1562,55 @@ static void load_dns(struct loader *L, const struct ynode *val)
 			       &g->n_dns_listen);
 }
 
+/* gateway.ha: exactly two host addresses of one family, and the sync
+ * interface; check validates how they sit among the zones. */
+static void load_ha(struct loader *L, const struct ynode *val)
+{
+	static const struct keyspec keys[] = {
+		{ "nodes", true }, { "sync_interface", true },
+	};
+	const struct ynode *v[N_ELEMS(keys)];
+	struct ha_conf *ha = &L->m->gateway.ha;
+	const char *s;
+
+	ha->present = true;
+	ha->loc = at(L, val);
+	map_keys(L, val, "gateway.ha", keys, N_ELEMS(keys), v);
+	if (v[0] && want_list(L, v[0], "nodes")) {
+		if (v[0]->type != Y_SEQ || v[0]->n != 2)
+			err(L, v[0], "E002", NULL, "gateway.ha.nodes must list "
+			    "exactly two addresses, the nodes' own on the "
+			    "sync link");
+		for (size_t i = 0; i < list_len(v[0]) && i < 2; i++) {
+			const struct ynode *e = list_at(v[0], i);
+			struct prefix p;
+
+			if (!(s = str(L, e, "a node address")))
+				continue;
+			if (addr_parse(s, &p)) {
+				err(L, e, "E008", NULL, "malformed address "
+				    "\"%s\" in gateway.ha.nodes", q(L, s));
+				continue;
+			}
+			ha->node_loc[ha->n_nodes] = at(L, e);
+			ha->nodes[ha->n_nodes++] = p;
+		}
+	}
+	if (v[1] && (s = str(L, v[1], "sync_interface"))) {
+		if (!iface_name_ok(s))
+			err(L, v[1], "E002", NULL, "bad interface name \"%s\"",
+			    q(L, s));
+		else
+			ha->sync_iface = strdup(s);
+		ha->sync_loc = at(L, v[1]);
+	}
+}
+
 static void load_gateway(struct loader *L, const struct ynode *val)
 {
 	static const struct keyspec keys[] = {
 		{ "ssh_from", false }, { "log_group", false }, { "dns", false },
+		{ "ha", false },
 	};
 	const struct ynode *v[N_ELEMS(keys)];
 	struct gateway *g = &L->m->gateway;
@@ -1584,6 +1629,8 @@ static void load_gateway(struct loader *L, const struct ynode *val)
 	}
 	if (v[2])
 		load_dns(L, v[2]);
+	if (v[3])
+		load_ha(L, v[3]);
 }
 
 static bool server_url_ok(const char *s)
@@ -2063,6 +2110,7 @@ void model_free(struct model *m)
 	free_endpoints(m->gateway.ssh_from, m->gateway.n_ssh_from);
 	free(m->gateway.dns_upstream);
 	free(m->gateway.dns_listen);
+	free(m->gateway.ha.sync_iface);
 	for (size_t i = 0; i < m->monitor.n_sinks; i++) {
 		struct sink *s = &m->monitor.sinks[i];
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ruleset.h"
+#include "ha.h"
 #include "sched.h"
 
 const struct rs_field_info rs_fields[RF_COUNT] = {
@@ -928,6 +929,115 @@ static int dns_sets(struct build *b, struct rs_set *s4, struct rs_set *s6)
 	return 0;
 }
 
+/*
+ * A redundant pair (gateway.ha) needs on the gateway itself what the
+ * issue of both nodes turning MASTER showed: VRRP on every zone
+ * interface, from the segment's own networks (IPv6: its link-local
+ * addresses) to the VRRP group or a unicast peer on the segment; and on
+ * the sync link, conntrackd's and sanso's replication ports between the
+ * two nodes, in either direction. Nothing else, and nothing on any other
+ * interface.
+ */
+static int ha_key3(struct rs_set *s, const char *ifn, const struct prefix *a,
+		   const struct prefix *b)
+{
+	struct key k = { .len = 0 };
+
+	key_ifname(&k, ifn);
+	key_prefix(&k, a);
+	key_prefix(&k, b);
+	if (set_fit(s, &k) != FIT_FREE)
+		return 0;
+	return set_add(s, &k, -1, NULL);
+}
+
+static int ha_sets(struct build *b, struct rs_set **vrrp,
+		   struct rs_set **sync)
+{
+	const struct model *m = b->p->m;
+	const struct ha_conf *ha = &m->gateway.ha;
+	struct prefix grp4 = { .family = AF_INET, .len = 32,
+			       .addr = { 224, 0, 0, 18 } };
+	struct prefix grp6 = { .family = AF_INET6, .len = 128,
+			       .addr = { 0xff, 0x02, [15] = 0x12 } };
+	struct prefix ll6 = { .family = AF_INET6, .len = 10,
+			      .addr = { 0xfe, 0x80 } };
+	static const uint16_t ports[] = { HA_CONNTRACKD_PORT, HA_SANSO_PORT };
+
+	for (size_t z = 0; z < m->n_zones; z++) {
+		const struct zone *zn = &m->zones[z];
+
+		for (size_t f = 0; f < zn->n_ifaces; f++) {
+			const char *ifn = zn->ifaces[f].name;
+			bool v6 = false;
+
+			if (!ifn)
+				continue;
+			for (size_t k = 0; k < zn->n_nets; k++) {
+				const struct prefix *p = &zn->nets[k].p;
+				int i = p->family == AF_INET6;
+
+				if (!p->family)
+					continue;
+				v6 = v6 || i;
+				/* A default route (the external side) is no
+				 * segment: there only the group, which no
+				 * router forwards, not unicast from anywhere. */
+				if ((p->len && ha_key3(vrrp[i], ifn, p, p)) ||
+				    ha_key3(vrrp[i], ifn, p, i ? &grp6 : &grp4))
+					return -ENOMEM;
+			}
+			if (v6 && ha_key3(vrrp[1], ifn, &ll6, &grp6))
+				return -ENOMEM;
+		}
+	}
+	if (ha->n_nodes != 2 || !ha->sync_iface ||
+	    ha->nodes[0].family != ha->nodes[1].family || !ha->nodes[0].family)
+		return 0;
+	for (int d = 0; d < 2; d++)
+		for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+			struct rs_set *s = sync[ha->nodes[0].family ==
+						AF_INET6];
+			struct key k = { .len = 0 };
+			uint16_t port = htons(ports[i]);
+
+			key_ifname(&k, ha->sync_iface);
+			key_prefix(&k, &ha->nodes[d]);
+			key_prefix(&k, &ha->nodes[!d]);
+			key_bytes(&k, &port, &port, 2);
+			if (set_fit(s, &k) == FIT_FREE &&
+			    set_add(s, &k, -1, NULL))
+				return -ENOMEM;
+		}
+	return 0;
+}
+
+static int ha_rules(struct rs_chain *in, struct rs_set **vrrp,
+		    struct rs_set **sync)
+{
+	uint8_t proto = HA_VRRP_PROTO;
+
+	for (int i = 0; i < 2; i++) {
+		struct rs_rule *r;
+
+		if (vrrp[i] && vrrp[i]->n) {
+			if (!(r = rule_new(in)) ||
+			    add_cmp(r, RF_L4PROTO, &proto) ||
+			    add_lookup(r, vrrp[i]) ||
+			    !(r->comment = strdup("gateway:ha-vrrp")))
+				return -ENOMEM;
+			r->verdict = RV_ACCEPT;
+		}
+		if (sync[i] && sync[i]->n) {
+			if (!(r = rule_new(in)) || add_lookup(r, sync[i]) ||
+			    !(r->comment = strdup("gateway:ha-sync")))
+				return -ENOMEM;
+			r->verdict = RV_ACCEPT;
+		}
+	}
+	return 0;
+}
+
 /* Rules that accept one service to the gateway from the sources in a
  * pair of iifname . saddr sets. */
 static int input_rules(struct rs_chain *in, enum rs_field port_field,
@@ -985,7 +1095,8 @@ static int input_zones(struct build *b, struct rs_set *vin)
 }
 
 static int base_chains(struct build *b, struct rs_set *vmap,
-		       struct rs_set *vin, struct rs_set **gw)
+		       struct rs_set *vin, struct rs_set **gw,
+		       struct rs_set **ha)
 {
 	struct rs_chain *fwd, *in, *out;
 	struct rs_rule *r;
@@ -1034,7 +1145,8 @@ static int base_chains(struct build *b, struct rs_set *vmap,
 	if (input_rules(in, RF_TCP_DPORT, 22, gw[0], gw[1],
 			"gateway:ssh_from") ||
 	    input_rules(in, RF_UDP_DPORT, 53, gw[2], gw[3], "gateway:dns") ||
-	    input_rules(in, RF_TCP_DPORT, 53, gw[2], gw[3], "gateway:dns"))
+	    input_rules(in, RF_TCP_DPORT, 53, gw[2], gw[3], "gateway:dns") ||
+	    ha_rules(in, ha, ha + 2))
 		return -ENOMEM;
 	/* An interface outside the zone file falls through to a log of
 	 * its own. */
@@ -1127,7 +1239,7 @@ struct ruleset *ruleset_build(const struct policy *p, const char *table,
 	const struct model *m = p->m;
 	struct build b = { .p = p };
 	struct ruleset *rs = calloc(1, sizeof(*rs));
-	struct rs_set *vmap, *vin, *gw[4];
+	struct rs_set *vmap, *vin, *gw[4], *ha[4] = { NULL };
 	int rc = -ENOMEM;
 
 	if (!rs)
@@ -1175,6 +1287,22 @@ struct ruleset *ruleset_build(const struct policy *p, const char *table,
 			RF_SADDR6);
 	if (!vmap || !vin || !gw[0] || !gw[1] || !gw[2] || !gw[3])
 		goto out;
+	/* Only with gateway.ha, so a single gateway's ruleset is unchanged. */
+	if (m->gateway.ha.present) {
+		ha[0] = set_new(rs, strdup("ha-vrrp-v4"), RS_CONCAT, 3,
+				RF_IIFNAME, RF_SADDR4, RF_DADDR4);
+		ha[1] = set_new(rs, strdup("ha-vrrp-v6"), RS_CONCAT, 3,
+				RF_IIFNAME, RF_SADDR6, RF_DADDR6);
+		ha[2] = set_new(rs, strdup("ha-sync-v4"), RS_CONCAT, 4,
+				RF_IIFNAME, RF_SADDR4, RF_DADDR4,
+				RF_UDP_DPORT);
+		ha[3] = set_new(rs, strdup("ha-sync-v6"), RS_CONCAT, 4,
+				RF_IIFNAME, RF_SADDR6, RF_DADDR6,
+				RF_UDP_DPORT);
+		if (!ha[0] || !ha[1] || !ha[2] || !ha[3] ||
+		    ha_sets(&b, ha, ha + 2))
+			goto out;
+	}
 	for (size_t i = 0; i <= m->n_zones; i++)
 		for (int f = 0; f < 2; f++) {
 			b.log[i][f] = log_set(rs, i < m->n_zones ?
@@ -1186,7 +1314,7 @@ struct ruleset *ruleset_build(const struct policy *p, const char *table,
 	if (endpoint_sets(&b, m->gateway.ssh_from, m->gateway.n_ssh_from,
 			  gw[0], gw[1]) || dns_sets(&b, gw[2], gw[3]))
 		goto out;
-	if (base_chains(&b, vmap, vin, gw))
+	if (base_chains(&b, vmap, vin, gw, ha))
 		goto out;
 	for (size_t i = 0; i < p->n_pairs; i++)
 		if ((rc = pair_chain(&b, &p->pairs[i])))

@@ -226,7 +226,7 @@ static void test_type_names(void **state)
 	static const char *const want[] = {
 		"cross_zone", "off_hours", "blocked", "drift", "fqdn_stale",
 		"fqdn_cap", "overrun", "config_error", "maintenance_closed",
-		"suppressed", "logged",
+		"suppressed", "logged", "peer_drift",
 	};
 
 	(void)state;
