@@ -115,7 +115,7 @@ golden-update: $(BIN)
 
 FUZZ_SECONDS ?= 20
 check-fuzz:
-	$(Q)tests/fuzz/run.sh $(FUZZ_SECONDS)
+	$(Q)SANSO_PKGS="$(PKGS)" tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 check-man:
 	$(Q)mandoc -Tlint -W warning man/sanso.8 man/sanso-zones.5

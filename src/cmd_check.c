@@ -34,7 +34,7 @@ static int explain_code(const char *code, const char *format, bool alone)
 		help(stderr);
 		return EXIT_USAGE;
 	}
-	for (i = 0; code[i] && i < sizeof(up) - 1; i++)
+	for (i = 0; i < sizeof(up) - 1 && code[i]; i++)
 		up[i] = (char)(code[i] >= 'a' && code[i] <= 'z' ?
 			       code[i] - 'a' + 'A' : code[i]);
 	up[i] = '\0';

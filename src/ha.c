@@ -231,7 +231,8 @@ static bool same_peer(const struct ha_link *l,
 		const struct sockaddr_in6 *a = (const void *)ss;
 		const struct sockaddr_in6 *b = (const void *)&l->peer;
 
-		return a->sin6_port == b->sin6_port &&
+		return !memcmp(&a->sin6_port, &b->sin6_port,
+			       sizeof(a->sin6_port)) &&
 		       !memcmp(&a->sin6_addr, &b->sin6_addr, 16);
 	}
 }
@@ -281,7 +282,7 @@ static int parse(const uint8_t *b, size_t n, struct ha_msg *m)
 int ha_recv(struct ha_link *l, struct ha_msg *m)
 {
 	uint8_t b[MAX_DGRAM + 1], want[MAC_LEN];
-	struct sockaddr_storage ss;
+	struct sockaddr_storage ss = { 0 };	/* no sender: no family */
 	socklen_t sl = sizeof(ss);
 	ssize_t got;
 	int64_t t, now;
@@ -342,7 +343,7 @@ int ha_peer_write(const char *state_dir, const char *peer, const char *own,
 
 int ha_peer_read(const char *state_dir, struct ha_peer *p)
 {
-	char path[4096];
+	char path[4096], num[24], *end;
 	long long when;
 	FILE *f;
 	int n;
@@ -354,10 +355,14 @@ int ha_peer_read(const char *state_dir, struct ha_peer *p)
 	if (!f)
 		return -errno;
 	memset(p, 0, sizeof(*p));
-	n = fscanf(f, "%64s %64s %15s %lld", p->peer, p->own, p->verdict,
-		   &when);
+	n = fscanf(f, "%64s %64s %15s %23s", p->peer, p->own, p->verdict,
+		   num);
 	fclose(f);
 	if (n != 4)
+		return -EINVAL;
+	errno = 0;
+	when = strtoll(num, &end, 10);
+	if (errno || *end)
 		return -EINVAL;
 	p->when = when;
 	return 0;

@@ -1180,7 +1180,7 @@ int report_audit_line(const char *line, size_t len, struct report_deploy *d,
 
 int report_file_start(const char *path, struct report_start *s)
 {
-	char buf[8192];
+	char buf[8192] = "";	/* gzread() fills it; zeroed for the analyzer */
 	gzFile gz;
 	int fd, n, ret = 0;
 	size_t have = 0;

@@ -978,7 +978,7 @@ int report_write_html(FILE *out, const struct report_doc *doc)
 		"</h3>", w->alerts_h, w->by_type);
 	{
 		const char *lab[ALERT_TYPE_COUNT + REPORT_MAX_OTHER_TYPES];
-		uint64_t v[ALERT_TYPE_COUNT + REPORT_MAX_OTHER_TYPES];
+		uint64_t v[ALERT_TYPE_COUNT + REPORT_MAX_OTHER_TYPES] = { 0 };
 		size_t n = 0;
 
 		for (int t = 0; t < ALERT_TYPE_COUNT; t++)
@@ -998,7 +998,7 @@ int report_write_html(FILE *out, const struct report_doc *doc)
 	fprintf(out, "</div></div><h3>%s</h3>", w->by_sev);
 	{
 		const char *lab[REPORT_SEV_COUNT];
-		uint64_t v[REPORT_SEV_COUNT];
+		uint64_t v[REPORT_SEV_COUNT] = { 0 };
 
 		for (int s = 0; s < REPORT_SEV_COUNT; s++) {
 			lab[s] = report_sev_name((enum report_sev)s);
@@ -1009,7 +1009,7 @@ int report_write_html(FILE *out, const struct report_doc *doc)
 	fprintf(out, "</section>\n<section><h2>%s</h2>", w->by_pair);
 	if (c->n_pairs) {
 		const char *lab[20];
-		uint64_t v[20];
+		uint64_t v[20] = { 0 };
 		char names[20][72];
 		size_t n = c->n_pairs < 20 ? c->n_pairs : 20;
 
@@ -1054,7 +1054,7 @@ int report_write_html(FILE *out, const struct report_doc *doc)
 	fprintf(out, "</section>\n<section><h2>%s</h2>", w->top_h);
 	if (c->n_top) {
 		const char *lab[REPORT_TOP_SOURCES];
-		uint64_t v[REPORT_TOP_SOURCES];
+		uint64_t v[REPORT_TOP_SOURCES] = { 0 };
 		char names[REPORT_TOP_SOURCES][84];
 
 		for (size_t i = 0; i < c->n_top; i++) {
