@@ -13,7 +13,7 @@ out=build/fuzz
 mkdir -p "$out"
 flags="-g -O1 -std=gnu11 -D_GNU_SOURCE -DSANSO_VERSION=\"fuzz\" -iquote include
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-pkgs="yaml-0.1 libnftnl libmnl libcrypto libpsl"
+pkgs="yaml-0.1 libnftnl libmnl libcrypto libpsl zlib"
 # The library alone: the commands need main.c's table, no harness does.
 srcs=$(ls src/*.c | grep -v -e '^src/main.c$' -e '^src/cmd_')
 for h in tests/fuzz/fuzz_*.c; do
