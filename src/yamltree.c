@@ -507,11 +507,13 @@ static bool find_mistake(const char *buf, size_t len, int upto,
  */
 static bool key_mistake(const struct ynode *k, struct ytree_error *err)
 {
-	const char *v = k->val, *e = k->val + k->len;
-	const char *w = v;
+	const char *v, *e, *w;
 
-	if (k->type != Y_SCALAR || !k->plain)
+	/* A collection used as a key has no text. */
+	if (k->type != Y_SCALAR || !k->plain || !k->val)
 		return false;
+	v = w = k->val;
+	e = v + k->len;
 	if (at_fw(v, e, FW_SPACE))
 		return mistake(err, k->line, k->col, msg_fw_space);
 	while (w < e && (isalnum((unsigned char)*w) || *w == '_' ||
