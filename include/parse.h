@@ -22,7 +22,9 @@ struct prefix {
 #define PREFIX_STRLEN 64
 
 /* "10.0.0.0/8", "10.0.0.1" (a /32), "fd00::/48", "::1" (a /128).
- * Host bits set past the length ("10.1.2.3/16") are -EINVAL. */
+ * -EINVAL leaves out alone. Host bits set past the length ("10.1.2.3/16")
+ * are -EDOM, with out set to the prefix cleared of them (10.1.0.0/16) for
+ * a "did you mean". */
 int prefix_parse(const char *s, struct prefix *out);
 /* Only a plain address, no "/len". */
 int addr_parse(const char *s, struct prefix *out);

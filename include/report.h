@@ -252,9 +252,9 @@ struct report_doc {
 	const struct report_counts *c;
 };
 
-/* The guideline point a code enforces (対策基準 3 of the MIC guideline),
- * or NULL: in the language asked. */
-const char *report_guideline(const char *code, bool ja);
+/* The guideline point a code enforces, from check_code_find(), in the
+ * language asked, written into buf; NULL for a code without one. */
+const char *report_guideline(const char *code, bool ja, char *buf, size_t n);
 
 /* Writes the JSON document; the HTML page. The caller owns `out`.
  * 0, or -EIO when writing failed. */

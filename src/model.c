@@ -585,6 +585,27 @@ static int resolve(struct loader *L, const struct ynode *n, enum nkind kind,
 
 /* ---- sections ---- */
 
+/*
+ * E008 for a prefix prefix_parse refused. Host bits set stay an error:
+ * "10.21.1.1/16" may mean the network or a typed host, and which one
+ * decides what the ruleset permits, so the reviewer chooses.
+ */
+static void bad_prefix(struct loader *L, const struct ynode *n,
+		       const char *flow, const char *what, const char *where,
+		       const char *s, int rc, const struct prefix *meant)
+{
+	char buf[PREFIX_STRLEN];
+
+	if (rc != -EDOM) {
+		err(L, n, "E008", flow, "malformed %s \"%s\"%s", what,
+		    q(L, s), where);
+		return;
+	}
+	prefix_format(meant, buf, sizeof(buf));
+	err(L, n, "E008", flow, "%s \"%s\"%s has host bits set; did you "
+	    "mean %s?", what, q(L, s), where, buf);
+}
+
 static void load_prefix_list(struct loader *L, const struct ynode *v,
 			     const char *what, struct net **out, size_t *n)
 {
@@ -597,12 +618,13 @@ static void load_prefix_list(struct loader *L, const struct ynode *v,
 		const struct ynode *e = list_at(v, i);
 		const char *s = str(L, e, what);
 		struct net *net = &(*out)[*n];
+		int rc;
 
 		if (!s)
 			continue;
-		if (prefix_parse(s, &net->p)) {
-			err(L, e, "E008", NULL, "malformed prefix \"%s\"",
-			    q(L, s));
+		rc = prefix_parse(s, &net->p);
+		if (rc) {
+			bad_prefix(L, e, NULL, "prefix", "", s, rc, &net->p);
 			continue;
 		}
 		net->loc = at(L, e);
@@ -747,10 +769,12 @@ static void load_host(struct loader *L, const struct ynode *key,
 		h->zone = resolve(L, v[0], NK_ZONE, v[0]->val, NULL);
 	}
 	if (v[1] && str(L, v[1], "address")) {
+		int rc = prefix_parse(v[1]->val, &h->addr);
+
 		h->addr_loc = at(L, v[1]);
-		if (prefix_parse(v[1]->val, &h->addr))
-			err(L, v[1], "E008", NULL, "malformed address \"%s\"",
-			    q(L, v[1]->val));
+		if (rc)
+			bad_prefix(L, v[1], NULL, "address", "", v[1]->val,
+				   rc, &h->addr);
 	}
 	if (v[2] && str(L, v[2], "role")) {
 		int r = lookup_word(role_names, N_ELEMS(role_names),
@@ -1268,6 +1292,7 @@ static bool parse_endpoint(struct loader *L, const struct ynode *n,
 	if (slash) {
 		char zname[64];
 		size_t zl = (size_t)(slash - s);
+		int rc;
 
 		ep->kind = EP_CIDR;
 		if (zl == 0 || zl >= sizeof(zname)) {
@@ -1279,9 +1304,10 @@ static bool parse_endpoint(struct loader *L, const struct ynode *n,
 		zname[zl] = '\0';
 		ep->ref = resolve(L, n, NK_ZONE, zname, flow);
 		ep->zone = ep->ref;
-		if (prefix_parse(slash + 1, &ep->cidr))
-			err(L, n, "E008", flow, "malformed prefix \"%s\" in "
-			    "endpoint", q(L, slash + 1));
+		rc = prefix_parse(slash + 1, &ep->cidr);
+		if (rc)
+			bad_prefix(L, n, flow, "prefix", " in endpoint",
+				   slash + 1, rc, &ep->cidr);
 		return true;
 	}
 	{

@@ -131,8 +131,16 @@ int prefix_parse(const char *s, struct prefix *out)
 		       (unsigned long)prefix_maxlen(&p), &len))
 		return -EINVAL;
 	p.len = (uint8_t)len;
-	if (!host_bits_clear(&p))
-		return -EINVAL;
+	if (!host_bits_clear(&p)) {
+		/* The network it most likely meant, for the message. */
+		size_t i = p.len / 8;
+
+		if (p.len % 8)
+			p.addr[i++] &= (uint8_t)(0xff00 >> (p.len % 8));
+		memset(p.addr + i, 0, prefix_bytes(&p) - i);
+		*out = p;
+		return -EDOM;
+	}
 	*out = p;
 	return 0;
 }

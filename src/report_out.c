@@ -8,47 +8,27 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "check.h"
 #include "report.h"
 #include "sched.h"
 
 /* ---- the guideline ---- */
 
 /*
- * What each invariant enforces, in the terms of 対策基準 3 (情報システム
- * 全体の強靱性の向上) of the MIC guideline. Kept here until check names
- * the point on every finding itself; codes it does not know get none.
+ * The point a code enforces, from check's table (the one source the
+ * notes, diff, --explain and the alerts use too). The Japanese page
+ * quotes the guideline's words; the English one gives the point and
+ * what sanso checks, as check's table has no English of the guideline.
  */
-static const struct {
-	const char *code, *en, *ja;
-} guideline[] = {
-	{ "T1", "3(1) the My Number tier talks to no other tier",
-	  "対策基準3(1) マイナンバー利用事務系と他の領域との通信をできないようにする" },
-	{ "T2", "3(2) LGWAN and Internet tiers meet only through sanitising or screen transfer",
-	  "対策基準3(2) LGWAN接続系とインターネット接続系の分割（無害化通信・画面転送）" },
-	{ "T3", "3(1) specified communication (特定通信) of the My Number tier: named hosts, explicit services",
-	  "対策基準3(1) マイナンバー利用事務系の特定通信（相手を特定し通信を限定）" },
-	{ "T4", "3 communication limited to what is needed: no 'any' across tiers",
-	  "対策基準3 必要な通信に限定（層をまたぐ any の禁止）" },
-	{ "T5", "3(4)③ patches and pattern files through the DMZ relays",
-	  "対策基準3(4)③ 更新プログラム・パターンファイルの中継" },
-	{ "T6", "3(4)③ relays serve, never initiate into the inner tiers",
-	  "対策基準3(4)③ 中継サーバから内側の層へ通信を開始しない" },
-	{ "T7", "3 maintenance connections only at maintenance time, logged",
-	  "対策基準3 保守用の外部接続は保守の時のみ、記録を残す" },
-	{ "T8", "3(1) no multi-hop path out of the My Number tier",
-	  "対策基準3(1) マイナンバー利用事務系から外部への多段経路の禁止" },
-	{ "T9", "exceptions reviewed, approved and dated",
-	  "例外措置は審査・承認し期限を設ける" },
-	{ "T10", "3 management access to the gateway from management zones only",
-	  "対策基準3 ゲートウェイの管理は管理系からのみ" },
-};
-
-const char *report_guideline(const char *code, bool ja)
+const char *report_guideline(const char *code, bool ja, char *buf, size_t n)
 {
-	for (size_t i = 0; i < sizeof(guideline) / sizeof(guideline[0]); i++)
-		if (code && !strcmp(code, guideline[i].code))
-			return ja ? guideline[i].ja : guideline[i].en;
-	return NULL;
+	const struct check_code *c = code ? check_code_find(code) : NULL;
+
+	if (!c || !c->point)
+		return NULL;
+	snprintf(buf, n, "%s%s%s", c->point, ja ? " " : ": ",
+		 ja && c->intent ? c->intent : c->what);
+	return buf;
 }
 
 /* ---- JSON ---- */
@@ -172,6 +152,7 @@ static void json_model(FILE *out, const struct report_doc *doc)
 	fputs(",\"findings\":[", out);
 	for (size_t i = 0; doc->findings && i < doc->findings->n; i++) {
 		const struct diag *g = &doc->findings->v[i];
+		char point[512];
 
 		fprintf(out, "%s{\"code\":", i ? "," : "");
 		json_str(out, g->code);
@@ -182,7 +163,8 @@ static void json_model(FILE *out, const struct report_doc *doc)
 		fputs(",\"message\":", out);
 		json_str(out, g->msg);
 		fputs(",\"guideline\":", out);
-		json_str(out, report_guideline(g->code, doc->ja));
+		json_str(out, report_guideline(g->code, doc->ja, point,
+					       sizeof(point)));
 		fputs("}", out);
 	}
 	fputs("]", out);
@@ -823,12 +805,14 @@ static void model_brief(FILE *out, const struct report_doc *doc,
 			w->guideline_h);
 		for (size_t i = 0; i < doc->findings->n; i++) {
 			const struct diag *g = &doc->findings->v[i];
+			char point[512];
 
 			fprintf(out, "<tr><td>%s</td><td class=\"%s\">%s</td>",
 				g->code, g->sev == DIAG_ERROR ? "bad" : "warn",
 				g->sev == DIAG_ERROR ? "error" : "warning");
 			tcell(out, g->msg);
-			tcell(out, report_guideline(g->code, doc->ja));
+			tcell(out, report_guideline(g->code, doc->ja, point,
+						    sizeof(point)));
 			fputs("</tr>\n", out);
 		}
 		fputs("</table>\n", out);

@@ -5,6 +5,7 @@
  * it; the expanded size is bounded so an alias bomb cannot make a walk
  * over the tree explode.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -276,6 +277,305 @@ static void offset_to_pos(const char *buf, size_t len, size_t off,
 	*col = c;
 }
 
+/*
+ * ---- the mistakes people make ----
+ *
+ * libyaml reports where the grammar broke, which is often a line after
+ * the slip and in its own terms ("mapping values are not allowed in this
+ * context"). These scans name the slip itself: a tab or a full-width
+ * space (U+3000, what a Japanese input method types) in the indentation,
+ * a full-width colon (U+FF1A) after a key, a list item without "- ",
+ * an indent that lines up with nothing above it.
+ */
+
+#define FW_SPACE "\xe3\x80\x80"		/* U+3000 */
+#define FW_COLON "\xef\xbc\x9a"		/* U+FF1A */
+
+static const char msg_tab[] = "a tab character; YAML indents with spaces";
+static const char msg_fw_space[] =
+	"a full-width space (U+3000); YAML indents with ASCII spaces";
+static const char msg_fw_colon[] =
+	"a full-width colon (\xef\xbc\x9a); YAML needs ':' followed by a space";
+
+/* Characters, not bytes, from s to e: libyaml's columns count them. */
+static int chars(const char *s, const char *e)
+{
+	int c = 0;
+
+	for (; s < e; s++)
+		c += ((unsigned char)*s & 0xc0) != 0x80;
+	return c;
+}
+
+static bool at_fw(const char *s, const char *e, const char *fw)
+{
+	return e - s >= 3 && !memcmp(s, fw, 3);
+}
+
+/* An indentation level seen above: its column and whether it holds the
+ * items of a block list. */
+struct level {
+	int ind, line;
+	bool seq;
+};
+
+#define MAX_LEVELS (YTREE_MAX_DEPTH * 2)
+
+struct scan {
+	struct level lv[MAX_LEVELS];
+	int n;			/* lv[0] is the document's column 0 */
+	bool opens;		/* the last line ended in "key:" or "-" */
+	int flow;		/* open [ and { carried over from lines above */
+	int block_ind;		/* >= 0: inside a block scalar (| or >) */
+};
+
+static void push(struct scan *s, int ind, int line, bool seq)
+{
+	if (s->n < MAX_LEVELS)
+		s->lv[s->n++] = (struct level){ ind, line, seq };
+}
+
+/*
+ * Walks the content of one line (after its indentation) outside quotes
+ * and comments: the flow depth, whether a ':' or a full-width colon
+ * comes first, and whether the line ends by opening a block.
+ */
+static void scan_content(struct scan *s, const char *p, const char *e,
+			 const char **fw_colon, bool *has_key, bool *block)
+{
+	char quote = 0;
+	const char *last = NULL;	/* the last non-space character */
+	bool first_colon = true;
+
+	*fw_colon = NULL;
+	*has_key = false;
+	*block = false;
+	for (const char *c = p; c < e; c++) {
+		if (quote) {
+			if (*c == quote)
+				quote = 0;
+			last = c;
+			continue;
+		}
+		if (*c == '#' && (c == p || c[-1] == ' ' || c[-1] == '\t'))
+			break;
+		if ((*c == '"' || *c == '\'') &&
+		    (c == p || strchr(" [{,:-", c[-1])))
+			quote = *c;
+		else if (*c == '[' || *c == '{')
+			s->flow++;
+		else if ((*c == ']' || *c == '}') && s->flow > 0)
+			s->flow--;
+		else if (*c == ':' && (c + 1 == e || c[1] == ' ' ||
+				       c[1] == '\t' || s->flow)) {
+			*has_key = true;
+			first_colon = false;
+		} else if (first_colon && c > p && at_fw(c, e, FW_COLON) &&
+			   !s->flow) {
+			*fw_colon = c;
+			first_colon = false;
+		}
+		if (*c != ' ' && *c != '\t')
+			last = c;
+	}
+	s->opens = last && !s->flow && (*last == ':' || (*last == '-' &&
+					last == p));
+	*block = last && !s->flow && (*last == '|' || *last == '>' ||
+		 ((*last == '-' || *last == '+') && last > p &&
+		  (last[-1] == '|' || last[-1] == '>')));
+}
+
+static bool mistake(struct ytree_error *err, int line, int col,
+		    const char *msg)
+{
+	set_error(err, line, col, msg);
+	return true;
+}
+
+/*
+ * The first mistake on lines up to `upto`, into err; false when none is
+ * seen. Only called after libyaml has refused the text, so a guess here
+ * never turns a good file into a bad one. Quoted scalars over several
+ * lines are not followed; they are rare in a zone file.
+ */
+static bool find_mistake(const char *buf, size_t len, int upto,
+			 struct ytree_error *err)
+{
+	struct scan s = { .n = 1, .block_ind = -1 };
+	const char *next = buf, *end = buf + len;
+	char m[sizeof(err->msg)];
+
+	for (int line = 1; next < end && line <= upto; line++) {
+		const char *p = next, *c = next, *odd = NULL, *fw_colon;
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		struct level gone = { -1, 0, false };
+		bool has_key, block, item, pushed;
+		int ind;
+
+		if (!eol)
+			eol = end;
+		next = eol < end ? eol + 1 : end;
+		if (eol > p && eol[-1] == '\r')
+			eol--;
+		while (c < eol && (*c == ' ' || *c == '\t' ||
+				   at_fw(c, eol, FW_SPACE))) {
+			if (!odd && *c != ' ')
+				odd = c;
+			c += *c == ' ' || *c == '\t' ? 1 : 3;
+		}
+		ind = chars(p, c);
+		if (c == eol || *c == '#')
+			continue;	/* blank or a comment */
+		if (s.block_ind >= 0) {
+			if (ind > s.block_ind)
+				continue;	/* text of a | or > scalar */
+			s.block_ind = -1;
+		}
+		if (s.flow) {
+			/* Inside [ ] or { } indentation means nothing. */
+			scan_content(&s, c, eol, &fw_colon, &has_key, &block);
+			continue;
+		}
+		if (odd)
+			return mistake(err, line, chars(p, odd) + 1,
+				       *odd == '\t' ? msg_tab : msg_fw_space);
+		item = *c == '-' && (c + 1 == eol || c[1] == ' ');
+		pushed = false;
+		if (ind > s.lv[s.n - 1].ind) {
+			if (!s.opens) {
+				if (!item && !memchr(c, ':', (size_t)(eol - c)))
+					continue;	/* a plain scalar goes on */
+				snprintf(m, sizeof(m), "an indent of %d "
+					 "spaces, but the keys beside it (line "
+					 "%d) are at %d; keys of one mapping "
+					 "line up", ind, s.lv[s.n - 1].line,
+					 s.lv[s.n - 1].ind);
+				return mistake(err, line, ind + 1, m);
+			}
+			push(&s, ind, line, false);
+			pushed = true;
+		} else {
+			while (s.n > 1 && ind < s.lv[s.n - 1].ind)
+				gone = s.lv[--s.n];
+			if (ind != s.lv[s.n - 1].ind) {
+				snprintf(m, sizeof(m), "an indent of %d "
+					 "spaces lines up with nothing above "
+					 "(line %d is at %d, line %d at %d)",
+					 ind, gone.line, gone.ind,
+					 s.lv[s.n - 1].line, s.lv[s.n - 1].ind);
+				return mistake(err, line, ind + 1, m);
+			}
+			if (s.lv[s.n - 1].seq && !item && !s.opens) {
+				snprintf(m, sizeof(m), "a list item without "
+					 "\"- \"; the items of this list "
+					 "(line %d) start with \"- \"",
+					 s.lv[s.n - 1].line);
+				return mistake(err, line, ind + 1, m);
+			}
+		}
+		if (item) {
+			const char *k = c + 1;
+
+			/* "key:" then "- " at the key's own indent is a
+			 * list too, but that level also holds keys. */
+			if (pushed || s.lv[s.n - 1].seq) {
+				s.lv[s.n - 1].seq = true;
+				s.lv[s.n - 1].line = line;
+			}
+			/* The mapping inside an item starts after "- ". */
+			while (k < eol && *k == ' ')
+				k++;
+			if (k < eol)
+				push(&s, chars(p, k), line, false);
+		}
+		scan_content(&s, c, eol, &fw_colon, &has_key, &block);
+		if (fw_colon)
+			return mistake(err, line, chars(p, fw_colon) + 1,
+				       msg_fw_colon);
+		if (block)
+			s.block_ind = ind;
+	}
+	return false;
+}
+
+/*
+ * A full-width colon or space can also parse: "zones：" or "lgwan： {...}"
+ * is then one odd plain key, and "　interfaces" a key of its own. Keys
+ * of a zone file are ASCII words, so such a key is the slip and not a
+ * name. A list item whose mapping repeats a key at the same column
+ * is most likely two items with the "- " of the second forgotten.
+ */
+static bool key_mistake(const struct ynode *k, struct ytree_error *err)
+{
+	const char *v, *e, *w;
+
+	/* A collection used as a key has no text. */
+	if (k->type != Y_SCALAR || !k->plain || !k->val)
+		return false;
+	v = w = k->val;
+	e = v + k->len;
+	if (at_fw(v, e, FW_SPACE))
+		return mistake(err, k->line, k->col, msg_fw_space);
+	while (w < e && (isalnum((unsigned char)*w) || *w == '_' ||
+			 *w == '-'))
+		w++;
+	if (w > v && at_fw(w, e, FW_COLON))
+		return mistake(err, k->line, k->col + chars(v, w),
+			       msg_fw_colon);
+	return false;
+}
+
+static bool tree_mistake(const struct ytree *t, struct ytree_error *err)
+{
+	char m[sizeof(err->msg)];
+
+	for (size_t i = 0; i < t->n_all; i++) {
+		const struct ynode *n = t->all[i];
+
+		if (n->type == Y_SEQ)
+			for (size_t j = 0; j < n->n; j++) {
+				const struct ynode *it = n->kids[j];
+
+				/* "name：a" as an item is a key gone wrong
+				 * only when followed by a space. */
+				if (it->type == Y_SCALAR &&
+				    strstr(it->val, FW_COLON " ") &&
+				    key_mistake(it, err))
+					return true;
+				if (it->type != Y_MAP)
+					continue;
+				for (size_t a = 2; a + 1 < it->n; a += 2)
+					for (size_t b = 0; b < a; b += 2) {
+						const struct ynode *x =
+							it->kids[a];
+						const struct ynode *y =
+							it->kids[b];
+
+						if (x->type != Y_SCALAR ||
+						    y->type != Y_SCALAR ||
+						    x->col != y->col ||
+						    x->line == y->line ||
+						    strcmp(x->val, y->val))
+							continue;
+						snprintf(m, sizeof(m),
+							 "a second \"%.40s\" "
+							 "in one list item "
+							 "(line %d); a new "
+							 "item starts with "
+							 "\"- \"", x->val,
+							 y->line);
+						return mistake(err, x->line,
+							       x->col, m);
+					}
+			}
+		if (n->type == Y_MAP)
+			for (size_t j = 0; j + 1 < n->n; j += 2)
+				if (key_mistake(n->kids[j], err))
+					return true;
+	}
+	return false;
+}
+
 struct ytree *ytree_parse(const char *buf, size_t len, size_t max_nodes,
 			  struct ytree_error *err)
 {
@@ -310,6 +610,8 @@ struct ytree *ytree_parse(const char *buf, size_t len, size_t max_nodes,
 			if (parser.error == YAML_READER_ERROR)
 				offset_to_pos(buf, len, parser.problem_offset,
 					      &err->line, &err->col);
+			else
+				find_mistake(buf, len, err->line, err);
 			err->syntax = 1;
 			rc = -EINVAL;
 			break;
@@ -342,6 +644,10 @@ struct ytree *ytree_parse(const char *buf, size_t len, size_t max_nodes,
 		ytree_free(t);
 		errno = ENOMEM;
 		return NULL;
+	}
+	if (!rc && t->root && tree_mistake(t, err)) {
+		err->syntax = 1;
+		rc = -EINVAL;
 	}
 	if (rc)
 		t->root = NULL;

@@ -625,9 +625,33 @@ static void test_partial(void **state)
 	diags_free(&d);
 }
 
+/* Every T code has a guideline point and a sentence; lookups are exact. */
+static void test_code_table(void **state)
+{
+	const struct check_code *c;
+	size_t n_t = 0;
+
+	(void)state;
+	for (c = check_codes; c->code; c++) {
+		assert_ptr_equal(check_code_find(c->code), c);
+		assert_non_null(c->what);
+		if (c->code[0] == 'T') {
+			assert_non_null(c->point);
+			assert_non_null(c->intent);
+			n_t++;
+		}
+	}
+	assert_int_equal(n_t, 10);
+	assert_null(check_code_find("t1"));
+	assert_null(check_code_find("T"));
+	assert_null(check_code_find("T11"));
+	assert_null(check_code_find(""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_code_table),
 		cmocka_unit_test(test_clean),
 		cmocka_unit_test(test_t1),
 		cmocka_unit_test(test_t1_waiver),

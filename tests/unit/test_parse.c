@@ -77,12 +77,12 @@ static void test_prefix_good(void **state)
 static void test_prefix_bad(void **state)
 {
 	static const char *const t[] = {
-		"", "/", "/8", "10.0.0.0/", "10.1.2.3/16", "10.0.0.1/31",
+		"", "/", "/8", "10.0.0.0/",
 		"10.0.0.0/33", "10.0.0.0/08", "10.0.0.0/008", "10.0.0.0/-1",
 		"10.0.0.0/+8", "10.0.0.0/8 ", " 10.0.0.0/8", "10.0.0.0 /8",
 		"10.0.0.0/ 8", "10.0.0.0/8/8", "10.0.0", "10.0.0.0.0",
 		"256.0.0.0", "010.0.0.1", "10.0.0.0/4294967304", "1.2.3.4/x",
-		"fd00::1/48", "fd00::/129", "fd00::/0048", "::1/1280",
+		"fd00::/129", "fd00::/0048", "::1/1280",
 		"fe80::1%eth0", "fe80::1%eth0/128", "gggg::", ":::",
 		"10.0.0.0/8x", "localhost", "0x0a.0.0.1",
 		"0000:0000:0000:0000:0000:0000:0000:0000:0000/64",
@@ -99,6 +99,31 @@ static void test_prefix_bad(void **state)
 		assert_memory_equal(&p, &orig, sizeof(p));
 	}
 	assert_int_equal(prefix_parse(NULL, &p), -EINVAL);
+}
+
+/* Host bits set are refused apart (-EDOM), with the network they most
+ * likely meant for the "did you mean" of sanso-zones(5). */
+static void test_prefix_host_bits(void **state)
+{
+	static const struct { const char *in, *meant; } t[] = {
+		{ "10.1.2.3/16", "10.1.0.0/16" },
+		{ "10.0.0.1/31", "10.0.0.0/31" },
+		{ "10.21.1.1/13", "10.16.0.0/13" },
+		{ "10.0.0.255/25", "10.0.0.128/25" },
+		{ "fd00::1/48", "fd00::/48" },
+		{ "fd00:10:ffff::/33", "fd00:10:8000::/33" },
+		{ "1.2.3.4/0", "0.0.0.0/0" },
+	};
+	char buf[PREFIX_STRLEN];
+	struct prefix p;
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+		memset(&p, 0x5a, sizeof(p));
+		assert_int_equal(prefix_parse(t[i].in, &p), -EDOM);
+		prefix_format(&p, buf, sizeof(buf));
+		assert_string_equal(buf, t[i].meant);
+	}
 }
 
 static void test_addr_parse(void **state)
@@ -200,14 +225,14 @@ static void test_prefix_all_lengths(void **state)
 		if (len < 32) {
 			/* One bit past the length is a host bit. */
 			snprintf(in, sizeof(in), "255.255.255.255/%d", len);
-			assert_int_equal(prefix_parse(in, &p), -EINVAL);
+			assert_int_equal(prefix_parse(in, &p), -EDOM);
 		}
 	}
 	for (int len = 0; len <= 128; len++) {
 		snprintf(in, sizeof(in), "%s/%d",
 			 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", len);
 		assert_int_equal(prefix_parse(in, &p),
-				 len == 128 ? 0 : -EINVAL);
+				 len == 128 ? 0 : -EDOM);
 		snprintf(in, sizeof(in), "::/%d", len);
 		assert_int_equal(prefix_parse(in, &p), 0);
 		assert_int_equal(p.len, len);
@@ -1002,6 +1027,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefix_good),
 		cmocka_unit_test(test_prefix_bad),
+		cmocka_unit_test(test_prefix_host_bits),
 		cmocka_unit_test(test_addr_parse),
 		cmocka_unit_test(test_prefix_relations),
 		cmocka_unit_test(test_prefix_format_small),

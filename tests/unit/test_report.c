@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "check.h"
 #include "parse.h"
 #include "report.h"
 
@@ -502,9 +503,38 @@ static void test_json(void **state)
 	report_free(r);
 }
 
+/* The report takes the guideline from check's table, not a copy. */
+static void test_guideline_from_check(void **state)
+{
+	const struct check_code *c;
+	char b[512], want[512];
+
+	(void)state;
+	for (c = check_codes; c->code; c++) {
+		const char *r = report_guideline(c->code, true, b, sizeof(b));
+
+		if (!c->point) {
+			assert_null(r);
+			continue;
+		}
+		snprintf(want, sizeof(want), "%s %s", c->point,
+			 c->intent ? c->intent : c->what);
+		assert_string_equal(r, want);
+		r = report_guideline(c->code, false, b, sizeof(b));
+		snprintf(want, sizeof(want), "%s: %s", c->point, c->what);
+		assert_string_equal(r, want);
+	}
+	assert_non_null(report_guideline("T1", true, b, sizeof(b)));
+	assert_non_null(strstr(b, "対策基準3(1)"));
+	assert_null(report_guideline("W01", true, b, sizeof(b)));
+	assert_null(report_guideline("T99", false, b, sizeof(b)));
+	assert_null(report_guideline(NULL, false, b, sizeof(b)));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_guideline_from_check),
 		cmocka_unit_test(test_parse_time),
 		cmocka_unit_test(test_hour_of_week_jst),
 		cmocka_unit_test(test_hour_of_week_dst),
