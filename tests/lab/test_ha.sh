@@ -21,6 +21,7 @@
 #   - a name the relay resolved through the master's DNS guard opens on
 #     the standby right after failover, without a new query (sanso's
 #     replication), and was armed there within 1 s;
+#   - without ha.key the guard names the missing file;
 #   - a rule added by hand on g2: peer_drift on both nodes, once, and
 #     g1's `sanso status` says the peer differs (exit 1);
 #   - failback: the first node is master again, the other holds no
@@ -552,15 +553,28 @@ EOF
 ip netns exec "$UP" dnsmasq -k --conf-file="$T/dnsmasq.conf" \
 	--pid-file="$T/dnsmasq.pid" 2>>"$T/dnsmasq.err" &
 LAB_PIDS+=("$!")
-# The pair's shared key: made on one node, copied to the other.
-head -c 32 /dev/urandom >"$T/s1/ha.key"
-cp "$T/s1/ha.key" "$T/s2/ha.key"
-chmod 600 "$T/s1/ha.key" "$T/s2/ha.key"
 for i in 1 2; do
 	ip netns exec "${G[$i]}" "$SANSO" dnsguard "$T/pair.yaml" \
 		--state-dir "$T/s$i" -v >>"$T/guard$i.log" 2>&1 &
 	LAB_PIDS+=("$!")
 done
+# Without the pair's key the guard names it and runs unreplicated.
+if wait_for "replication to the peer is off: no $T/s1/ha.key \\(make it" \
+	"$T/guard1.log" 5; then
+	ok "without ha.key the guard says which file is missing"
+else
+	bad "no diagnostic for the missing ha.key: $(grep replication \
+		"$T/guard1.log")"
+fi
+# The pair's shared key: made on one node, copied to the other, each
+# renamed into place whole (the guard retries the open each tick).
+(
+	umask 077
+	head -c 32 /dev/urandom >"$T/ha.key"
+	for i in 1 2; do
+		cp "$T/ha.key" "$T/s$i/.ha.key" && mv "$T/s$i/.ha.key" "$T/s$i/ha.key"
+	done
+)
 queries()
 {
 	grep -c 'query\[A\] dl.example.test' "$T/dnsmasq.log" 2>/dev/null
