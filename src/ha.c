@@ -289,6 +289,9 @@ int ha_recv(struct ha_link *l, struct ha_msg *m)
 	int64_t t, now;
 	uint64_t seq;
 
+	/* recvfrom() fills only the sender's family's part. */
+	memset(&ss, 0, sizeof(ss));
+
 	got = recvfrom(l->fd, b, sizeof(b), 0, (struct sockaddr *)&ss, &sl);
 	if (got < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
@@ -344,8 +347,7 @@ int ha_peer_write(const char *state_dir, const char *peer, const char *own,
 
 int ha_peer_read(const char *state_dir, struct ha_peer *p)
 {
-	char path[4096];
-	long long when;
+	char path[4096], line[256], when[24], *end;
 	FILE *f;
 	int n;
 
@@ -356,12 +358,16 @@ int ha_peer_read(const char *state_dir, struct ha_peer *p)
 	if (!f)
 		return -errno;
 	memset(p, 0, sizeof(*p));
-	n = fscanf(f, "%64s %64s %15s %lld", p->peer, p->own, p->verdict,
-		   &when);
+	n = fgets(line, sizeof(line), f) ?
+	    sscanf(line, "%64s %64s %15s %23s", p->peer, p->own, p->verdict,
+		   when) : 0;
 	fclose(f);
 	if (n != 4)
 		return -EINVAL;
-	p->when = when;
+	errno = 0;
+	p->when = strtoll(when, &end, 10);
+	if (errno || *end || end == when)
+		return -EINVAL;
 	return 0;
 }
 
