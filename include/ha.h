@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
+#include <sys/types.h>
 
 #include "dns.h"
 #include "model.h"
@@ -89,6 +91,38 @@ int ha_peer_read(const char *state_dir, struct ha_peer *p);
  * systemd unit). */
 int ha_peer_read_sub(const char *state_dir, const char *sub,
 		     struct ha_peer *p);
+
+/*
+ * The node's VRRP role as contrib/ha/sanso-ha-notify records it: one
+ * word ("master", "backup" or "fault") and a newline, replaced by
+ * rename after conntrackd's cache is committed, so its modification
+ * time is when the node took (or left) the master's part. The monitor
+ * reads it once a second (--ha-role).
+ */
+#define HA_ROLE_FILE		"/run/sanso/ha-role"
+
+enum ha_role {
+	HA_ROLE_UNKNOWN,
+	HA_ROLE_MASTER,
+	HA_ROLE_BACKUP,
+	HA_ROLE_FAULT,
+};
+
+struct ha_role_file {
+	enum ha_role role;
+	struct timespec since;	/* the file's modification time */
+	dev_t dev;
+	ino_t ino;
+};
+
+/*
+ * Reads the role file when it changed since *f was filled (another
+ * inode, or another modification time): 1 with *f updated, 0 when it
+ * is unchanged, -ENOENT without one, -EINVAL when it holds no known
+ * role (f->role is then HA_ROLE_UNKNOWN), -errno.
+ */
+int ha_role_read(const char *path, struct ha_role_file *f);
+const char *ha_role_name(enum ha_role r);
 
 /* The live digest of table inet `table` (kernel_table_digest()). */
 int ha_table_digest(const char *table, char hex[65]);

@@ -92,6 +92,10 @@ struct monitor_stats {
 	uint64_t malformed;	/* messages that did not parse */
 	uint64_t lost;		/* buffer overruns the reader saw */
 	uint64_t swept;		/* conntrack entries removed */
+	/* A node of a pair (monitor_set_role()): connection alerts not
+	 * reported as backup, and connections carried over by conntrackd
+	 * at failover that the old master judged. */
+	uint64_t ha_quiet, ha_carried;
 	uint64_t alerts[ALERT_TYPE_COUNT];
 };
 
@@ -140,6 +144,25 @@ void monitor_overrun(struct monitor *mon, const struct timespec *ts,
  * `config_error` alert. */
 void monitor_config_error(struct monitor *mon, const struct timespec *ts,
 			  const char *message);
+
+/*
+ * A node of a redundant pair (gateway.ha), as the command learns it from
+ * keepalived's notify script (sanso(8), A REDUNDANT PAIR). Connection
+ * alerts (cross_zone, off_hours, blocked, logged, maintenance_closed)
+ * come from the master only, since only the master forwards: as
+ * MONITOR_BACKUP they are counted in ha_quiet, not emitted. As
+ * MONITOR_MASTER since `since`, a connection that started before then
+ * was committed by conntrackd from the old master, which judged it: it
+ * is counted in ha_carried, not judged again. MONITOR_ALONE (no pair,
+ * or the role unknown) reports everything, the default.
+ */
+enum monitor_role {
+	MONITOR_ALONE,
+	MONITOR_MASTER,
+	MONITOR_BACKUP,
+};
+void monitor_set_role(struct monitor *mon, enum monitor_role role,
+		      const struct timespec *since);
 
 /* Once a second (and at the start): schedule changes (maintenance
  * windows ending), drift, aggregated drops whose window closed, the

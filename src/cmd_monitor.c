@@ -40,6 +40,7 @@
 #include "ctnetlink.h"
 #include "deploy.h"
 #include "dnsguard.h"
+#include "ha.h"
 #include "kernel.h"
 #include "kernel_dump.h"
 #include "monitor.h"
@@ -81,6 +82,10 @@ struct mon_cmd {
 	int watchdog_fd;	/* its pipe: closing it ends the watchdog */
 	struct dnsguard *guard;	/* the DNS guard, in this same loop */
 	bool no_guard;		/* --no-dnsguard: it runs on its own */
+	const char *ha_role_path;	/* --ha-role */
+	struct ha_role_file role;	/* as last read */
+	int role_err;		/* its read error last said, 0 none */
+	bool in_pair;		/* the policy in force has gateway.ha */
 };
 
 static void help(FILE *out)
@@ -102,6 +107,9 @@ static void help(FILE *out)
 		"                       (default 60; 0: never)\n"
 		"  --jsonl FILE         alerts to this JSON lines file, not\n"
 		"                       the zone file's monitor.alerts\n"
+		"  --ha-role FILE       a pair's node: its VRRP role as the\n"
+		"                       notify script writes it (default\n"
+		"                       " HA_ROLE_FILE ")\n"
 		"  --replay FILE.pcap   read netlink messages from a capture\n"
 		"                       (nlmon, tcpdump), not the kernel\n"
 		"  --record FILE.pcap   also write what is read to a capture\n"
@@ -797,6 +805,68 @@ static void guard_start(struct mon_cmd *c)
 	foreign_say(c, NULL);
 }
 
+/* ---- the pair's role (sanso(8), A REDUNDANT PAIR) ---- */
+
+static enum monitor_role role_of(enum ha_role r)
+{
+	switch (r) {
+	case HA_ROLE_MASTER:
+		return MONITOR_MASTER;
+	case HA_ROLE_BACKUP:
+	case HA_ROLE_FAULT:
+		return MONITOR_BACKUP;
+	default:
+		return MONITOR_ALONE;
+	}
+}
+
+/*
+ * Once a second: the role file, read again only when it was replaced.
+ * A missing or garbled one reports everything (fail open: a duplicate
+ * alert is seen, a suppressed one is not). On becoming master the
+ * conntrack table is read again: connections that started after the
+ * role file was written but were seen while it still said backup are
+ * judged then, and those older than it are the old master's.
+ */
+static void role_check(struct mon_cmd *c)
+{
+	bool pair = c->cur.m->gateway.ha.present;
+	enum ha_role was = c->in_pair ? c->role.role : HA_ROLE_UNKNOWN;
+	int r;
+
+	if (!pair) {
+		if (c->in_pair)
+			fprintf(stderr, "sanso: " CMD ": the deployment has no "
+				"gateway.ha: every alert is reported\n");
+		c->in_pair = false;
+		c->role_err = 0;
+		memset(&c->role, 0, sizeof(c->role));
+		monitor_set_role(c->mon, MONITOR_ALONE, NULL);
+		return;
+	}
+	r = ha_role_read(c->ha_role_path, &c->role);
+	if (c->in_pair && !r)
+		return;
+	c->in_pair = true;
+	if (r < 0 && r != c->role_err)
+		fprintf(stderr, "sanso: " CMD ": pair role: %s: %s: every "
+			"alert is reported\n", c->ha_role_path,
+			r == -ENOENT ? "none written yet (keepalived's notify "
+			"script writes it)" : r == -EINVAL ? "not master, "
+			"backup or fault" : strerror(-r));
+	c->role_err = r < 0 ? r : 0;
+	if (r >= 0 && c->role.role != was)
+		fprintf(stderr, "sanso: " CMD ": pair role %s (%s): %s\n",
+			ha_role_name(c->role.role), c->ha_role_path,
+			c->role.role == HA_ROLE_MASTER ? "reporting connection "
+			"alerts" : "connection alerts are the master's, "
+			"counted here");
+	monitor_set_role(c->mon, role_of(c->role.role), &c->role.since);
+	if (c->role.role == HA_ROLE_MASTER && was != HA_ROLE_MASTER &&
+	    c->dump)
+		dump_start(c);
+}
+
 /* ---- the policy in force ---- */
 
 /*
@@ -1045,6 +1115,9 @@ static int open_live(struct mon_cmd *c)
 		fprintf(stderr, "sanso: " CMD ": warning: receive buffer "
 			"smaller than asked (not root?): events may be lost "
 			"under load\n");
+	/* Before the first dump, whose entries are judged in the role
+	 * (and without a second dump for becoming master). */
+	role_check(c);
 	c->dump = ctnl_open_cmd();
 	c->cmd = ctnl_open_cmd();
 	if (!c->dump || !c->cmd) {
@@ -1196,6 +1269,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 		if (now.tv_sec != last) {
 			last = now.tv_sec;
 			follow(c);
+			role_check(c);
 			monitor_tick(c->mon, &now);
 		} else if (n > 0 && (pfd[5].revents & POLLIN)) {
 			alerter_tick(c->al, now.tv_sec);
@@ -1219,7 +1293,7 @@ out:
 }
 
 struct mon_args {
-	const char *user, *replay, *record;
+	const char *user, *replay, *record, *ha_role;
 	unsigned long drift;
 	bool once, no_guard, watchdog;
 };
@@ -1258,6 +1332,9 @@ static int own_opt(void *ctx, int opt, const char *arg)
 	case 'W':
 		a->watchdog = true;
 		break;
+	case 'H':
+		a->ha_role = arg;
+		break;
 	}
 	return 0;
 }
@@ -1272,6 +1349,7 @@ int cmd_monitor(int argc, char **argv)
 		{ "once", no_argument, NULL, 'o' },
 		{ "no-dnsguard", no_argument, NULL, 'G' },
 		{ "watchdog", no_argument, NULL, 'W' },
+		{ "ha-role", required_argument, NULL, 'H' },
 		{ 0 }
 	};
 	struct mon_args a = { .drift = 60 };
@@ -1306,6 +1384,7 @@ int cmd_monitor(int argc, char **argv)
 	c.table = o.table ? o.table : RS_DEFAULT_TABLE;
 	c.jsonl = o.jsonl;
 	c.no_guard = a.no_guard;
+	c.ha_role_path = a.ha_role ? a.ha_role : HA_ROLE_FILE;
 	if (gethostname(c.host, sizeof(c.host) - 1) < 0)
 		snprintf(c.host, sizeof(c.host), "localhost");
 	signal(SIGPIPE, SIG_IGN);
@@ -1380,6 +1459,12 @@ int cmd_monitor(int argc, char **argv)
 	fprintf(stderr, "sanso: " CMD ": %" PRIu64 " events, %" PRIu64
 		" judged, %" PRIu64 " overruns, %" PRIu64 " nflog gaps\n",
 		monitor_events(&st), st.judged, st.lost, st.nflog_gaps);
+	if (c.in_pair || st.ha_quiet || st.ha_carried)
+		fprintf(stderr, "sanso: " CMD ": pair: %" PRIu64 " connection "
+			"alert%s left to the master, %" PRIu64 " connection%s "
+			"carried over from the old master\n", st.ha_quiet,
+			st.ha_quiet == 1 ? "" : "s", st.ha_carried,
+			st.ha_carried == 1 ? "" : "s");
 out:
 	/* Flushes every pending alert before exit (SIGTERM). */
 	alerter_free(c.al);

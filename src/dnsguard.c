@@ -862,6 +862,28 @@ static void ha_close(struct dnsguard *g)
 	g->ha_link = NULL;
 }
 
+static void ha_say_off(struct dnsguard *g, int err)
+{
+	if (err == ENOENT)
+		say(g, LOG_WARNING, "replication to the peer is off: no %s/"
+		    HA_KEY_FILE " (make it once: head -c 32 /dev/urandom >"
+		    HA_KEY_FILE ", mode 0600, and copy the same file to the "
+		    "peer)", g->state_dir);
+	else if (err == EPERM)
+		say(g, LOG_WARNING, "replication to the peer is off: %s/"
+		    HA_KEY_FILE " must be a regular file of mode 0600 owned "
+		    "by this user or root", g->state_dir);
+	else if (err == EINVAL)
+		say(g, LOG_WARNING, "replication to the peer is off: %s/"
+		    HA_KEY_FILE " is not 32 bytes", g->state_dir);
+	else if (err == EADDRNOTAVAIL)
+		say(g, LOG_WARNING, "replication to the peer is off until "
+		    "this node holds a gateway.ha node address");
+	else
+		say(g, LOG_WARNING, "replication to the peer is off: %s",
+		    strerror(err));
+}
+
 /* Opens the replication socket once this node has its sync address;
  * retried every tick until then. */
 static void ha_try_open(struct dnsguard *g)
@@ -872,14 +894,13 @@ static void ha_try_open(struct dnsguard *g)
 		return;
 	g->ha_link = ha_link_open(&g->ha, g->state_dir);
 	if (!g->ha_link) {
-		if (errno != g->ha_errno)
-			say(g, LOG_WARNING, "replication to the peer is off: "
-			    "%s%s", errno == ENOENT ? "no " : "",
-			    errno == ENOENT ? HA_KEY_FILE " in the state "
-			    "directory" : errno == EADDRNOTAVAIL ? "neither "
-			    "gateway.ha node address is this node's" :
-			    strerror(errno));
-		g->ha_errno = errno;
+		/* Said once per cause; the open is retried each tick, so
+		 * a key copied in later takes effect without a restart. */
+		int err = errno;
+
+		if (err != g->ha_errno)
+			ha_say_off(g, err);
+		g->ha_errno = err;
 		return;
 	}
 	g->ha_errno = 0;

@@ -15,12 +15,14 @@
  * cannot be replayed to re-open an address after it expired.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -288,6 +290,9 @@ int ha_recv(struct ha_link *l, struct ha_msg *m)
 	int64_t t, now;
 	uint64_t seq;
 
+	/* recvfrom() fills only the sender's family's part. */
+	memset(&ss, 0, sizeof(ss));
+
 	got = recvfrom(l->fd, b, sizeof(b), 0, (struct sockaddr *)&ss, &sl);
 	if (got < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -errno;
@@ -343,8 +348,7 @@ int ha_peer_write(const char *state_dir, const char *peer, const char *own,
 
 int ha_peer_read(const char *state_dir, struct ha_peer *p)
 {
-	char path[4096], num[24], *end;
-	long long when;
+	char path[4096], line[256], when[24], *end;
 	FILE *f;
 	int n;
 
@@ -355,16 +359,16 @@ int ha_peer_read(const char *state_dir, struct ha_peer *p)
 	if (!f)
 		return -errno;
 	memset(p, 0, sizeof(*p));
-	n = fscanf(f, "%64s %64s %15s %23s", p->peer, p->own, p->verdict,
-		   num);
+	n = fgets(line, sizeof(line), f) ?
+	    sscanf(line, "%64s %64s %15s %23s", p->peer, p->own, p->verdict,
+		   when) : 0;
 	fclose(f);
 	if (n != 4)
 		return -EINVAL;
 	errno = 0;
-	when = strtoll(num, &end, 10);
-	if (errno || *end)
+	p->when = strtoll(when, &end, 10);
+	if (errno || *end || end == when)
 		return -EINVAL;
-	p->when = when;
 	return 0;
 }
 
@@ -382,4 +386,62 @@ int ha_peer_read_sub(const char *state_dir, const char *sub,
 	    (int)sizeof(dir))
 		return -ENAMETOOLONG;
 	return ha_peer_read(dir, p);
+}
+
+int ha_role_read(const char *path, struct ha_role_file *f)
+{
+	static const char *const words[] = { "master", "backup", "fault" };
+	static const enum ha_role roles[] = { HA_ROLE_MASTER, HA_ROLE_BACKUP,
+					      HA_ROLE_FAULT };
+	char buf[16];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		f->role = HA_ROLE_UNKNOWN;
+		f->dev = 0;
+		f->ino = 0;
+		return -errno;
+	}
+	if (fstat(fd, &st)) {
+		n = -errno;
+		close(fd);
+		return (int)n;
+	}
+	if (st.st_dev == f->dev && st.st_ino == f->ino &&
+	    st.st_mtim.tv_sec == f->since.tv_sec &&
+	    st.st_mtim.tv_nsec == f->since.tv_nsec) {
+		close(fd);
+		return 0;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->since = st.st_mtim;
+	f->role = HA_ROLE_UNKNOWN;
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(buf, words[i]))
+			f->role = roles[i];
+	return f->role == HA_ROLE_UNKNOWN ? -EINVAL : 1;
+}
+
+const char *ha_role_name(enum ha_role r)
+{
+	switch (r) {
+	case HA_ROLE_MASTER:
+		return "master";
+	case HA_ROLE_BACKUP:
+		return "backup";
+	case HA_ROLE_FAULT:
+		return "fault";
+	default:
+		return "unknown";
+	}
 }

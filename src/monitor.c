@@ -103,6 +103,8 @@ struct monitor {
 	int64_t judge_ms;
 	int fqdn_err_set;
 	int fqdn_err;
+	enum monitor_role role;
+	struct timespec master_since;
 	struct monitor_stats st;
 };
 
@@ -112,6 +114,16 @@ static void emit(struct monitor *mon, const struct alert *a)
 {
 	mon->st.alerts[a->type]++;
 	mon->conf.emit(mon->conf.ctx, a);
+}
+
+/* A connection alert on a node that is not the pair's master: counted,
+ * not reported (the master reports it, include/monitor.h). */
+static bool quiet(struct monitor *mon)
+{
+	if (mon->role != MONITOR_BACKUP)
+		return false;
+	mon->st.ha_quiet++;
+	return true;
 }
 
 static void alert_init(struct alert *a, enum alert_type type,
@@ -406,6 +418,17 @@ void monitor_ct_event(struct monitor *mon, const struct ct_event *ev,
 				  q.when))
 			return;
 	}
+	if (quiet(mon))
+		return;
+	/* Committed at failover before the role file said master (the
+	 * notify script writes it last): the old master's to report. */
+	if (mon->role == MONITOR_MASTER &&
+	    (when.tv_sec < mon->master_since.tv_sec ||
+	     (when.tv_sec == mon->master_since.tv_sec &&
+	      when.tv_nsec < mon->master_since.tv_nsec))) {
+		mon->st.ha_carried++;
+		return;
+	}
 	if (reported_check(mon, ev))
 		return;
 
@@ -614,7 +637,7 @@ void monitor_nflog(struct monitor *mon, const struct nflog_pkt *p,
 		/* A new connection of a `log: true` flow (maintenance, T7):
 		 * permitted, but the record is what the flag asks for. */
 		mon->st.nflog_flow++;
-		if (!p->has_ip)
+		if (!p->has_ip || quiet(mon))
 			return;
 		sz = prefix_zone(mon, "*", 1, &p->src);
 		dz = prefix_zone(mon, "*", 1, &p->dst);
@@ -649,6 +672,8 @@ void monitor_nflog(struct monitor *mon, const struct nflog_pkt *p,
 		mon->st.nflog_link++;
 		return;
 	}
+	if (quiet(mon))
+		return;
 	gw = !strcmp(gt + 1, "gateway");
 	sz = prefix_zone(mon, s, (size_t)(gt - s), &p->src);
 	dz = gw ? -1 : prefix_zone(mon, gt + 1, strlen(gt + 1), &p->dst);
@@ -869,7 +894,9 @@ static void window_closed(struct monitor *mon, int sched,
 		unsigned int k = s.per_flow ? s.per_flow[f] : 0;
 		struct alert a;
 
-		if (m->flows[f].schedule != sched)
+		/* The sweep above ran all the same: the backup's kernel
+		 * must not keep what the window let in either. */
+		if (m->flows[f].schedule != sched || quiet(mon))
 			continue;
 		for (i = 0; i < mon->p->n_rules && !r; i++)
 			if (mon->p->rules[i].flow == (int)f)
@@ -1262,6 +1289,16 @@ int monitor_set_policy(struct monitor *mon, const struct policy *policy)
 	/* Set indices are the old model's. */
 	memset(mon->fqdn, 0, sizeof(mon->fqdn));
 	return 0;
+}
+
+void monitor_set_role(struct monitor *mon, enum monitor_role role,
+		      const struct timespec *since)
+{
+	mon->role = role;
+	if (role == MONITOR_MASTER && since)
+		mon->master_since = *since;
+	else
+		mon->master_since = (struct timespec){ 0, 0 };
 }
 
 const struct policy *monitor_policy(const struct monitor *mon)

@@ -21,10 +21,21 @@
 #   - a name the relay resolved through the master's DNS guard opens on
 #     the standby right after failover, without a new query (sanso's
 #     replication), and was armed there within 1 s;
+#   - without ha.key the guard names the missing file;
 #   - a rule added by hand on g2: peer_drift on both nodes, once, and
 #     g1's `sanso status` says the peer differs (exit 1);
 #   - failback: the first node is master again, the other holds no
 #     virtual address, new connections and the stream pass.
+#   - alerts once per pair: `sanso monitor` on both nodes, each with
+#     its role file (--ha-role) written by the notify script: a
+#     dropped connection (blocked) and the logged, off-hours flow
+#     (logged, off_hours) are reported by the master only; a drop at
+#     the backup's own address is counted there, not sent; after
+#     failover the new master reports a new drop and a new connection
+#     and the old master does not, and the stream conntrackd carried
+#     over raises nothing on the new master (counted as carried); no
+#     alert (type, src, dst, dport, sport) is in both nodes' files;
+#     verify-log passes both alert logs.
 #
 # Needs root, network namespaces, keepalived, conntrackd, dnsmasq, dig,
 # nft, python3 (contrib/install-deps.sh). SANSO names the binary.
@@ -81,11 +92,17 @@ fqdn_sets:
   updates:
     names: [dl.example.test]
     min_ttl: 120
+schedules:
+  past:
+    windows:
+      - { from: "2020-01-01T00:00", to: "2020-01-02T00:00" }
 flows:
   - name: relay-mirror
     from: relay
     to: mirror
     services: [tcp/80]
+    log: true
+    alert_outside: past
   - name: relay-updates
     from: relay
     to: fqdn:updates
@@ -330,6 +347,8 @@ def note(s):
     os.replace(out + ".tmp", out)
 try:
     c = socket.create_connection((addr, 80), timeout=5)
+    with open(out + ".sport", "w") as f:
+        f.write("%d\n" % c.getsockname()[1])
     c.settimeout(30)
     buf = b""
     while True:
@@ -416,6 +435,82 @@ else
 	bad "with gateway.ha: g1 $(holds 1 && echo holds), g2" \
 		"$(holds_any 2 && echo holds) virtual addresses"
 fi
+# ---- sanso monitor on both nodes ----
+
+start_monitor()
+{
+	mkdir -p "$T/m$1"
+	ip netns exec "${G[$1]}" "$SANSO" monitor --no-dnsguard \
+		--state-dir "$T/s$1" --data-dir "$T/m$1" \
+		--jsonl "$T/alerts$1.jsonl" --ha-role "$T/role$1" \
+		>>"$T/mon$1.log" 2>&1 &
+	MON[$1]=$!
+	LAB_PIDS+=("$!")
+}
+
+# n_alerts NODE TYPE DST DPORT: how many alerts of TYPE to DST:DPORT
+# node NODE's file holds.
+n_alerts()
+{
+	python3 - "$T/alerts$1.jsonl" "$2" "$3" "$4" <<'EOF'
+import json, sys
+path, kind, dst, dport = sys.argv[1:]
+n = 0
+try:
+    for line in open(path):
+        try:
+            a = json.loads(line)
+        except ValueError:
+            continue
+        if (a.get("type") == kind and a.get("dst") == dst and
+                str(a.get("dport")) == dport):
+            n += 1
+except OSError:
+    pass
+print(n)
+EOF
+}
+
+# wait_alert NODE TYPE DST DPORT [SECS]: until node NODE reported one.
+wait_alert()
+{
+	local _
+	for _ in $(seq $((${5:-5} * 10))); do
+		[ "$(n_alerts "$1" "$2" "$3" "$4")" -gt 0 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# A connection from the relay that the ruleset drops: 0 when it timed
+# out (dropped), 1 when it was answered or refused.
+dropped()
+{
+	ip netns exec "$DMZ" timeout 10 python3 - "$1" "$2" <<'EOF'
+import socket, sys
+s = socket.socket()
+s.settimeout(1)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2])))
+except socket.timeout:
+    sys.exit(0)
+except OSError:
+    pass
+sys.exit(1)
+EOF
+}
+
+for i in 1 2; do
+	start_monitor $i
+done
+if wait_for 'pair role master' "$T/mon1.log" 10 &&
+	wait_for 'pair role backup' "$T/mon2.log" 10; then
+	ok "the monitors read their roles: g1 master, g2 backup"
+else
+	bad "the monitors' roles: g1 \"$(grep 'pair role' "$T/mon1.log")\"," \
+		"g2 \"$(grep 'pair role' "$T/mon2.log")\""
+fi
+
 # Nothing else is open: the sync link admits only the pair's ports.
 if ip netns exec "${G[2]}" nft list chain inet sanso input |
 	grep -q 'gateway:ha-sync'; then
@@ -458,15 +553,28 @@ EOF
 ip netns exec "$UP" dnsmasq -k --conf-file="$T/dnsmasq.conf" \
 	--pid-file="$T/dnsmasq.pid" 2>>"$T/dnsmasq.err" &
 LAB_PIDS+=("$!")
-# The pair's shared key: made on one node, copied to the other.
-head -c 32 /dev/urandom >"$T/s1/ha.key"
-cp "$T/s1/ha.key" "$T/s2/ha.key"
-chmod 600 "$T/s1/ha.key" "$T/s2/ha.key"
 for i in 1 2; do
 	ip netns exec "${G[$i]}" "$SANSO" dnsguard "$T/pair.yaml" \
 		--state-dir "$T/s$i" -v >>"$T/guard$i.log" 2>&1 &
 	LAB_PIDS+=("$!")
 done
+# Without the pair's key the guard names it and runs unreplicated.
+if wait_for "replication to the peer is off: no $T/s1/ha.key \\(make it" \
+	"$T/guard1.log" 5; then
+	ok "without ha.key the guard says which file is missing"
+else
+	bad "no diagnostic for the missing ha.key: $(grep replication \
+		"$T/guard1.log")"
+fi
+# The pair's shared key: made on one node, copied to the other, each
+# renamed into place whole (the guard retries the open each tick).
+(
+	umask 077
+	head -c 32 /dev/urandom >"$T/ha.key"
+	for i in 1 2; do
+		cp "$T/ha.key" "$T/s$i/.ha.key" && mv "$T/s$i/.ha.key" "$T/s$i/ha.key"
+	done
+)
 queries()
 {
 	grep -c 'query\[A\] dl.example.test' "$T/dnsmasq.log" 2>/dev/null
@@ -522,6 +630,44 @@ if [ "$before" -gt 0 ]; then
 else
 	bad "the stream did not start: $(cat "$T/stream" 2>/dev/null)"
 fi
+# ---- alerts from the master only ----
+
+if dropped "$MIRROR" 22 && wait_alert 1 blocked "$MIRROR" 22; then
+	ok "a dropped connection (relay -> mirror tcp/22): blocked from g1"
+else
+	bad "relay -> mirror tcp/22: $(n_alerts 1 blocked "$MIRROR" 22)" \
+		"blocked alerts from g1"
+fi
+if wait_alert 1 logged "$MIRROR" 80 && wait_alert 1 off_hours "$MIRROR" 80
+then
+	ok "the logged flow outside its schedule: logged and off_hours" \
+		"from g1"
+else
+	bad "relay -> mirror tcp/80 on g1: $(n_alerts 1 logged "$MIRROR" 80)" \
+		"logged, $(n_alerts 1 off_hours "$MIRROR" 80) off_hours"
+fi
+# The same drop at each node's own address: only the backup's is quiet.
+dropped 10.40.0.2 22
+dropped 10.40.0.3 22
+if wait_alert 1 blocked 10.40.0.2 22; then
+	ok "a drop at the master's own address is reported by g1"
+else
+	bad "no blocked alert from g1 for 10.40.0.2 tcp/22"
+fi
+sleep 1
+n2=0
+for a in blocked logged off_hours cross_zone; do
+	for d in "$MIRROR 22" "$MIRROR 80" "10.40.0.3 22"; do
+		# shellcheck disable=SC2086
+		n2=$((n2 + $(n_alerts 2 $a $d)))
+	done
+done
+if [ "$n2" = 0 ]; then
+	ok "g2 (backup) sent none of them, nor the drop at its own address"
+else
+	bad "g2 (backup) sent $n2 connection alerts: $(cat "$T/alerts2.jsonl")"
+fi
+
 # conntrackd has the stream in g2's external cache.
 if ip netns exec "${G[2]}" conntrackd -C "$T/ctd2.conf" -e 2>/dev/null |
 	grep -q "dst=$MIRROR"; then
@@ -564,6 +710,29 @@ else
 	bad "upstream queries: $q0 before the fetch, $(queries) after"
 fi
 
+if wait_for 'pair role master' "$T/mon2.log" 5 &&
+	grep -Eq 'pair role (fault|backup)' "$T/mon1.log"; then
+	ok "the monitors follow: g2 master, g1 $(grep -Eo \
+		'pair role (fault|backup)' "$T/mon1.log" | tail -n 1)"
+else
+	bad "after failover, roles read: g1 \"$(grep 'pair role' \
+		"$T/mon1.log" | tail -n 1)\", g2 \"$(grep 'pair role' \
+		"$T/mon2.log" | tail -n 1)\""
+fi
+if dropped "$MIRROR" 23 && wait_alert 2 blocked "$MIRROR" 23 &&
+	[ "$(n_alerts 1 blocked "$MIRROR" 23)" = 0 ]; then
+	ok "after failover a new drop (tcp/23) is reported by g2, not g1"
+else
+	bad "after failover, tcp/23: g2 $(n_alerts 2 blocked "$MIRROR" 23)," \
+		"g1 $(n_alerts 1 blocked "$MIRROR" 23) blocked alerts"
+fi
+if wait_alert 2 off_hours "$MIRROR" 80 && wait_alert 2 logged "$MIRROR" 80
+then
+	ok "the new connection through g2 is reported by g2"
+else
+	bad "g2 did not report the new relay -> mirror connection"
+fi
+
 # ---- failback ----
 
 ip -n "${G[1]}" link set ens7 up
@@ -594,6 +763,73 @@ else
 	bad "roles recorded: g1 $(cat "$T/role1" 2>/dev/null)," \
 		"g2 $(cat "$T/role2" 2>/dev/null)"
 fi
+
+# ---- once per pair, over the whole run ----
+
+for i in 1 2; do
+	kill -TERM "${MON[$i]}" 2>/dev/null
+	wait "${MON[$i]}" 2>/dev/null
+done
+both=$(python3 - "$T/alerts1.jsonl" "$T/alerts2.jsonl" <<'EOF'
+import json, sys
+def keys(path):
+    k = set()
+    try:
+        for line in open(path):
+            try:
+                a = json.loads(line)
+            except ValueError:
+                continue
+            if a.get("src") is not None:
+                k.add((a.get("type"), a.get("src"), a.get("dst"),
+                       a.get("dport"), a.get("sport")))
+    except OSError:
+        pass
+    return k
+for k in sorted(keys(sys.argv[1]) & keys(sys.argv[2]), key=str):
+    print(" ".join(str(x) for x in k))
+EOF
+)
+if [ -z "$both" ]; then
+	ok "no alert is in both nodes' files ($(grep -c '"type"' \
+		"$T/alerts1.jsonl") from g1, $(grep -c '"type"' \
+		"$T/alerts2.jsonl") from g2)"
+else
+	bad "alerts reported by both nodes: $both"
+fi
+# The exit line: "pair: Q connection alerts left to the master, C
+# connections carried over from the old master".
+pair_count()
+{
+	sed -n "s/.*pair: \([0-9]*\) connection alerts\{0,1\} left to the master, \([0-9]*\) connection.*/\\$2/p" \
+		"$T/mon$1.log" | tail -n 1
+}
+carried=$(pair_count 2 2)
+sport=$(cat "$T/stream.sport" 2>/dev/null)
+if [ "${carried:-0}" -gt 0 ] && [ -n "$sport" ] &&
+	! grep -q "\"sport\":$sport," "$T/alerts2.jsonl"; then
+	ok "g2 counted $carried connection(s) carried over and reported" \
+		"nothing for the stream (sport $sport)"
+else
+	bad "carried over on g2: \"$(grep 'pair:' "$T/mon2.log")\"," \
+		"the stream's sport $sport in g2's alerts:" \
+		"$(grep -c "\"sport\":$sport," "$T/alerts2.jsonl")"
+fi
+quiet=$(pair_count 2 1)
+if [ "${quiet:-0}" -gt 0 ]; then
+	ok "g2 counted $quiet connection alert(s) left to the master"
+else
+	bad "g2's count of alerts left to the master: $(grep 'pair:' \
+		"$T/mon2.log")"
+fi
+for i in 1 2; do
+	if "$SANSO" verify-log "$T/alerts$i.jsonl" --state-dir "$T/m$i" \
+		>"$T/verify$i.out" 2>&1; then
+		ok "verify-log: g$i's alert log intact"
+	else
+		bad "verify-log of g$i's alerts: $(cat "$T/verify$i.out")"
+	fi
+done
 
 # ---- one deployment on both: peer_drift ----
 

@@ -12,6 +12,10 @@
 #      (apply --dry-run) and changes nothing;
 #   4. a run whose health check fails rolls back at once: the first
 #      deployment and its files stay in force, and the run fails.
+#   5. a node of a redundant pair (sanso_ha_peer): contrib/ha's notify
+#      script and systemd ordering, the site's keepalived and conntrackd
+#      files and the pair's key are installed with their modes; a second
+#      run changes nothing.
 set -u
 # shellcheck source=tests/ops/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -130,5 +134,41 @@ elif [ "$(status)" = "1 match None" ] &&
 	ok "failed health check: rolled back at once, deployment 1 and its files in force"
 else
 	bad "after a failed health check: status \"$(status)\"; $(recap run4.log)"
+fi
+mkdir -p "$T/ha-src"
+head -c 32 /dev/urandom >"$T/ha-src/ha.key"
+printf 'global_defs {\n\trouter_id test\n}\n' >"$T/ha-src/keepalived.conf"
+printf 'General {\n}\n' >"$T/ha-src/conntrackd.conf"
+hav=(-e sanso_ha_peer=peer-gw -e sanso_ha_install_packages=false
+	-e sanso_ha_keepalived_src="$T/ha-src/keepalived.conf"
+	-e sanso_ha_conntrackd_src="$T/ha-src/conntrackd.conf"
+	-e sanso_ha_key_src="$T/ha-src/ha.key"
+	-e sanso_ha_notify="$T/ha/lib/sanso-ha-notify"
+	-e sanso_ha_keepalived_conf="$T/ha/keepalived/keepalived.conf"
+	-e sanso_ha_conntrackd_conf="$T/ha/conntrackd/conntrackd.conf"
+	-e sanso_ha_systemd_dir="$T/ha/systemd"
+	-e sanso_ha_data_dir="$T/ha/monitor" -e sanso_ha_key_owner=root)
+modes()
+{
+	stat -c '%a %n' "$T/ha/lib/sanso-ha-notify" "$T/ha/monitor/ha.key" \
+		"$T/ha/keepalived/keepalived.conf" \
+		"$T/ha/systemd/keepalived.service.d/sanso.conf" \
+		"$T/ha/systemd/conntrackd.service.d/sanso.conf" 2>&1 |
+		sed "s|$T/ha/||" | tr '\n' ' '
+}
+if play run5.log "${hav[@]}" &&
+	cmp -s "$T/ha/lib/sanso-ha-notify" "$OPS_ROOT/contrib/ha/sanso-ha-notify" &&
+	cmp -s "$T/ha/monitor/ha.key" "$T/ha-src/ha.key" &&
+	cmp -s "$T/ha/conntrackd/conntrackd.conf" "$T/ha-src/conntrackd.conf" &&
+	[ "$(modes)" = "755 lib/sanso-ha-notify 600 monitor/ha.key 640 keepalived/keepalived.conf 644 systemd/keepalived.service.d/sanso.conf 644 systemd/conntrackd.service.d/sanso.conf " ] &&
+	[ "$(status)" = "1 match None" ]; then
+	ok "a pair's node: notify script, ordering, configurations and key installed ($(recap run5.log))"
+else
+	bad "a pair's node: $(modes); $(grep -E 'fatal|FAILED' "$T/run5.log" | head -n 3)"
+fi
+if play run6.log "${hav[@]}" && grep -q 'changed=0 ' "$T/run6.log"; then
+	ok "a pair's node: a second run changes nothing"
+else
+	bad "a pair's node, second run: $(recap run6.log)"
 fi
 finish

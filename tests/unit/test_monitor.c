@@ -752,6 +752,96 @@ static void test_maintenance_closed(void **state)
 	fx_free(x);
 }
 
+/* A node of a pair (sanso(8), A REDUNDANT PAIR): the backup counts
+ * connection alerts and emits none; its own kind still goes out. */
+static void test_pair_backup(void **state)
+{
+	struct fx *x = fx_new(true);
+	struct timespec t = jst(2026, 11, 24, 10, 0);
+	struct ct_event ev = ct(CT_NEW, "10.30.5.5", "10.10.1.5", IPPROTO_TCP,
+				5432, 1);
+	struct monitor_stats st;
+	struct nflog_pkt p;
+
+	(void)state;
+	monitor_set_role(x->mon, MONITOR_BACKUP, &t);
+	monitor_ct_event(x->mon, &ev, &t);
+	p = drop("sanso:mynumber>upstream", "10.10.1.5", "203.0.113.10", 443,
+		 1, t.tv_sec);
+	monitor_nflog(x->mon, &p, &t);
+	p = drop("sanso:flow:vendor-maintenance", "203.0.113.10", "10.10.1.5",
+		 22, 2, t.tv_sec);
+	monitor_nflog(x->mon, &p, &t);
+	/* A window closing: the sweep runs, the alert is the master's. */
+	x->fk.table[0] = ct(CT_DUMP, "203.0.113.10", "10.10.1.5", IPPROTO_TCP,
+			    22, 40);
+	x->fk.n_table = 1;
+	strcpy(x->fk.deployed, "aa");
+	strcpy(x->fk.live, "aa");
+	t = jst(2026, 12, 5, 23, 0);
+	monitor_tick(x->mon, &t);
+	t = jst(2026, 12, 6, 2, 0);
+	monitor_tick(x->mon, &t);
+	assert_int_equal(x->fk.sweeps, 1);
+	assert_true(x->fk.deleted[0]);
+	assert_int_equal(x->fk.n, 0);
+	monitor_overrun(x->mon, &t, 1, "conntrack: test");
+	assert_int_equal(x->fk.n, 1);
+	assert_int_equal(x->fk.alerts[0].type, ALERT_OVERRUN);
+	monitor_stats(x->mon, &st);
+	assert_int_equal(st.ha_quiet, 4);
+	assert_int_equal(st.alerts[ALERT_CROSS_ZONE], 0);
+
+	/* Unknown role (no role file): everything is reported again, and
+	 * the connection suppressed as backup was not remembered. */
+	monitor_set_role(x->mon, MONITOR_ALONE, NULL);
+	monitor_ct_event(x->mon, &ev, &t);
+	assert_int_equal(x->fk.n, 2);
+	assert_int_equal(x->fk.alerts[1].type, ALERT_CROSS_ZONE);
+	fx_free(x);
+}
+
+/* The new master: what conntrackd committed (started before the role
+ * file said master) is the old master's; what starts after is its own,
+ * also when first seen in a dump. */
+static void test_pair_master(void **state)
+{
+	struct fx *x = fx_new(false);
+	struct timespec since = jst(2026, 11, 24, 10, 0);
+	struct timespec t = since;
+	struct ct_event ev = ct(CT_NEW, "10.30.5.5", "10.10.1.5", IPPROTO_TCP,
+				5432, 1);
+	struct monitor_stats st;
+	struct nflog_pkt p;
+
+	(void)state;
+	monitor_set_role(x->mon, MONITOR_MASTER, &since);
+	t.tv_sec += 2;
+	/* Committed: the kernel's start time 1 ms before the role file. */
+	ev.start_ns = (uint64_t)since.tv_sec * 1000000000u - 1000000u;
+	monitor_ct_event(x->mon, &ev, &t);
+	ev.kind = CT_DUMP;
+	monitor_ct_event(x->mon, &ev, &t);
+	assert_int_equal(x->fk.n, 0);
+	/* Started 1 ms after: reported, once. */
+	ev = ct(CT_DUMP, "10.30.5.5", "10.10.1.5", IPPROTO_TCP, 5433, 2);
+	ev.start_ns = (uint64_t)since.tv_sec * 1000000000u + 1000000u;
+	monitor_ct_event(x->mon, &ev, &t);
+	ev.kind = CT_NEW;
+	monitor_ct_event(x->mon, &ev, &t);
+	assert_int_equal(x->fk.n, 1);
+	assert_int_equal(x->fk.alerts[0].dport, 5433);
+	/* Drops carry no start: the master reports them all. */
+	p = drop("sanso:mynumber>upstream", "10.10.1.5", "203.0.113.10", 443,
+		 1, t.tv_sec);
+	monitor_nflog(x->mon, &p, &t);
+	assert_int_equal(x->fk.n, 2);
+	monitor_stats(x->mon, &st);
+	assert_int_equal(st.ha_carried, 2);
+	assert_int_equal(st.ha_quiet, 0);
+	fx_free(x);
+}
+
 static void test_drift(void **state)
 {
 	struct fx *x = fx_new(true);
@@ -1255,6 +1345,8 @@ int main(void)
 		cmocka_unit_test(test_blocked_fqdn),
 		cmocka_unit_test(test_nflog_gaps),
 		cmocka_unit_test(test_maintenance_closed),
+		cmocka_unit_test(test_pair_backup),
+		cmocka_unit_test(test_pair_master),
 		cmocka_unit_test(test_drift),
 		cmocka_unit_test(test_drift_fqdn_elements),
 		cmocka_unit_test(test_feed),
