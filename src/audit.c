@@ -29,6 +29,8 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 
 #include "alert.h"
 #include "sink.h"
@@ -49,11 +51,55 @@
 #define CONT_TAG	"{\"chain\":\"continued\",\"previous_seq\":"
 #define BROKEN_TAG	"{\"chain\":\"broken\",\"previous_seq\":"
 
+/*
+ * One HMAC context kept for the last key: HMAC() derives the key's inner
+ * and outer pads again for every line, which made verifying a log cost
+ * 1.9 us a line against 0.5 us with the context kept (sanso report over
+ * ten million lines). sanso creates no threads.
+ */
+static struct {
+	EVP_MAC *mac;
+	EVP_MAC_CTX *ctx;
+	uint8_t key[AUDIT_KEY_LEN];
+} mac_cache;
+
+static EVP_MAC_CTX *mac_ctx(const uint8_t key[AUDIT_KEY_LEN])
+{
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256",
+						 0),
+		OSSL_PARAM_construct_end(),
+	};
+
+	if (mac_cache.ctx && !CRYPTO_memcmp(mac_cache.key, key, AUDIT_KEY_LEN))
+		return EVP_MAC_init(mac_cache.ctx, NULL, 0, NULL) ?
+		       mac_cache.ctx : NULL;
+	if (!mac_cache.mac)
+		mac_cache.mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (!mac_cache.ctx && mac_cache.mac)
+		mac_cache.ctx = EVP_MAC_CTX_new(mac_cache.mac);
+	if (!mac_cache.ctx ||
+	    !EVP_MAC_init(mac_cache.ctx, key, AUDIT_KEY_LEN, params)) {
+		memset(mac_cache.key, 0, sizeof(mac_cache.key));
+		EVP_MAC_CTX_free(mac_cache.ctx);
+		mac_cache.ctx = NULL;
+		return NULL;
+	}
+	memcpy(mac_cache.key, key, AUDIT_KEY_LEN);
+	return mac_cache.ctx;
+}
+
 static void hmac(const uint8_t key[AUDIT_KEY_LEN], const void *data,
 		 size_t len, uint8_t out[AUDIT_MAC_LEN])
 {
+	EVP_MAC_CTX *ctx = mac_ctx(key);
 	unsigned int olen = AUDIT_MAC_LEN;
+	size_t got = 0;
 
+	if (ctx && EVP_MAC_update(ctx, data, len) &&
+	    EVP_MAC_final(ctx, out, &got, AUDIT_MAC_LEN) &&
+	    got == AUDIT_MAC_LEN)
+		return;
 	/* HMAC() fails only on allocation failure inside OpenSSL; a zero
 	 * MAC then makes the next link visibly wrong, never silently
 	 * right. */
