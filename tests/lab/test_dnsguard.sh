@@ -497,8 +497,12 @@ wait "$MONITOR_PID" 2>/dev/null
 # either, since it saves fqdn.state after each lookup.  The guard starts
 # knowing nothing, so only that file accounts for resolve's elements.
 rm -f "$STATE/fqdn.state"
-ip netns exec "$GW" nft flush set inet sanso fqdn-updates-v4
-ip netns exec "$GW" nft flush set inet sanso fqdn-updates-v6
+# Every FQDN set: what an earlier step armed would otherwise still be
+# there, unknown to the new guard, until its timeout.
+for set in $(ip netns exec "$GW" nft list table inet sanso |
+	     sed -n 's/^[[:space:]]*set \(fqdn-[a-z0-9-]*\) {.*/\1/p'); do
+	ip netns exec "$GW" nft flush set inet sanso "$set"
+done
 MJ3=$LAB_DIR/monitor3.jsonl
 start_monitor "$MJ3"
 ip netns exec "$GW" "$SANSO" resolve "$ZONE" --state-dir "$STATE" \
