@@ -59,6 +59,8 @@ enum sanction {
 const char *tier_name(enum tier t);
 /* "eltax", "mynaportal", "jlis-platform" for bit i (0..2). */
 const char *sanction_name(unsigned int bit);
+/* The labels of `bits` as "eltax, mynaportal" in buf (n bytes): buf. */
+const char *sanction_list(unsigned int bits, char *buf, size_t n);
 const char *model_variant_name(enum model_variant v);
 const char *role_name(enum role r);
 

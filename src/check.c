@@ -1273,24 +1273,6 @@ static bool svcs_explicit(const struct flow *f)
 	return true;
 }
 
-/* "eltax, mynaportal" */
-static void sanction_text(unsigned int bits, char *buf, size_t n)
-{
-	size_t used = 0;
-
-	buf[0] = '\0';
-	for (unsigned int i = 0; i < SANCTION_COUNT; i++) {
-		int r;
-
-		if (!(bits & (1u << i)))
-			continue;
-		r = snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
-			     sanction_name(i));
-		if (r < 0 || (size_t)r >= n - used)
-			break;
-		used += (size_t)r;
-	}
-}
 
 /*
  * The shape SPEC §8a sanctions: from named mynumber hosts to a target
@@ -1327,7 +1309,7 @@ static void t1_pair(struct ck *c, const struct epi *a, const struct epi *b)
 			    tier_name(a->tier), b->zname, tier_name(b->tier));
 		return;
 	}
-	sanction_text(lab, labels, sizeof(labels));
+	sanction_list(lab, labels, sizeof(labels));
 	flow_report(c, 1, &c->f->loc, DIAG_ERROR, "T1",
 		    "%s (%s) -> %s (%s) is forbidden: \"%s\" is sanctioned "
 		    "(%s), which allows only flows from named mynumber hosts "

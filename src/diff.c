@@ -1013,23 +1013,7 @@ out:
 /* The labels as text ("eltax, mynaportal"), NULL for none. */
 static const char *sanction_str(unsigned int bits, char *buf, size_t n)
 {
-	size_t used = 0;
-
-	if (!bits)
-		return NULL;
-	buf[0] = '\0';
-	for (unsigned int i = 0; i < SANCTION_COUNT; i++) {
-		int r;
-
-		if (!(bits & (1u << i)))
-			continue;
-		r = snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
-			     sanction_name(i));
-		if (r < 0 || (size_t)r >= n - used)
-			break;
-		used += (size_t)r;
-	}
-	return buf;
+	return bits ? sanction_list(bits, buf, n) : NULL;
 }
 
 /* A label NEW gives that OLD did not: a review point, and T1's. */

@@ -109,6 +109,27 @@ const char *sanction_name(unsigned int bit)
 	return bit < SANCTION_COUNT ? sanction_names[bit] : "?";
 }
 
+const char *sanction_list(unsigned int bits, char *buf, size_t n)
+{
+	size_t used = 0;
+
+	if (!n)
+		return buf;
+	buf[0] = '\0';
+	for (unsigned int i = 0; i < SANCTION_COUNT; i++) {
+		int r;
+
+		if (!(bits & (1u << i)))
+			continue;
+		r = snprintf(buf + used, n - used, "%s%s", used ? ", " : "",
+			     sanction_names[i]);
+		if (r < 0 || (size_t)r >= n - used)
+			break;
+		used += (size_t)r;
+	}
+	return buf;
+}
+
 const char *tier_name(enum tier t)
 {
 	return (unsigned int)t < N_ELEMS(tier_names) ? tier_names[t] : "?";
