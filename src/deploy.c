@@ -1420,7 +1420,7 @@ fail:
 
 int deploy_timer_alive(const struct pending *pd)
 {
-	char unit[80];
+	char unit[80], svc[80];
 	int status;
 	pid_t pid;
 
@@ -1439,13 +1439,18 @@ int deploy_timer_alive(const struct pending *pd)
 	}
 	if (!pd->unit[0])
 		return 0;
+	/* Its service too: once the timer has fired, the service waits
+	 * out the rest of the window (apply moved the deadline past its
+	 * commit), and the timer unit alone would look gone. is-active
+	 * succeeds when either is active. */
 	snprintf(unit, sizeof(unit), "%s.timer", pd->unit);
+	snprintf(svc, sizeof(svc), "%s.service", pd->unit);
 	pid = fork();
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
 		execlp("systemctl", "systemctl", "--quiet", "is-active", unit,
-		       (char *)NULL);
+		       svc, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
