@@ -51,6 +51,9 @@ struct deployment {
 				 * without copies */
 	char audit_head[88];	/* STATE/audit.log's "SEQ:MAC" when recorded
 				 * (anchors it for verify-log); "" if none */
+	int canon;		/* the canonical text's version of
+				 * ruleset_sha256 (kernel_dump.h); -1 for a
+				 * version this sanso does not know */
 };
 
 struct pending {
@@ -107,14 +110,18 @@ int deploy_commit(const struct ruleset *rs, bool dry_run, char *err,
  * the lock and has settled (deploy_settle()). Fills d->id, ->previous,
  * ->time, ->user, ->holiday_files and ->ruleset_sha256; d->at, ->table,
  * ->zone_file, ->zone_sha256, ->site and ->timezone are the caller's.
- * *outcome says what the kernel holds, also on failure; with `confirm`,
+ * When the live table is the current deployment as recorded, only the
+ * difference is sent (in one transaction, like the whole table); `how`
+ * says which it was. *outcome says what the kernel holds, also on
+ * failure; with `confirm`,
  * a failure after the commit restores the previous deployment. On
  * success err may hold warnings.
  */
 int deploy_apply(const char *state, const struct ruleset *rs,
 		 struct deployment *d, const char *zone, size_t zone_len,
 		 const struct model *m, unsigned int confirm,
-		 enum deploy_outcome *outcome, char *err, size_t errlen);
+		 enum deploy_outcome *outcome, char *how, size_t hown,
+		 char *err, size_t errlen);
 
 /*
  * Settles a change that died between its write-ahead and its end, by the
@@ -142,9 +149,10 @@ int deploy_rebuild(const char *state, const struct deployment *d,
 
 /* Restores the deployment before the current one (or removes the table
  * when there was none), under the lock. `why` goes to the audit log. On
- * success err may still hold a warning. */
-int deploy_rollback(const char *state, const char *why, char *err,
-		    size_t errlen);
+ * success err may still hold a warning, and `how` (may be NULL) says
+ * whether the table was changed in place or replaced whole. */
+int deploy_rollback(const char *state, const char *why, char *how,
+		    size_t hown, char *err, size_t errlen);
 
 /*
  * The confirm timer's work (the forked timer's, and `sanso rollback

@@ -100,7 +100,7 @@ static int apply_special(int what, const char *table, const char *state,
 		/* A reboot before confirm: the unconfirmed deployment is
 		 * exactly what commit-confirmed guards against. */
 		if (!deploy_pending(state, &pd)) {
-			c = deploy_rollback(state, "confirm pending at boot", err,
+			c = deploy_rollback(state, "confirm pending at boot", NULL, 0, err,
 					    sizeof(err));
 			if (c) {
 				cmd_err("apply", "--deployed: deployment %u was "
@@ -199,7 +199,8 @@ int cmd_apply(int argc, char **argv)
 	struct loaded l = { 0 };
 	struct ruleset *rs = NULL;
 	enum deploy_outcome outcome;
-	char err[1024] = "", *zone = NULL, abspath[PATH_MAX], dir[PATH_MAX];
+	char err[1024] = "", how[256] = "", *zone = NULL, abspath[PATH_MAX],
+	     dir[PATH_MAX];
 	struct model_opts mopts = { .keep = true };
 	bool dry = false;
 	long confirm = -1;
@@ -326,8 +327,8 @@ int cmd_apply(int argc, char **argv)
 	for (int i = 0; i < 32; i++)
 		snprintf(d.zone_sha256 + 2 * i, 3, "%02x", l.m->sha256[i]);
 	c = deploy_apply(state, rs, &d, zone, zone_len, l.m,
-			 confirm > 0 ? (unsigned int)confirm : 0, &outcome, err,
-			 sizeof(err));
+			 confirm > 0 ? (unsigned int)confirm : 0, &outcome, how,
+			 sizeof(how), err, sizeof(err));
 	if (c) {
 		switch (outcome) {
 		case DEPLOY_UNCHANGED:
@@ -351,8 +352,8 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (err[0])
 		fprintf(stderr, "sanso: apply: warning: %s\n", err);
-	printf("applied deployment %u: table inet %s, ruleset %.12s\n", d.id,
-	       table, d.ruleset_sha256);
+	printf("applied deployment %u: table inet %s, ruleset %.12s (%s)\n",
+	       d.id, table, d.ruleset_sha256, how);
 	if (confirm > 0)
 		printf("run 'sanso confirm' within %ld seconds, or it rolls "
 		       "back to %s\n", confirm, d.previous ? "the previous "

@@ -57,7 +57,7 @@ int cmd_settle(const char *cmd, const char *state, bool expire)
 	if (!expire || deploy_pending(state, &pd) || time(NULL) < pd.deadline)
 		return 0;
 	ret = deploy_rollback(state, "confirm deadline passed; its timer had "
-			      "not rolled back", err, sizeof(err));
+			      "not rolled back", NULL, 0, err, sizeof(err));
 	if (ret) {
 		deploy_audit(state, "rollback-failed", NULL, err);
 		cmd_err(cmd, "deployment %u is past its confirm deadline and "
@@ -103,7 +103,7 @@ int cmd_confirm(int argc, char **argv)
 	} else if (ret == -ETIMEDOUT) {
 		/* The timer would do the same once it has the lock; doing it
 		 * here means confirm returns with the outcome settled. */
-		ret = deploy_rollback(state, "confirm after the deadline", err,
+		ret = deploy_rollback(state, "confirm after the deadline", NULL, 0, err,
 				      sizeof(err));
 		if (ret) {
 			cmd_err("confirm", "too late: the deadline of "

@@ -78,6 +78,8 @@ struct mon_cmd {
 	struct pcap_writer *rec;
 	int deploy_err;		/* the read error last said, 0 none */
 	bool warned_digest;
+	int canon;		/* the deployment's canonical version (0:
+				 * none read) */
 	pid_t watchdog;		/* the commit-confirmed watchdog, 0 none */
 	int watchdog_fd;	/* its pipe: closing it ends the watchdog */
 	struct dnsguard *guard;	/* the DNS guard, in this same loop */
@@ -182,6 +184,7 @@ static int op_deployed(void *ctx, char *table, size_t n, char hex[65])
 		return r;
 	snprintf(table, n, "%s", d.table[0] ? d.table : c->table);
 	snprintf(hex, 65, "%s", d.ruleset_sha256);
+	c->canon = d.canon;
 	return 0;
 }
 
@@ -195,7 +198,9 @@ static int op_in_change(void *ctx, const char *table, const char *hex)
 static int op_live_digest(void *ctx, const char *table, char hex[65])
 {
 	struct mon_cmd *c = ctx;
-	int r = kernel_table_digest(NFPROTO_INET, table, hex);
+	/* In the version the deployment's record was written with. */
+	int r = kernel_table_digest_v(NFPROTO_INET, table, c->canon ? c->canon :
+				      KERNEL_CANON_VERSION, hex);
 
 	if (r < 0 && r != -ENOENT && !c->warned_digest) {
 		c->warned_digest = true;

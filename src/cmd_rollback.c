@@ -30,7 +30,7 @@ int cmd_rollback(int argc, char **argv)
 	};
 	const char *state = DEPLOY_STATE_DIR;
 	struct deployment d;
-	char err[1024] = "", *end;
+	char err[1024] = "", how[256] = "", *end;
 	unsigned long expired = 0;
 	int c, lock, ret;
 
@@ -78,7 +78,8 @@ int cmd_rollback(int argc, char **argv)
 	ret = cmd_settle("rollback", state, false);
 	if (ret)
 		goto out;
-	ret = deploy_rollback(state, "sanso rollback", err, sizeof(err));
+	ret = deploy_rollback(state, "sanso rollback", how, sizeof(how), err,
+			      sizeof(err));
 	if (ret == -ENOENT && !err[0])
 		snprintf(err, sizeof(err), "nothing is deployed");
 	if (ret) {
@@ -91,7 +92,7 @@ int cmd_rollback(int argc, char **argv)
 	if (deploy_current(state, &d))
 		printf("rolled back: no sanso table is loaded now\n");
 	else
-		printf("rolled back to deployment %u\n", d.id);
+		printf("rolled back to deployment %u (%s)\n", d.id, how);
 	ret = EXIT_OK;
 out:
 	deploy_unlock(lock);

@@ -172,7 +172,9 @@ int cmd_status(int argc, char **argv)
 	pending = !deploy_pending(state, &pd);
 	if (pending)
 		timer = deploy_timer_alive(&pd);
-	ret = kernel_table_canon(NFPROTO_INET, d.table, &canon, &len);
+	/* A record of 0.1 holds a digest of canonical version 1. */
+	ret = kernel_table_canon_v(NFPROTO_INET, d.table, deployed ? d.canon :
+				   KERNEL_CANON_VERSION, &canon, &len);
 	if (!ret)
 		ret = kernel_canon_digest(canon, len, digest);
 	if (ret && ret != -ENOENT) {

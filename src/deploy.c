@@ -28,6 +28,7 @@
 #include "deploy.h"
 #include "diag.h"
 #include "kernel.h"
+#include "kdelta.h"
 #include "kernel_dump.h"
 #include "model.h"
 #include "nft_netlink.h"
@@ -261,6 +262,7 @@ static int record_parse(const char *text, struct deployment *d)
 
 	memset(d, 0, sizeof(*d));
 	d->holiday_files = -1;
+	d->canon = 1;	/* a record of 0.1 has no "canon" line */
 	while (line && *line) {
 		const char *nl = strchr(line, '\n');
 		size_t len = nl ? (size_t)(nl - line) : strlen(line);
@@ -302,6 +304,9 @@ static int record_parse(const char *text, struct deployment *d)
 			else if (!strcmp(key, "audit_head"))
 				field(d->audit_head, sizeof(d->audit_head),
 				      val);
+			else if (!strcmp(key, "canon"))
+				d->canon = v >= 1 && v <= KERNEL_CANON_VERSION ?
+					   (int)v : -1;
 			else if (!strcmp(key, "holiday_files"))
 				d->holiday_files = v >= 0 && v <= 1024 ?
 						   (int)v : -1;
@@ -608,6 +613,7 @@ static char *record_format(const struct deployment *d, const struct model *m)
 		d->site, d->timezone, m->n_holiday_files);
 	if (d->audit_head[0])
 		fprintf(f, "audit_head %s\n", d->audit_head);
+	fprintf(f, "canon %d\n", KERNEL_CANON_VERSION);
 	for (size_t i = 0; i < m->n_holiday_files; i++) {
 		hex(m->holiday_files[i].sha256, 32, sum);
 		fprintf(f, "holiday %zu %s %s\n", i + 1, sum,
@@ -1093,16 +1099,81 @@ fail:
 
 /* The batch that restores deployment `id` (0: removes table `table`),
  * and the digest it leaves ("-": none). */
+/*
+ * A change in place: when the live table is deployment `cur` as recorded
+ * (the canonical digest of all of it, static elements included), the
+ * batch of only what differs between it and `full`; the digest `hex` of
+ * the table `full` loads is computed on the way. NULL to replace the
+ * table whole: nothing deployed, another table, a record of 0.1, drift,
+ * or a change a delta does not make (a base chain's hook or policy).
+ * `how` says which, for apply's and rollback's report.
+ */
+static struct kbatch *in_place(const struct deployment *cur,
+			       const char *table, const struct kbatch *full,
+			       struct nftnl_set_list *sent, char hex[65],
+			       char *how, size_t n)
+{
+	struct kdelta_stats st;
+	struct kbatch *delta = NULL;
+	char *live = NULL, *want = NULL, got[65];
+	size_t live_len, want_len;
+	int ret;
+
+	snprintf(how, n, "replaced whole");
+	ret = kbatch_table_canon(full, NFPROTO_INET, table, sent, &want,
+				 &want_len);
+	if (!ret)
+		ret = kernel_canon_digest(want, want_len, hex);
+	if (ret) {
+		free(want);
+		errno = -ret;
+		return NULL;
+	}
+	if (!cur || !cur->id || strcmp(cur->table, table) ||
+	    cur->canon != KERNEL_CANON_VERSION)
+		goto out;
+	if (kernel_table_canon(NFPROTO_INET, table, &live, &live_len) ||
+	    kernel_canon_digest(live, live_len, got))
+		goto out;
+	if (strcmp(got, cur->ruleset_sha256)) {
+		snprintf(how, n, "replaced whole: the live table is not "
+			 "deployment %u as recorded", cur->id);
+		goto out;
+	}
+	ret = kdelta_build(live, live_len, want, want_len, full, NFPROTO_INET,
+			   table, &delta, &st);
+	if (ret == -ENOTSUP)
+		snprintf(how, n, "replaced whole: a base chain changed");
+	else if (!ret)
+		snprintf(how, n, "changed in place: %zu chain%s added, %zu "
+			 "removed, %zu refilled; %zu set%s added, %zu removed, "
+			 "%zu remade; %zu element%s added, %zu removed",
+			 st.chains_added, st.chains_added == 1 ? "" : "s",
+			 st.chains_removed, st.chains_refilled, st.sets_added,
+			 st.sets_added == 1 ? "" : "s", st.sets_removed,
+			 st.sets_recreated, st.elems_added,
+			 st.elems_added == 1 ? "" : "s", st.elems_removed);
+out:
+	free(live);
+	free(want);
+	errno = 0;
+	return delta;
+}
+
 static struct kbatch *restore_batch(const char *state, unsigned int id,
-				    const char *table, struct deployment *to,
-				    char digest[65], char *err, size_t errlen)
+				    const char *table,
+				    const struct deployment *live,
+				    struct deployment *to, char digest[65],
+				    char *how, size_t hown, char *err,
+				    size_t errlen)
 {
 	struct nftnl_set_list *sent = NULL;
 	struct ruleset *rs = NULL;
-	struct kbatch *b = NULL;
+	struct kbatch *b = NULL, *delta;
 	int ret;
 
 	memset(to, 0, sizeof(*to));
+	snprintf(how, hown, "replaced whole");
 	if (!id) {
 		/* Before the first deployment there was no sanso table. */
 		snprintf(to->table, sizeof(to->table), "%s", table);
@@ -1146,10 +1217,12 @@ static struct kbatch *restore_batch(const char *state, unsigned int id,
 		ret = -errno;
 		goto out;
 	}
-	ret = kbatch_table_digest(b, NFPROTO_INET, to->table, sent, digest);
-	if (ret) {
+	/* In place when the live table is `live` as recorded. */
+	delta = in_place(live, to->table, b, sent, digest, how, hown);
+	ret = -errno;
+	if (delta || ret) {
 		kbatch_free(b);
-		b = NULL;
+		b = delta;
 	}
 out:
 	if (sent)
@@ -1160,13 +1233,13 @@ out:
 	return b;
 }
 
-int deploy_rollback(const char *state, const char *why, char *err,
-		    size_t errlen)
+int deploy_rollback(const char *state, const char *why, char *how,
+		    size_t hown, char *err, size_t errlen)
 {
 	struct deployment cur, prev;
 	struct intent in = { .kind = "rollback" };
 	struct kbatch *b;
-	char digest[65];
+	char digest[65], howbuf[256];
 	int ret;
 
 	ret = deploy_current(state, &cur);
@@ -1174,8 +1247,12 @@ int deploy_rollback(const char *state, const char *why, char *err,
 		snprintf(err, errlen, "nothing is deployed");
 		return ret;
 	}
-	b = restore_batch(state, cur.previous, cur.table, &prev, in.new_sha256,
-			  err, errlen);
+	if (!how) {
+		how = howbuf;
+		hown = sizeof(howbuf);
+	}
+	b = restore_batch(state, cur.previous, cur.table, &cur, &prev,
+			  in.new_sha256, how, hown, err, errlen);
 	if (!b)
 		return -errno;
 	in.id = cur.previous;
@@ -1196,7 +1273,8 @@ int deploy_rollback(const char *state, const char *why, char *err,
 		goto out;
 	}
 	fault("rollback-commit");
-	if (prev.id && !kernel_table_digest(NFPROTO_INET, prev.table, digest) &&
+	if (prev.id && !kernel_table_digest_v(NFPROTO_INET, prev.table,
+					      prev.canon, digest) &&
 	    strcmp(digest, prev.ruleset_sha256))
 		err_add(err, errlen, "restored, but the table differs from "
 			"deployment %u as recorded", prev.id);
@@ -1249,7 +1327,7 @@ int deploy_expire_wait(const char *state, unsigned int id)
 	deploy_settle(state, note, sizeof(note));
 	if (!deploy_pending(state, &pd) && pd.id == id &&
 	    time(NULL) >= pd.deadline) {
-		ret = deploy_rollback(state, "confirm timeout", err,
+		ret = deploy_rollback(state, "confirm timeout", NULL, 0, err,
 				      sizeof(err));
 		if (ret)
 			deploy_audit(state, "rollback-failed", NULL, err);
@@ -1472,13 +1550,14 @@ static void unwrite(const char *state, bool pending)
 int deploy_apply(const char *state, const struct ruleset *rs,
 		 struct deployment *d, const char *zone, size_t zone_len,
 		 const struct model *m, unsigned int confirm,
-		 enum deploy_outcome *outcome, char *err, size_t errlen)
+		 enum deploy_outcome *outcome, char *how, size_t hown,
+		 char *err, size_t errlen)
 {
 	struct intent in = { .kind = "apply" };
 	struct nftnl_set_list *sent = NULL;
 	struct pending pd = { 0 };
 	struct deployment cur;
-	struct kbatch *b = NULL;
+	struct kbatch *b = NULL, *delta = NULL;
 	char live[65];
 	int ret;
 
@@ -1495,14 +1574,15 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 		ret = -errno;
 		goto out;
 	}
-	ret = kbatch_table_digest(b, NFPROTO_INET, rs->table, sent,
-				  d->ruleset_sha256);
-	if (ret) {
+	d->previous = deploy_current(state, &cur) ? 0 : cur.id;
+	delta = in_place(d->previous ? &cur : NULL, rs->table, b, sent,
+			 d->ruleset_sha256, how, hown);
+	if (!delta && errno) {
+		ret = -errno;
 		snprintf(err, errlen, "the digest of the new table: %s",
 			 strerror(-ret));
 		goto out;
 	}
-	d->previous = deploy_current(state, &cur) ? 0 : cur.id;
 	d->id = next_id(state);
 	d->time = time(NULL);
 	d->holiday_files = (int)m->n_holiday_files;
@@ -1549,7 +1629,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 		}
 	}
 	fault("apply-intent");
-	ret = kbatch_commit(b, false, err, errlen);
+	ret = kbatch_commit(delta ? delta : b, false, err, errlen);
 	if (ret) {
 		unwrite(state, confirm);
 		deploy_audit(state, "apply-failed", d, err);
@@ -1603,8 +1683,12 @@ unrecorded:
 		char digest[65];
 		int r;
 
-		rb = restore_batch(state, d->previous, rs->table, &was, digest,
-				   err, errlen);
+		char whole[64];
+
+		/* The live table is this apply's, not yet recorded: the
+		 * previous one is loaded whole. */
+		rb = restore_batch(state, d->previous, rs->table, NULL, &was,
+				   digest, whole, sizeof(whole), err, errlen);
 		r = rb ? (kbatch_count(rb) ? kbatch_commit(rb, false, err,
 							   errlen) : 0) : -errno;
 		kbatch_free(rb);
@@ -1621,6 +1705,7 @@ unrecorded:
 		}
 	}
 out:
+	kbatch_free(delta);
 	kbatch_free(b);
 	nftnl_set_list_free(sent);
 	return ret;
@@ -1669,7 +1754,7 @@ int deploy_expire(const char *state, int grace, const char *why, char *err,
 	/* Looked at again under the lock: a confirm may have just won. */
 	ret = 0;
 	if (!deploy_pending(state, &pd) && time(NULL) >= pd.deadline + grace) {
-		ret = deploy_rollback(state, why, err, errlen);
+		ret = deploy_rollback(state, why, NULL, 0, err, errlen);
 		if (ret)
 			deploy_audit(state, "rollback-failed", NULL, err);
 		else

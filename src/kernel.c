@@ -386,6 +386,85 @@ int kbatch_add_rule(struct kbatch *b, struct nftnl_rule *r)
 	return msg_done(b, nlh);
 }
 
+/* Identity-only objects for the delete messages: a chain or set named
+ * in a table, or a rule list of a chain (no handle: all its rules). */
+static int put_named(struct kbatch *b, uint16_t type, uint16_t family,
+		     const char *table, const char *name)
+{
+	struct nlmsghdr *nlh;
+
+	if (!table || !name)
+		return -EINVAL;
+	nlh = msg_start(b, type, family, 0);
+	if (!nlh)
+		return -errno;
+	note_table(b, family, table);
+	switch (type) {
+	case NFT_MSG_DELCHAIN:
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table);
+		mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name);
+		break;
+	case NFT_MSG_DELRULE:
+		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
+		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, name);
+		break;
+	case NFT_MSG_DELSET:
+		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, table);
+		mnl_attr_put_strz(nlh, NFTA_SET_NAME, name);
+		break;
+	case NFT_MSG_DELSETELEM:
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
+		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return msg_done(b, nlh);
+}
+
+int kbatch_flush_chain(struct kbatch *b, uint16_t family, const char *table,
+		       const char *chain)
+{
+	return put_named(b, NFT_MSG_DELRULE, family, table, chain);
+}
+
+int kbatch_del_chain(struct kbatch *b, uint16_t family, const char *table,
+		     const char *chain)
+{
+	return put_named(b, NFT_MSG_DELCHAIN, family, table, chain);
+}
+
+int kbatch_del_set(struct kbatch *b, uint16_t family, const char *table,
+		   const char *set)
+{
+	return put_named(b, NFT_MSG_DELSET, family, table, set);
+}
+
+int kbatch_flush_set(struct kbatch *b, uint16_t family, const char *table,
+		     const char *set)
+{
+	return put_named(b, NFT_MSG_DELSETELEM, family, table, set);
+}
+
+int kbatch_add_copy(struct kbatch *b, const struct nlmsghdr *msg)
+{
+	const struct nfgenmsg *g = mnl_nlmsg_get_payload(msg);
+	size_t len = msg->nlmsg_len;
+	struct nlmsghdr *nlh;
+
+	if (len < NLMSG_HDRLEN + sizeof(*g) || len > MSG_ROOM)
+		return -EINVAL;
+	nlh = msg_start(b, NFNL_MSG_TYPE(msg->nlmsg_type), g->nfgen_family,
+			0);
+	if (!nlh)
+		return -errno;
+	memcpy(mnl_nlmsg_get_payload(nlh), g, len - NLMSG_HDRLEN);
+	nlh->nlmsg_len = (uint32_t)len;
+	nlh->nlmsg_flags = msg->nlmsg_flags | NLM_F_ACK;
+	b->foreign = true;	/* it may build on what exists */
+	return msg_done(b, nlh);
+}
+
 /* ---- sockets ---- */
 
 static struct mnl_socket *nl_open(void)

@@ -253,9 +253,8 @@ struct elemctx {
 	const char *set;
 };
 
-static int elem_cb(struct nftnl_set_elem *e, void *arg)
+char *kernel_elem_line(const char *set, struct nftnl_set_elem *e)
 {
-	struct elemctx *ec = arg;
 	char *line = NULL;
 	size_t len = 0;
 	const void *p;
@@ -263,8 +262,8 @@ static int elem_cb(struct nftnl_set_elem *e, void *arg)
 	FILE *f = open_memstream(&line, &len);
 
 	if (!f)
-		return -ENOMEM;
-	fprintf(f, "elem %s", ec->set);
+		return NULL;
+	fprintf(f, "elem %s", set);
 	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY)) {
 		p = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &n);
 		fputc(' ', f);
@@ -290,8 +289,18 @@ static int elem_cb(struct nftnl_set_elem *e, void *arg)
 		hex(f, p, n);
 	}
 	fputc('\n', f);
-	fclose(f);
-	return keep_line(ec->d, line);
+	if (fclose(f)) {
+		free(line);
+		return NULL;
+	}
+	return line;
+}
+
+static int elem_cb(struct nftnl_set_elem *e, void *arg)
+{
+	struct elemctx *ec = arg;
+
+	return keep_line(ec->d, kernel_elem_line(ec->set, e));
 }
 
 static int expr_cb(struct nftnl_expr *e, void *arg)
@@ -318,19 +327,92 @@ static void rule_line(FILE *out, struct nftnl_rule *r)
 	fputc('\n', out);
 }
 
+/*
+ * The rules of a dump, one block per chain: the kernel sends each chain's
+ * rules together and in their order; the blocks are then printed sorted
+ * by chain name (canonical version 2) or as they came (version 1).
+ */
+struct ruleblocks {
+	struct dump *d;
+	struct dump blocks;	/* one string per chain */
+	FILE *cur;		/* the stream of the last block */
+	char *cur_text;
+	size_t cur_len;
+	char chain[256];
+	bool sorted;
+};
+
+static int block_end(struct ruleblocks *rb)
+{
+	if (!rb->cur)
+		return 0;
+	if (fclose(rb->cur)) {
+		rb->cur = NULL;
+		free(rb->cur_text);
+		return -ENOMEM;
+	}
+	rb->cur = NULL;
+	return keep_line(&rb->blocks, rb->cur_text);
+}
+
 static int rule_cb(const struct nlmsghdr *nlh, void *arg)
 {
-	struct dump *d = arg;
+	struct ruleblocks *rb = arg;
 	struct nftnl_rule *r = nftnl_rule_alloc();
+	const char *chain;
 
 	if (!r)
 		return MNL_CB_ERROR;
-	/* Rules keep their order inside a chain: printed as they come. */
-	if (nftnl_rule_nlmsg_parse(nlh, r) >= 0 &&
-	    !strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), d->table))
-		rule_line(d->out, r);
+	/* Rules keep their order inside a chain. */
+	if (nftnl_rule_nlmsg_parse(nlh, r) < 0 ||
+	    strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), rb->d->table))
+		goto out;
+	if (!rb->sorted) {
+		rule_line(rb->d->out, r);
+		goto out;
+	}
+	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+	if (!rb->cur || strcmp(chain, rb->chain)) {
+		if (block_end(rb))
+			rb->d->err = -ENOMEM;
+		snprintf(rb->chain, sizeof(rb->chain), "%s", chain);
+		rb->cur = open_memstream(&rb->cur_text, &rb->cur_len);
+		if (!rb->cur) {
+			rb->d->err = -ENOMEM;
+			goto out;
+		}
+	}
+	rule_line(rb->cur, r);
+out:
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
+}
+
+/* "rule NAME ..." blocks compare by NAME: a block holds one chain. */
+static int block_cmp(const void *a, const void *b)
+{
+	const char *x = *(char *const *)a + 5, *y = *(char *const *)b + 5;
+	size_t nx = strcspn(x, " \n"), ny = strcspn(y, " \n");
+	int c = strncmp(x, y, nx < ny ? nx : ny);
+
+	return c ? c : (nx > ny) - (nx < ny);
+}
+
+static void blocks_flush(struct ruleblocks *rb)
+{
+	if (block_end(rb))
+		rb->d->err = -ENOMEM;
+	if (rb->blocks.n > 1)
+		qsort(rb->blocks.lines, rb->blocks.n, sizeof(char *),
+		      block_cmp);
+	rb->blocks.out = rb->d->out;
+	for (size_t i = 0; i < rb->blocks.n; i++) {
+		fputs(rb->blocks.lines[i], rb->blocks.out);
+		free(rb->blocks.lines[i]);
+	}
+	free(rb->blocks.lines);
+	rb->blocks.lines = NULL;
+	rb->blocks.n = rb->blocks.cap = 0;
 }
 
 static void fill_rule(struct nlmsghdr *nlh, void *obj)
@@ -455,11 +537,19 @@ static struct nftnl_set *known_find(const struct known *v, size_t n,
  * for a local element as for the kernel's copy of it, and the lines of
  * a set are sorted either way.
  */
+static int setinfo_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct setinfo *)a)->name,
+		      ((const struct setinfo *)b)->name);
+}
+
 static int canon(uint16_t family, const char *table,
-		 struct nftnl_set_list *sent, char **text, size_t *len)
+		 struct nftnl_set_list *sent, int version, char **text,
+		 size_t *len)
 {
 	struct dump d = { .table = table };
 	struct setlist sl = { .d = &d };
+	struct ruleblocks rb = { .d = &d, .sorted = version >= 2 };
 	struct conn c = { NULL, 0, 0 };
 	struct nftnl_rule *rf = NULL;
 	struct known *kv = NULL;
@@ -487,6 +577,11 @@ static int canon(uint16_t family, const char *table,
 	if (ret || d.err)
 		goto out;
 	flush_lines(&d);
+	/* Version 2: each set's elements in the order of the set names,
+	 * not of their creation, so that a table changed in place and one
+	 * loaded whole give the same text. */
+	if (rb.sorted && sl.n > 1)
+		qsort(sl.v, sl.n, sizeof(*sl.v), setinfo_cmp);
 	for (size_t i = 0; i < sl.n; i++) {
 		struct elemctx ec = { &d, sl.v[i].name };
 		struct nftnl_set *s;
@@ -509,8 +604,17 @@ static int canon(uint16_t family, const char *table,
 		goto out;
 	}
 	nftnl_rule_set_str(rf, NFTNL_RULE_TABLE, table);
-	ret = dump(&c, NFT_MSG_GETRULE, family, fill_rule, rf, rule_cb, &d);
+	ret = dump(&c, NFT_MSG_GETRULE, family, fill_rule, rf, rule_cb, &rb);
+	if (!ret && rb.sorted)
+		blocks_flush(&rb);
 out:
+	if (rb.cur) {
+		fclose(rb.cur);
+		free(rb.cur_text);
+	}
+	for (size_t i = 0; i < rb.blocks.n; i++)
+		free(rb.blocks.lines[i]);
+	free(rb.blocks.lines);
 	conn_close(&c);
 	free(kv);
 	if (rf)
@@ -535,14 +639,20 @@ out:
 int kernel_table_canon(uint16_t family, const char *table, char **text,
 		       size_t *len)
 {
-	return canon(family, table, NULL, text, len);
+	return canon(family, table, NULL, KERNEL_CANON_VERSION, text, len);
+}
+
+int kernel_table_canon_v(uint16_t family, const char *table, int version,
+			 char **text, size_t *len)
+{
+	return canon(family, table, NULL, version, text, len);
 }
 
 int kernel_table_canon_sent(uint16_t family, const char *table,
 			    struct nftnl_set_list *sent, char **text,
 			    size_t *len)
 {
-	return canon(family, table, sent, text, len);
+	return canon(family, table, sent, KERNEL_CANON_VERSION, text, len);
 }
 
 int kernel_canon_digest(const char *text, size_t len, char hex64[65])
@@ -558,11 +668,11 @@ int kernel_canon_digest(const char *text, size_t len, char hex64[65])
 }
 
 static int digest(uint16_t family, const char *table,
-		  struct nftnl_set_list *sent, char hex64[65])
+		  struct nftnl_set_list *sent, int version, char hex64[65])
 {
 	char *text;
 	size_t len;
-	int ret = canon(family, table, sent, &text, &len);
+	int ret = canon(family, table, sent, version, &text, &len);
 
 	if (ret)
 		return ret;
@@ -573,13 +683,19 @@ static int digest(uint16_t family, const char *table,
 
 int kernel_table_digest(uint16_t family, const char *table, char hex64[65])
 {
-	return digest(family, table, NULL, hex64);
+	return digest(family, table, NULL, KERNEL_CANON_VERSION, hex64);
+}
+
+int kernel_table_digest_v(uint16_t family, const char *table, int version,
+			  char hex64[65])
+{
+	return digest(family, table, NULL, version, hex64);
 }
 
 int kernel_table_digest_sent(uint16_t family, const char *table,
 			     struct nftnl_set_list *sent, char hex64[65])
 {
-	return digest(family, table, sent, hex64);
+	return digest(family, table, sent, KERNEL_CANON_VERSION, hex64);
 }
 
 struct countctx {
@@ -766,13 +882,28 @@ static int table_of(const struct nlmsghdr *nlh, const char *table, bool *is)
 	return 0;
 }
 
+static int bchain_cmp(const void *a, const void *b)
+{
+	return strcmp((*(struct bchain *const *)a)->name,
+		      (*(struct bchain *const *)b)->name);
+}
+
+/* Indexes of bc's sets compare by the sets' names (version 2). */
+static int bset_cmp(const void *a, const void *b, void *arg)
+{
+	const struct bcanon *bc = arg;
+
+	return strcmp(bc->sl.v[*(const size_t *)a].name,
+		      bc->sl.v[*(const size_t *)b].name);
+}
+
 int kbatch_table_canon(const struct kbatch *b, uint16_t family,
 		       const char *table, struct nftnl_set_list *sent,
 		       char **text, size_t *len)
 {
 	struct bcanon bc = { 0 };
 	struct known *kv = NULL;
-	size_t kn = 0;
+	size_t kn = 0, *order = NULL;
 	const struct nlmsghdr *nlh;
 	FILE *out = NULL;
 	int ret = 0;
@@ -825,18 +956,27 @@ int kbatch_table_canon(const struct kbatch *b, uint16_t family,
 	}
 	if (ret)
 		goto out;
-	out = open_memstream(text, len);
+	/* Canonical version 2: sets' elements and chains' rules in name
+	 * order, as canon() prints them. */
+	order = calloc(bc.sl.n + 1, sizeof(*order));
+	out = order ? open_memstream(text, len) : NULL;
 	if (!out) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	for (size_t i = 0; i < bc.sl.n; i++)
+		order[i] = i;
+	if (bc.sl.n > 1)
+		qsort_r(order, bc.sl.n, sizeof(*order), bset_cmp, &bc);
+	if (bc.n_chains > 1)
+		qsort(bc.chain, bc.n_chains, sizeof(*bc.chain), bchain_cmp);
 	fprintf(out, "table %u %s\n", family, table);
 	bc.chains.out = bc.sets.out = out;
 	flush_lines(&bc.chains);
 	flush_lines(&bc.sets);
 	for (size_t i = 0; i < bc.sl.n; i++) {
-		bc.elems[i].out = out;
-		flush_lines(&bc.elems[i]);
+		bc.elems[order[i]].out = out;
+		flush_lines(&bc.elems[order[i]]);
 	}
 	for (size_t i = 0; i < bc.n_chains; i++) {
 		if (fflush(bc.chain[i]->rules))
@@ -847,6 +987,7 @@ int kbatch_table_canon(const struct kbatch *b, uint16_t family,
 	if (fclose(out) && !ret)
 		ret = -EIO;
 out:
+	free(order);
 	free(kv);
 	bcanon_free(&bc);
 	if (ret) {
