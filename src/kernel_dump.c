@@ -38,10 +38,21 @@ struct dump {
 
 static void hex(FILE *out, const void *p, uint32_t len)
 {
+	static const char digit[] = "0123456789abcdef";
 	const uint8_t *b = p;
+	char buf[128];
+	size_t n = 0;
 
-	for (uint32_t i = 0; i < len; i++)
-		fprintf(out, "%02x", b[i]);
+	/* A table holds millions of these bytes: no printf per byte. */
+	for (uint32_t i = 0; i < len; i++) {
+		buf[n++] = digit[b[i] >> 4];
+		buf[n++] = digit[b[i] & 15];
+		if (n == sizeof(buf)) {
+			fwrite(buf, 1, n, out);
+			n = 0;
+		}
+	}
+	fwrite(buf, 1, n, out);
 }
 
 static int keep_line(struct dump *d, char *line)
@@ -744,6 +755,7 @@ struct bcanon {
 		size_t len;
 	} **chain;		/* created order */
 	size_t n_chains;
+	size_t last;		/* the chain of the last rule */
 };
 
 static void bcanon_free(struct bcanon *bc)
@@ -845,6 +857,8 @@ static int lookup_flags(struct nftnl_expr *e, void *arg)
 static int bcanon_rule(struct bcanon *bc, const struct nlmsghdr *nlh)
 {
 	struct nftnl_rule *r = nftnl_rule_alloc();
+	const char *chain;
+	size_t i;
 	int ret = 0;
 
 	if (!r)
@@ -856,14 +870,22 @@ static int bcanon_rule(struct bcanon *bc, const struct nlmsghdr *nlh)
 	if (strcmp(nftnl_rule_get_str(r, NFTNL_RULE_TABLE), bc->sets.table))
 		goto out;
 	ret = -ENOENT;
-	for (size_t i = 0; i < bc->n_chains; i++)
-		if (!strcmp(bc->chain[i]->name, nftnl_rule_get_str(r,
-						       NFTNL_RULE_CHAIN))) {
-			nftnl_expr_foreach(r, lookup_flags, NULL);
-			rule_line(bc->chain[i]->rules, r);
-			ret = 0;
-			break;
-		}
+	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+	/* A batch appends a chain's rules one after the other: the chain
+	 * of the last rule first. */
+	if (bc->last < bc->n_chains && !strcmp(bc->chain[bc->last]->name,
+					       chain))
+		i = bc->last;
+	else
+		for (i = 0; i < bc->n_chains; i++)
+			if (!strcmp(bc->chain[i]->name, chain))
+				break;
+	if (i < bc->n_chains) {
+		nftnl_expr_foreach(r, lookup_flags, NULL);
+		rule_line(bc->chain[i]->rules, r);
+		bc->last = i;
+		ret = 0;
+	}
 out:
 	nftnl_rule_free(r);
 	return ret;
