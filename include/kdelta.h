@@ -14,6 +14,7 @@ struct kbatch;
 struct kdelta_stats {
 	size_t chains_added, chains_removed, chains_refilled;
 	size_t sets_added, sets_removed, sets_recreated;
+	size_t sets_refilled;	/* every element replaced */
 	size_t elems_added, elems_removed;
 };
 

@@ -1147,11 +1147,12 @@ static struct kbatch *in_place(const struct deployment *cur,
 	else if (!ret)
 		snprintf(how, n, "changed in place: %zu chain%s added, %zu "
 			 "removed, %zu refilled; %zu set%s added, %zu removed, "
-			 "%zu remade; %zu element%s added, %zu removed",
-			 st.chains_added, st.chains_added == 1 ? "" : "s",
-			 st.chains_removed, st.chains_refilled, st.sets_added,
+			 "%zu remade, %zu refilled; %zu element%s added, %zu "
+			 "removed", st.chains_added,
+			 st.chains_added == 1 ? "" : "s", st.chains_removed,
+			 st.chains_refilled, st.sets_added,
 			 st.sets_added == 1 ? "" : "s", st.sets_removed,
-			 st.sets_recreated, st.elems_added,
+			 st.sets_recreated, st.sets_refilled, st.elems_added,
 			 st.elems_added == 1 ? "" : "s", st.elems_removed);
 out:
 	free(live);

@@ -463,6 +463,8 @@ static int mark_objects(struct view *ov, struct view *nv,
 			n->mark = o->mark =
 				(n->flags & NFT_SET_INTERVAL) &&
 				!(n->flags & NFT_SET_CONCAT) ? FLUSH : ELEMS;
+			if (n->mark == FLUSH)
+				st->sets_refilled++;
 		}
 	}
 	for (size_t i = 0; i < ov->ns; i++)
