@@ -37,6 +37,8 @@ static void help(FILE *out)
  * a refusal: the rules match names, and a VM may gain the NIC later. One
  * line for all of them, so that a file tried on a workstation does not
  * bury the outcome. */
+#define WARN_IFACES_NAMED 5
+
 static void warn_missing_ifaces(const struct model *m, const char *path)
 {
 	char *list = NULL;
@@ -51,10 +53,15 @@ static void warn_missing_ifaces(const struct model *m, const char *path)
 
 			if (if_nametoindex(ifc->name))
 				continue;
-			fprintf(f, "%s%s (zone %s, %s:%d)", n++ ? ", " : "",
-				ifc->name, m->zones[i].name, path,
-				ifc->loc.line);
+			/* One line however many: the first few named. */
+			if (n < WARN_IFACES_NAMED)
+				fprintf(f, "%s%s (zone %s, %s:%d)",
+					n ? ", " : "", ifc->name,
+					m->zones[i].name, path, ifc->loc.line);
+			n++;
 		}
+	if (n > WARN_IFACES_NAMED)
+		fprintf(f, " and %zu more", n - WARN_IFACES_NAMED);
 	if (fclose(f) == 0 && n)
 		fprintf(stderr, "sanso: apply: warning: %zu interface%s of "
 			"the zone file do%s not exist on this gateway: %s\n", n,
