@@ -24,6 +24,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include "model.h"
@@ -122,6 +123,11 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 		 const struct model *m, unsigned int confirm,
 		 enum deploy_outcome *outcome, char *how, size_t hown,
 		 char *err, size_t errlen);
+
+/* apply's phases on `tty` (a terminal; NULL: none), one line rewritten
+ * as it goes; deploy_progress_end() clears it. */
+void deploy_progress(FILE *tty);
+void deploy_progress_end(void);
 
 /*
  * Settles a change that died between its write-ahead and its end, by the

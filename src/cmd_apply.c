@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <libnftnl/set.h>
 
@@ -333,9 +334,13 @@ int cmd_apply(int argc, char **argv)
 	snprintf(d.zone_file, sizeof(d.zone_file), "%s", abspath);
 	for (int i = 0; i < 32; i++)
 		snprintf(d.zone_sha256 + 2 * i, 3, "%02x", l.m->sha256[i]);
+	/* A long apply shows its phases on a terminal, nowhere else. */
+	if (isatty(STDERR_FILENO))
+		deploy_progress(stderr);
 	c = deploy_apply(state, rs, &d, zone, zone_len, l.m,
 			 confirm > 0 ? (unsigned int)confirm : 0, &outcome, how,
 			 sizeof(how), err, sizeof(err));
+	deploy_progress_end();
 	if (c) {
 		switch (outcome) {
 		case DEPLOY_UNCHANGED:

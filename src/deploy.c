@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libnftnl/set.h>
@@ -1099,6 +1100,44 @@ fail:
 
 /* The batch that restores deployment `id` (0: removes table `table`),
  * and the digest it leaves ("-": none). */
+/* ---- progress on a terminal ---- */
+
+static FILE *progress_out;
+static struct timespec progress_t0;
+
+void deploy_progress(FILE *tty)
+{
+	progress_out = tty;
+	clock_gettime(CLOCK_MONOTONIC, &progress_t0);
+}
+
+/* One line, rewritten in place: the phase and the time so far. */
+static void progress(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static void progress(const char *fmt, ...)
+{
+	struct timespec now;
+	va_list ap;
+
+	if (!progress_out)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(progress_out, "\r\033[K%5.1f s  ", (double)(now.tv_sec -
+		progress_t0.tv_sec) + (now.tv_nsec - progress_t0.tv_nsec) / 1e9);
+	va_start(ap, fmt);
+	vfprintf(progress_out, fmt, ap);
+	va_end(ap);
+	fflush(progress_out);
+}
+
+void deploy_progress_end(void)
+{
+	if (progress_out)
+		fputs("\r\033[K", progress_out);
+	progress_out = NULL;
+}
+
 /*
  * A change in place: when the live table is deployment `cur` as recorded
  * (the canonical digest of all of it, static elements included), the
@@ -1132,6 +1171,7 @@ static struct kbatch *in_place(const struct deployment *cur,
 	if (!cur || !cur->id || strcmp(cur->table, table) ||
 	    cur->canon != KERNEL_CANON_VERSION)
 		goto out;
+	progress("reading table inet %s back to compare it", table);
 	if (kernel_table_canon(NFPROTO_INET, table, &live, &live_len) ||
 	    kernel_canon_digest(live, live_len, got))
 		goto out;
@@ -1570,6 +1610,8 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	sent = nftnl_set_list_alloc();
 	if (!sent)
 		return -ENOMEM;
+	progress("building the batch: %zu chains, %zu sets", rs->n_chains,
+		 rs->n_sets);
 	b = deploy_batch(rs, sent, err, errlen);
 	if (!b) {
 		ret = -errno;
@@ -1630,6 +1672,9 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 		}
 	}
 	fault("apply-intent");
+	progress("the kernel is loading %zu messages (%.1f MB)%s",
+		 kbatch_count(delta ? delta : b), (double)kbatch_size(delta ?
+		 delta : b) / 1e6, delta ? ", in place" : "");
 	ret = kbatch_commit(delta ? delta : b, false, err, errlen);
 	if (ret) {
 		unwrite(state, confirm);
@@ -1640,6 +1685,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	fault("apply-commit");
 	/* What the kernel holds is what was written ahead; a table that
 	 * differs is recorded as it is, with a warning. */
+	progress("reading table inet %s back to verify it", rs->table);
 	if (!kernel_table_digest_sent(NFPROTO_INET, rs->table, sent, live) &&
 	    strcmp(live, d->ruleset_sha256)) {
 		err_add(err, errlen, "the live table's digest %.12s is not the "

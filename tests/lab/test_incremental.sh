@@ -182,6 +182,21 @@ for ((k = 0; k < series; k++)); do
 			bad "$label: after a hand edit: $(tail -1 "$tmp/a3")"
 		fi
 	fi
+	# Progress: phases on a terminal only.
+	if [ "$k" -eq 0 ] && command -v script >/dev/null; then
+		if grep -q $'\033\\[K' "$tmp/a2" "$tmp/b1"; then
+			bad "$label: progress written to a file"
+		else
+			ok "$label: no progress off a terminal"
+		fi
+		script -qec "ip netns exec $nsa $SANSO apply --state-dir $sa \
+			$tmp/base.yaml" /dev/null >"$tmp/tty" 2>&1
+		if grep -q 'the kernel is loading [0-9]* messages' "$tmp/tty"; then
+			ok "$label: on a terminal apply shows its phases"
+		else
+			bad "$label: no phases on a terminal"; cat -v "$tmp/tty"
+		fi
+	fi
 	ip netns del "$nsa"
 	ip netns del "$nsb"
 done
