@@ -76,7 +76,8 @@ struct monitor_setup {
 	struct monitor_ops ops;
 	const char *table;	/* watched when nothing is deployed */
 	const char *state_dir;	/* the deployments, for messages; borrowed */
-	unsigned int drift_interval;	/* seconds; 0: never */
+	unsigned int drift_interval;	/* seconds; 0: never (and no
+					 * checks on kernel events) */
 };
 
 struct monitor_stats {
@@ -168,6 +169,11 @@ void monitor_set_role(struct monitor *mon, enum monitor_role role,
  * windows ending), drift, aggregated drops whose window closed, the
  * alerter's own tick. */
 void monitor_tick(struct monitor *mon, const struct timespec *now);
+/* The kernel reported a change to the watched table (an nf_tables event
+ * other than an FQDN set's elements), or events were lost: the drift
+ * check runs at the next tick once the burst is over (a second without
+ * one, or ten seconds after its first), not only every drift_interval. */
+void monitor_table_changed(struct monitor *mon, time_t now);
 /* Emits every pending aggregate (before exit). */
 void monitor_flush(struct monitor *mon, const struct timespec *now);
 

@@ -29,6 +29,8 @@
 
 #include <linux/capability.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -72,6 +74,7 @@ struct mon_cmd {
 	struct sink jsonl_sink;
 
 	struct mnl_socket *ev, *dump, *cmd, *nflog, *rt;
+	struct mnl_socket *nft;	/* nf_tables events, or NULL */
 	uint16_t log_group;
 	bool dumping, redump, rt_dumping;
 	uint32_t seq;
@@ -105,8 +108,9 @@ static void help(FILE *out)
 		"  --table NAME         table watched for drift when nothing\n"
 		"                       is deployed (default \"sanso\")\n"
 		"  --drift-interval S   compare the live table with the\n"
-		"                       deployed one every S seconds\n"
-		"                       (default 60; 0: never)\n"
+		"                       deployed one when the kernel reports\n"
+		"                       a change, and every S seconds\n"
+		"                       (default 3600; 0: never)\n"
 		"  --jsonl FILE         alerts to this JSON lines file, not\n"
 		"                       the zone file's monitor.alerts\n"
 		"  --ha-role FILE       a pair's node: its VRRP role as the\n"
@@ -317,6 +321,90 @@ static int rt_open(struct mon_cmd *c)
 		return -errno;
 	nlsock_rcvbuf(c->rt, ROUTE_RCVBUF);
 	return rt_dump(c);
+}
+
+/*
+ * nf_tables events: every change to a table is multicast, so the drift
+ * check runs when something happened instead of reading a large table
+ * back every minute. Without the socket the interval alone remains.
+ */
+static void nft_open(struct mon_cmd *c)
+{
+	int group = NFNLGRP_NFTABLES;
+
+	c->nft = mnl_socket_open2(NETLINK_NETFILTER,
+				  SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (c->nft && mnl_socket_bind(c->nft, 0, MNL_SOCKET_AUTOPID) == 0 &&
+	    mnl_socket_setsockopt(c->nft, NETLINK_ADD_MEMBERSHIP, &group,
+				  sizeof(group)) == 0) {
+		nlsock_rcvbuf(c->nft, ROUTE_RCVBUF);
+		return;
+	}
+	fprintf(stderr, "sanso: " CMD ": nf_tables events: %s; drift is "
+		"checked every --drift-interval only\n", strerror(errno));
+	if (c->nft)
+		mnl_socket_close(c->nft);
+	c->nft = NULL;
+}
+
+/* Whether an nf_tables event can change the watched table's digest:
+ * anything in it except the elements of its FQDN sets (which the guard
+ * changes all day and the digest leaves out) and the generation
+ * markers. Every object's first attribute is its table's name. */
+static bool nft_event_matters(const struct nlmsghdr *nlh, const char *table)
+{
+	uint16_t type = NFNL_MSG_TYPE(nlh->nlmsg_type);
+	const char *tab = NULL, *set = NULL;
+	const struct nlattr *a;
+
+	if (NFNL_SUBSYS_ID(nlh->nlmsg_type) != NFNL_SUBSYS_NFTABLES ||
+	    type == NFT_MSG_NEWGEN)
+		return false;
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+			continue;
+		if (mnl_attr_get_type(a) == NFTA_TABLE_NAME)
+			tab = mnl_attr_get_str(a);
+		else if (mnl_attr_get_type(a) == NFTA_SET_ELEM_LIST_SET)
+			set = mnl_attr_get_str(a);
+	}
+	if (!tab || strcmp(tab, table))
+		return false;
+	if ((type == NFT_MSG_NEWSETELEM || type == NFT_MSG_DELSETELEM) && set &&
+	    !strncmp(set, "fqdn-", 5))
+		return false;
+	return true;
+}
+
+static void nft_read(struct mon_cmd *c, time_t now)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE * 4];
+	const char *table = c->table ? c->table : RS_DEFAULT_TABLE;
+	struct deployment d;
+	bool changed = false;
+	ssize_t n;
+
+	if (!deploy_current(c->state_dir, &d) && d.table[0])
+		table = d.table;
+	while ((n = recv(mnl_socket_get_fd(c->nft), buf, sizeof(buf),
+			 MSG_DONTWAIT)) != 0) {
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int len = (int)n;
+
+		if (n < 0) {
+			/* Lost events may have been changes. */
+			if (errno == ENOBUFS)
+				changed = true;
+			else if (errno != EINTR)
+				break;
+			continue;
+		}
+		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len))
+			if (!changed && nft_event_matters(nlh, table))
+				changed = true;
+	}
+	if (changed)
+		monitor_table_changed(c->mon, now);
 }
 
 static int dump_start(struct mon_cmd *c)
@@ -1142,6 +1230,7 @@ static int open_live(struct mon_cmd *c)
 		cmd_err(CMD, "rtnetlink: %s", strerror(-r));
 		return EXIT_SYSTEM;
 	}
+	nft_open(c);
 	r = dump_start(c);
 	if (r) {
 		cmd_err(CMD, "conntrack dump: %s", strerror(-r));
@@ -1153,7 +1242,7 @@ static int open_live(struct mon_cmd *c)
 static int run_live(struct mon_cmd *c, const char *user, bool once)
 {
 	struct cmd_loop lp = { CMD, reload, reopen, c, -1, false };
-	struct pollfd pfd[7];
+	struct pollfd pfd[8];
 	struct timespec now;
 	time_t last = 0, started = time(NULL);
 	int ret;
@@ -1203,9 +1292,11 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 		pfd[5] = (struct pollfd){ alerter_fd(c->al), POLLIN, 0 };
 		pfd[6] = (struct pollfd){ c->guard ? dnsguard_fd(c->guard) : -1,
 					  POLLIN, 0 };
+		pfd[7] = (struct pollfd){ c->nft ? mnl_socket_get_fd(c->nft) :
+					  -1, POLLIN, 0 };
 		if (c->guard && dnsguard_timeout(c->guard) < timeout)
 			timeout = dnsguard_timeout(c->guard);
-		n = cmd_loop_poll(&lp, pfd, 7, timeout);
+		n = cmd_loop_poll(&lp, pfd, 8, timeout);
 		if (n < 0) {
 			ret = EXIT_SYSTEM;
 			break;
@@ -1266,6 +1357,8 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 				rt_dump(c);
 			lost = 0;
 		}
+		if (n > 0 && (pfd[7].revents & (POLLIN | POLLERR)))
+			nft_read(c, now.tv_sec);
 		/* Cheap when idle; answers queries and runs the guard's
 		 * timers without ever waiting on the network. */
 		if (c->guard && dnsguard_process(c->guard))
@@ -1357,7 +1450,7 @@ int cmd_monitor(int argc, char **argv)
 		{ "ha-role", required_argument, NULL, 'H' },
 		{ 0 }
 	};
-	struct mon_args a = { .drift = 60 };
+	struct mon_args a = { .drift = 3600 };
 	const struct cmd_parser p = { CMD, CMD_OPT_DATA_DIR | CMD_OPT_NO_FILE,
 				      opts, own_opt, &a, help };
 	struct mon_cmd c = { 0 };
@@ -1486,6 +1579,8 @@ out:
 		mnl_socket_close(c.nflog);
 	if (c.rt)
 		mnl_socket_close(c.rt);
+	if (c.nft)
+		mnl_socket_close(c.nft);
 	loaded_free(&c.cur);
 	return ret;
 }

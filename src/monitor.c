@@ -69,6 +69,8 @@ struct fqdn_known {
 /* Elements remembered; past it one alert says so, and the rest are not
  * reported one by one. */
 #define FOREIGN_MAX	1024
+/* Seconds between two listings of the FQDN sets (at most). */
+#define FOREIGN_EVERY 60
 
 struct monitor {
 	struct monitor_setup conf;
@@ -84,6 +86,8 @@ struct monitor {
 	uint32_t last_seq;
 	uint64_t gaps_pending;
 	time_t last_tick, last_drift;
+	time_t changed_first, changed_last;	/* a burst of table events */
+	time_t last_foreign;
 	bool have_baseline;
 	/* What drift is judged against when no deployment can be read:
 	 * the last one read, else the live table as first found. */
@@ -1156,6 +1160,13 @@ static void foreign_check(struct monitor *mon, const struct timespec *now)
 
 /* ---- the clock ---- */
 
+void monitor_table_changed(struct monitor *mon, time_t now)
+{
+	if (!mon->changed_first)
+		mon->changed_first = now;
+	mon->changed_last = now;
+}
+
 void monitor_tick(struct monitor *mon, const struct timespec *now)
 {
 	unsigned int iv = mon->conf.drift_interval;
@@ -1164,9 +1175,19 @@ void monitor_tick(struct monitor *mon, const struct timespec *now)
 	mon->last_tick = now->tv_sec;
 	schedules_tick(mon, now);
 	if (iv && (!mon->last_drift || now->tv_sec - mon->last_drift >=
-		   (time_t)iv)) {
+		   (time_t)iv || (mon->changed_first &&
+				  (now->tv_sec - mon->changed_last >= 1 ||
+				   now->tv_sec - mon->changed_first >= 10)))) {
 		mon->last_drift = now->tv_sec;
+		mon->changed_first = 0;
 		drift_check(mon, now);
+	}
+	/* FQDN set elements nothing learned: their events look like the
+	 * guard's own, so they are listed on a clock of their own, as
+	 * often as drift was before it followed the kernel's events. */
+	if (iv && (!mon->last_foreign || now->tv_sec - mon->last_foreign >=
+		   (time_t)(iv < FOREIGN_EVERY ? iv : FOREIGN_EVERY))) {
+		mon->last_foreign = now->tv_sec;
 		foreign_check(mon, now);
 	}
 	for (i = 0; i < BLOCKED_SLOTS; i++)

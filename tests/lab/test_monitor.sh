@@ -168,7 +168,7 @@ done
 record=()
 [ -n "${LAB_MONITOR_RECORD-}" ] && record=(--record "$D/capture.pcap")
 ip netns exec "$GW" "$SANSO" monitor "$ZF" --state-dir "$LAB_DIR/state" \
-	--drift-interval 2 "${record[@]}" >"$D/mon.out" 2>"$D/mon.err" &
+	--drift-interval 3600 "${record[@]}" >"$D/mon.out" 2>"$D/mon.err" &
 MON=$!
 LAB_PIDS+=("$MON")
 
