@@ -359,17 +359,14 @@ static int elems_delta(struct kbatch *del, struct kbatch *add,
 		       uint16_t family, const char *table, const struct obj *o,
 		       const struct obj *n, struct kdelta_stats *st)
 {
-	const char *a = o->body, *ae = o->body + o->blen;
-	const char *b = n->body, *be = n->body + n->blen;
+	/* A set without elements has no body. */
+	const char *a = o->body ? o->body : "", *ae = a + o->blen;
+	const char *b = n->body ? n->body : "", *be = b + n->blen;
 	struct nftnl_set *gone = bare_set(family, table, o);
 	struct nftnl_set *come = bare_set(family, table, n);
 	size_t ndel = 0, nadd = 0;
 	int ret = gone && come ? 0 : -ENOMEM;
 
-	if (!a)
-		a = ae = "";
-	if (!b)
-		b = be = "";
 	while (!ret && (a < ae || b < be)) {
 		const char *aeol = a < ae ? memchr(a, '\n', (size_t)(ae - a)) :
 				   NULL;
@@ -394,10 +391,13 @@ static int elems_delta(struct kbatch *del, struct kbatch *add,
 				    elem_of_line(b, beol);
 			if (!e)
 				ret = -errno;
-			else if (c < 0)
-				nftnl_set_elem_add(gone, e), ndel++;
-			else
-				nftnl_set_elem_add(come, e), nadd++;
+			else if (c < 0) {
+				nftnl_set_elem_add(gone, e);
+				ndel++;
+			} else {
+				nftnl_set_elem_add(come, e);
+				nadd++;
+			}
 		}
 		if (c <= 0)
 			a = aeol + 1;

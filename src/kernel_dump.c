@@ -40,7 +40,7 @@ static void hex(FILE *out, const void *p, uint32_t len)
 {
 	static const char digit[] = "0123456789abcdef";
 	const uint8_t *b = p;
-	char buf[128];
+	char buf[128] = "";
 	size_t n = 0;
 
 	/* A table holds millions of these bytes: no printf per byte. */
