@@ -63,23 +63,17 @@ int kbatch_add_elems(struct kbatch *b, struct nftnl_set *s);
 int kbatch_del_elems(struct kbatch *b, struct nftnl_set *s);
 
 /*
- * The pieces of a change made in place (src/kdelta.c), each one message:
- * kbatch_flush_chain: every rule of a chain ("delete rule" without a
- *	handle);
- * kbatch_del_chain, kbatch_del_set: the object, which must be unused by
- *	then (its rules flushed, its references gone earlier in the batch);
- * kbatch_flush_set: every element of a set;
+ * The pieces of a change made in place (src/kdelta.c), each one message.
+ * kbatch_del_named: by name in a table, KDEL_RULES every rule of a chain
+ *	("delete rule" without a handle), KDEL_CHAIN or KDEL_SET the object
+ *	(unused by then: its rules and references gone earlier in the
+ *	batch), KDEL_ELEMS every element of a set;
  * kbatch_add_copy: a copy of message `msg` of another batch (its
  *	type, flags and payload; the sequence number is this batch's).
  */
-int kbatch_flush_chain(struct kbatch *b, uint16_t family, const char *table,
-		       const char *chain);
-int kbatch_del_chain(struct kbatch *b, uint16_t family, const char *table,
-		     const char *chain);
-int kbatch_del_set(struct kbatch *b, uint16_t family, const char *table,
-		   const char *set);
-int kbatch_flush_set(struct kbatch *b, uint16_t family, const char *table,
-		     const char *set);
+enum kbatch_del { KDEL_RULES, KDEL_CHAIN, KDEL_SET, KDEL_ELEMS };
+int kbatch_del_named(struct kbatch *b, enum kbatch_del what,
+		     uint16_t family, const char *table, const char *name);
 struct nlmsghdr;
 int kbatch_add_copy(struct kbatch *b, const struct nlmsghdr *msg);
 

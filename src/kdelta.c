@@ -492,8 +492,7 @@ static int mark_objects(struct view *ov, struct view *nv,
 
 static int emit_named(struct kbatch *b, struct view *v, bool sets, int mark,
 		      uint16_t family, const char *table,
-		      int (*fn)(struct kbatch *, uint16_t, const char *,
-				const char *))
+		      enum kbatch_del what)
 {
 	struct obj *list = sets ? v->sets : v->chains;
 	size_t n = sets ? v->ns : v->nc;
@@ -506,7 +505,7 @@ static int emit_named(struct kbatch *b, struct view *v, bool sets, int mark,
 			continue;
 		snprintf(name, sizeof(name), "%.*s", (int)list[i].nlen,
 			 list[i].name);
-		ret = fn(b, family, table, name);
+		ret = kbatch_del_named(b, what, family, table, name);
 	}
 	return ret;
 }
@@ -543,7 +542,7 @@ int kdelta_build(const char *live, size_t live_len, const char *want,
 	/* Away first: rules of changed and removed chains, elements, sets,
 	 * chains, each once nothing uses it any more. */
 	ret = emit_named(b, &ov, false, REFILL | DEL, family, table,
-			 kbatch_flush_chain);
+			 KDEL_RULES);
 	for (size_t i = 0; !ret && i < nv.ns; i++) {
 		struct obj *n = &nv.sets[i];
 		struct obj *o = find(ov.sets, ov.ns, n->name, n->nlen);
@@ -553,13 +552,13 @@ int kdelta_build(const char *live, size_t live_len, const char *want,
 	}
 	if (!ret)
 		ret = emit_named(b, &ov, true, FLUSH, family, table,
-				 kbatch_flush_set);
+				 KDEL_ELEMS);
 	if (!ret)
 		ret = emit_named(b, &ov, true, DEL | RECREATE, family, table,
-				 kbatch_del_set);
+				 KDEL_SET);
 	if (!ret)
 		ret = emit_named(b, &ov, false, DEL, family, table,
-				 kbatch_del_chain);
+				 KDEL_CHAIN);
 	/* Then in: chains, sets, elements, rules, as the full batch has
 	 * them. */
 	if (!ret)

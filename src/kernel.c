@@ -386,64 +386,28 @@ int kbatch_add_rule(struct kbatch *b, struct nftnl_rule *r)
 	return msg_done(b, nlh);
 }
 
-/* Identity-only objects for the delete messages: a chain or set named
- * in a table, or a rule list of a chain (no handle: all its rules). */
-static int put_named(struct kbatch *b, uint16_t type, uint16_t family,
-		     const char *table, const char *name)
+int kbatch_del_named(struct kbatch *b, enum kbatch_del what,
+		     uint16_t family, const char *table, const char *name)
 {
+	/* The message, and the attribute that names the object; the
+	 * table is attribute 1 of each. */
+	static const struct { uint16_t type, name; } m[] = {
+		[KDEL_RULES] = { NFT_MSG_DELRULE, NFTA_RULE_CHAIN },
+		[KDEL_CHAIN] = { NFT_MSG_DELCHAIN, NFTA_CHAIN_NAME },
+		[KDEL_SET] = { NFT_MSG_DELSET, NFTA_SET_NAME },
+		[KDEL_ELEMS] = { NFT_MSG_DELSETELEM, NFTA_SET_ELEM_LIST_SET },
+	};
 	struct nlmsghdr *nlh;
 
-	if (!table || !name)
+	if (!table || !name || what < 0 || what > KDEL_ELEMS)
 		return -EINVAL;
-	nlh = msg_start(b, type, family, 0);
+	nlh = msg_start(b, m[what].type, family, 0);
 	if (!nlh)
 		return -errno;
 	note_table(b, family, table);
-	switch (type) {
-	case NFT_MSG_DELCHAIN:
-		mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, table);
-		mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name);
-		break;
-	case NFT_MSG_DELRULE:
-		mnl_attr_put_strz(nlh, NFTA_RULE_TABLE, table);
-		mnl_attr_put_strz(nlh, NFTA_RULE_CHAIN, name);
-		break;
-	case NFT_MSG_DELSET:
-		mnl_attr_put_strz(nlh, NFTA_SET_TABLE, table);
-		mnl_attr_put_strz(nlh, NFTA_SET_NAME, name);
-		break;
-	case NFT_MSG_DELSETELEM:
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, table);
-		mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, name);
-		break;
-	default:
-		return -EINVAL;
-	}
+	mnl_attr_put_strz(nlh, NFTA_TABLE_NAME, table);
+	mnl_attr_put_strz(nlh, m[what].name, name);
 	return msg_done(b, nlh);
-}
-
-int kbatch_flush_chain(struct kbatch *b, uint16_t family, const char *table,
-		       const char *chain)
-{
-	return put_named(b, NFT_MSG_DELRULE, family, table, chain);
-}
-
-int kbatch_del_chain(struct kbatch *b, uint16_t family, const char *table,
-		     const char *chain)
-{
-	return put_named(b, NFT_MSG_DELCHAIN, family, table, chain);
-}
-
-int kbatch_del_set(struct kbatch *b, uint16_t family, const char *table,
-		   const char *set)
-{
-	return put_named(b, NFT_MSG_DELSET, family, table, set);
-}
-
-int kbatch_flush_set(struct kbatch *b, uint16_t family, const char *table,
-		     const char *set)
-{
-	return put_named(b, NFT_MSG_DELSETELEM, family, table, set);
 }
 
 int kbatch_add_copy(struct kbatch *b, const struct nlmsghdr *msg)
