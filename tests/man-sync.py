@@ -157,7 +157,9 @@ def compare(en_path, ja_path, pending=None):
 
 
 def code_lines(path):
-    """Lines of the fenced code blocks of a Markdown file."""
+    """The commands and output lines of the fenced code blocks of a
+    Markdown file: without a trailing '# comment' or a '$ ' or '# '
+    prompt; a line that is only a comment is left out."""
     out = []
     inside = False
     with open(path, encoding='utf-8') as f:
@@ -165,15 +167,20 @@ def code_lines(path):
             if line.lstrip().startswith('```'):
                 inside = not inside
                 continue
-            if inside:
-                s = re.sub(r'\s+#\s.*$', '', line.rstrip('\n')).strip()
-                if s and not s.startswith('#'):
-                    out.append((n, s))
+            if not inside:
+                continue
+            s = re.sub(r'\s+#\s.*$', '', line.rstrip('\n')).strip()
+            m = re.match(r'^[#$]\s*(.*)$', s)
+            if m:
+                s = m.group(1)
+                if not s or not s[0].isascii():
+                    continue
+            if s:
+                out.append((n, s))
     return out
 
 
-def readme_check():
-    ja = os.path.join(ROOT, 'README.ja.md')
+def readme_check(ja=os.path.join(ROOT, 'README.ja.md')):
     en = os.path.join(ROOT, 'README.md')
     if not os.path.exists(ja):
         return []
@@ -237,6 +244,18 @@ def self_test():
         print('self-test: sanso.8: %s: %s'
               % ('reported' if want in errs else 'NOT reported', want))
         ok = ok and want in errs
+        # A command README.md does not give, in README.ja.md.
+        dst = os.path.join(tmp, 'README.ja.md')
+        with open(os.path.join(ROOT, 'README.ja.md'),
+                  encoding='utf-8') as f:
+            text = f.read()
+        with open(dst, 'w', encoding='utf-8') as f:
+            f.write(text + '\n```\n# sanso apply --no-such-option\n```\n')
+        errs = readme_check(dst)
+        hit = any('sanso apply --no-such-option' in e for e in errs)
+        print('self-test: README.ja.md: %s: a command README.md lacks'
+              % ('reported' if hit else 'NOT reported'))
+        ok = ok and hit
     finally:
         shutil.rmtree(tmp)
     return ok
