@@ -29,6 +29,8 @@ want=(
 	"usr/sbin/sanso 755"
 	"usr/share/man/man8/sanso.8 644"
 	"usr/share/man/man5/sanso-zones.5 644"
+	"usr/share/man/ja/man8/sanso.8 644"
+	"usr/share/man/ja/man5/sanso-zones.5 644"
 	"usr/share/sanso/zones/example-city.yaml 644"
 	"usr/share/sanso/zones/holidays-jp.yaml 644"
 	"lib/systemd/system/sanso-apply.service 644"
@@ -56,6 +58,20 @@ if grep -h '^Exec' "$D"/lib/systemd/system/sanso-*.service |
 	ok "installed units run /usr/sbin/sanso"
 else
 	bad "installed units: $(grep -h '^Exec' "$D"/lib/systemd/system/sanso-*.service)"
+fi
+
+# man -L ja finds the Japanese pages, man -L en the English ones.
+if command -v man >/dev/null; then
+	ja8=$(MANPATH="$D/usr/share/man" man -L ja -w sanso 2>&1)
+	ja5=$(MANPATH="$D/usr/share/man" man -L ja -w sanso-zones 2>&1)
+	en8=$(MANPATH="$D/usr/share/man" man -L en -w sanso 2>&1)
+	if [ "$ja8" = "$D/usr/share/man/ja/man8/sanso.8" ] &&
+		[ "$ja5" = "$D/usr/share/man/ja/man5/sanso-zones.5" ] &&
+		[ "$en8" = "$D/usr/share/man/man8/sanso.8" ]; then
+		ok "man -L ja finds the Japanese sanso(8) and sanso-zones(5), -L en the English"
+	else
+		bad "man -w: ja [$ja8] [$ja5], en [$en8]"
+	fi
 fi
 
 n=0
