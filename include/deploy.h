@@ -24,7 +24,6 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdio.h>
 #include <time.h>
 
 #include "model.h"
@@ -124,10 +123,10 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 		 enum deploy_outcome *outcome, char *how, size_t hown,
 		 char *err, size_t errlen);
 
-/* apply's phases on `tty` (a terminal; NULL: none), one line rewritten
- * as it goes; deploy_progress_end() clears it. */
-void deploy_progress(FILE *tty);
-void deploy_progress_end(void);
+/* apply's phases ("building the batch: ..."), each passed to `fn` as it
+ * begins, for a command to show; NULL: none. */
+typedef void (*deploy_progress_fn)(void *ctx, const char *phase);
+void deploy_progress(deploy_progress_fn fn, void *ctx);
 
 /*
  * Settles a change that died between its write-ahead and its end, by the

@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libnftnl/set.h>
@@ -39,6 +40,18 @@ static void help(FILE *out)
  * line for all of them, so that a file tried on a workstation does not
  * bury the outcome. */
 #define WARN_IFACES_NAMED 5
+
+/* One line rewritten in place: the time so far and the phase. */
+static void show_phase(void *ctx, const char *phase)
+{
+	const struct timespec *t0 = ctx;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	fprintf(stderr, "\r\033[K%5.1f s  %s", (double)(now.tv_sec -
+		t0->tv_sec) + (double)(now.tv_nsec - t0->tv_nsec) / 1e9, phase);
+	fflush(stderr);
+}
 
 static void warn_missing_ifaces(const struct model *m, const char *path)
 {
@@ -209,6 +222,7 @@ int cmd_apply(int argc, char **argv)
 	enum deploy_outcome outcome;
 	char err[1024] = "", how[256] = "", *zone = NULL, abspath[PATH_MAX],
 	     dir[PATH_MAX];
+	struct timespec t0;
 	struct model_opts mopts = { .keep = true };
 	bool dry = false;
 	long confirm = -1;
@@ -335,12 +349,15 @@ int cmd_apply(int argc, char **argv)
 	for (int i = 0; i < 32; i++)
 		snprintf(d.zone_sha256 + 2 * i, 3, "%02x", l.m->sha256[i]);
 	/* A long apply shows its phases on a terminal, nowhere else. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (isatty(STDERR_FILENO))
-		deploy_progress(stderr);
+		deploy_progress(show_phase, &t0);
 	c = deploy_apply(state, rs, &d, zone, zone_len, l.m,
 			 confirm > 0 ? (unsigned int)confirm : 0, &outcome, how,
 			 sizeof(how), err, sizeof(err));
-	deploy_progress_end();
+	if (isatty(STDERR_FILENO))
+		fputs("\r\033[K", stderr);
+	deploy_progress(NULL, NULL);
 	if (c) {
 		switch (outcome) {
 		case DEPLOY_UNCHANGED:

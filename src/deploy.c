@@ -1100,42 +1100,31 @@ fail:
 
 /* The batch that restores deployment `id` (0: removes table `table`),
  * and the digest it leaves ("-": none). */
-/* ---- progress on a terminal ---- */
+/* ---- progress, for the command to show ---- */
 
-static FILE *progress_out;
-static struct timespec progress_t0;
+static deploy_progress_fn progress_fn;
+static void *progress_ctx;
 
-void deploy_progress(FILE *tty)
+void deploy_progress(deploy_progress_fn fn, void *ctx)
 {
-	progress_out = tty;
-	clock_gettime(CLOCK_MONOTONIC, &progress_t0);
+	progress_fn = fn;
+	progress_ctx = ctx;
 }
 
-/* One line, rewritten in place: the phase and the time so far. */
 static void progress(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 
 static void progress(const char *fmt, ...)
 {
-	struct timespec now;
+	char phase[160];
 	va_list ap;
 
-	if (!progress_out)
+	if (!progress_fn)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	fprintf(progress_out, "\r\033[K%5.1f s  ", (double)(now.tv_sec -
-		progress_t0.tv_sec) + (now.tv_nsec - progress_t0.tv_nsec) / 1e9);
 	va_start(ap, fmt);
-	vfprintf(progress_out, fmt, ap);
+	vsnprintf(phase, sizeof(phase), fmt, ap);
 	va_end(ap);
-	fflush(progress_out);
-}
-
-void deploy_progress_end(void)
-{
-	if (progress_out)
-		fputs("\r\033[K", progress_out);
-	progress_out = NULL;
+	progress_fn(progress_ctx, phase);
 }
 
 /*
