@@ -256,16 +256,26 @@ static int copy_msgs(struct kbatch *out, const struct kbatch *full,
 
 /* ---- elements one by one ---- */
 
+static int nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* The hex digits at p (kernel_dump.c writes lower case) into out. */
 static int unhex(const char *p, const char *end, uint8_t *out, size_t max,
 		 size_t *n)
 {
 	*n = 0;
 	while (p + 1 < end && p[0] != ' ' && p[0] != '\n') {
-		unsigned int b;
+		int hi = nibble(p[0]), lo = nibble(p[1]);
 
-		if (*n == max || sscanf(p, "%2x", &b) != 1)
+		if (*n == max || hi < 0 || lo < 0)
 			return -EPROTO;
-		out[(*n)++] = (uint8_t)b;
+		out[(*n)++] = (uint8_t)(hi << 4 | lo);
 		p += 2;
 	}
 	return 0;
@@ -377,6 +387,10 @@ static int elems_delta(struct kbatch *del, struct kbatch *add,
 		struct nftnl_set_elem *e;
 		int c;
 
+		if ((a < ae && !aeol) || (b < be && !beol)) {
+			ret = -EPROTO;	/* every line ends in '\n' */
+			break;
+		}
 		if (!aeol)
 			c = 1;
 		else if (!beol)
@@ -547,7 +561,7 @@ int kdelta_build(const char *live, size_t live_len, const char *want,
 		struct obj *n = &nv.sets[i];
 		struct obj *o = find(ov.sets, ov.ns, n->name, n->nlen);
 
-		if (n->mark & ELEMS)
+		if (o && (n->mark & ELEMS))
 			ret = elems_delta(b, adds, family, table, o, n, st);
 	}
 	if (!ret)

@@ -991,7 +991,8 @@ int kbatch_table_canon(const struct kbatch *b, uint16_t family,
 	if (bc.sl.n > 1)
 		qsort_r(order, bc.sl.n, sizeof(*order), bset_cmp, &bc);
 	if (bc.n_chains > 1)
-		qsort(bc.chain, bc.n_chains, sizeof(*bc.chain), bchain_cmp);
+		qsort(bc.chain, bc.n_chains, sizeof(*bc.chain), // NOLINT(bugprone-sizeof-expression)
+		      bchain_cmp);
 	fprintf(out, "table %u %s\n", family, table);
 	bc.chains.out = bc.sets.out = out;
 	flush_lines(&bc.chains);
