@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "deploy.h"
 #include "ha.h"
+#include "json.h"
 #include "kernel.h"
 #include "kernel_dump.h"
 #include "sched.h"

@@ -26,6 +26,7 @@
 #include "alert.h"
 #include "check.h"
 #include "deploy.h"
+#include "json.h"
 #include "diag.h"
 #include "kernel.h"
 #include "kernel_dump.h"

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "json.h"
 #include "report.h"
 #include "sched.h"
 
