@@ -121,32 +121,82 @@ int jx_set(json_t *obj, const char *key, json_t *v, int *err)
 	return 0;
 }
 
+/*
+ * jansson writes U+007F (DEL) as it is; sanso writes it \u007f, as its
+ * writers did before jansson: syslog daemons escape control characters
+ * they receive (rsyslog makes DEL "#177"), which would change the bytes
+ * an alert's HMAC covers. A raw 0x7f in jansson's output can only be
+ * that character inside a string, so the byte is replaced wherever it
+ * comes.
+ */
+struct sink {
+	FILE *f;		/* or: */
+	char *b;
+	size_t n, len;
+	bool over;
+};
+
+static void put(struct sink *k, const char *s, size_t n)
+{
+	if (k->f) {
+		if (fwrite(s, 1, n, k->f) != n)
+			k->over = true;
+		return;
+	}
+	if (k->over || n >= k->n - k->len) {
+		k->over = true;
+		return;
+	}
+	memcpy(k->b + k->len, s, n);
+	k->len += n;
+}
+
+static int put_json(const char *s, size_t n, void *data)
+{
+	struct sink *k = data;
+	const char *del;
+
+	while ((del = memchr(s, 0x7f, n))) {
+		put(k, s, (size_t)(del - s));
+		put(k, "\\u007f", 6);
+		n -= (size_t)(del - s) + 1;
+		s = del + 1;
+	}
+	put(k, s, n);
+	return k->over ? -1 : 0;
+}
+
 int jx_print(FILE *out, json_t *v)
 {
+	struct sink k = { .f = out };
 	int r;
 
 	if (!v)
 		return -ENOMEM;
-	r = json_dumpf(v, out, JX_FLAGS) ? -EIO : 0;
+	r = json_dump_callback(v, put_json, &k, JX_FLAGS);
 	json_decref(v);
-	return r;
+	return r ? (k.over ? -EIO : -ENOMEM) : 0;
 }
 
 int jx_format(json_t *v, char *buf, size_t n)
 {
-	size_t len;
+	struct sink k = { .b = buf, .n = n };
+	int r;
 
 	if (!v)
 		return -ENOMEM;
-	len = json_dumpb(v, buf, n, JX_FLAGS);
-	json_decref(v);
-	if (!len || len >= n || len > INT32_MAX) {
-		if (n)
-			buf[0] = '\0';
+	if (!n) {
+		json_decref(v);
 		return -ENOSPC;
 	}
-	buf[len] = '\0';
-	return (int)len;
+	r = json_dump_callback(v, put_json, &k, JX_FLAGS);
+	json_decref(v);
+	if (r || k.len > INT32_MAX) {
+		buf[0] = '\0';
+		return k.over ? -ENOSPC : -ENOMEM;
+	}
+	buf[k.len] = '\0';
+	return (int)k.len;
 }
 
 void json_str(FILE *out, const char *s)
