@@ -16,16 +16,20 @@
 #   --update  rewrite the .out files from BIN's output (review the diff
 #             with `git diff tests/golden-json` before committing it)
 #
-# Needs jq (Debian package jq).
+# jq alone is not enough: it reads bytes that are not UTF-8 as U+FFFD
+# itself, so the output is also decoded as strict UTF-8 (RFC 8259 8.1)
+# by python3. Needs jq and python3 (Debian packages jq, python3).
 
 set -u
 # shellcheck source=tests/golden/lib.sh
 . "$(dirname "$0")/../golden/lib.sh"
 golden_init "$@"
-if ! command -v jq >/dev/null; then
-	echo "$0: jq is missing (Debian package jq)" >&2
-	exit 2
-fi
+for t in jq python3; do
+	if ! command -v $t >/dev/null; then
+		echo "$0: $t is missing (Debian package $t)" >&2
+		exit 2
+	fi
+done
 dir=$root/tests/golden-json
 
 # タイソ.yaml in CP932: 83 5e 83 43 83 5c; the last trail byte is "\",
@@ -49,6 +53,12 @@ run() {
 	if ! jq . "$tmp/out" >/dev/null 2>"$tmp/jq"; then
 		golden_fail "$case: jq cannot read the output:" \
 			"$(cat "$tmp/jq")"
+		return
+	fi
+	if ! python3 -c 'import json, sys
+json.loads(open(sys.argv[1], "rb").read().decode("utf-8", "strict"))' \
+	     "$tmp/out" 2>"$tmp/jq"; then
+		golden_fail "$case: not JSON in UTF-8:" "$(tail -1 "$tmp/jq")"
 		return
 	fi
 	cat "$tmp/err" >>"$tmp/out"
