@@ -112,13 +112,27 @@ json_t *jx_uint(uint64_t v)
 
 int jx_set(json_t *obj, const char *key, json_t *v, int *err)
 {
-	/* json_object_set_new() releases v when it fails. */
-	if (!v || json_object_set_new_nocheck(obj, key, v)) {
-		if (err)
-			*err = -ENOMEM;
-		return -ENOMEM;
+	size_t n = strlen(key);
+	char *t = NULL;
+	int r;
+
+	/* A key from outside (an alert type the report does not know)
+	 * follows the rule too. */
+	if (v && utf8_valid(key, n) != n) {
+		t = n < (SIZE_MAX - 1) / 3 ? malloc(3 * n + 1) : NULL;
+		if (t)
+			jx_utf8(key, n, t);
+		key = t;
 	}
-	return 0;
+	/* json_object_set_new() releases v when it fails. */
+	r = !v || !key || json_object_set_new_nocheck(obj, key, v) ?
+	    -ENOMEM : 0;
+	if (r && v && !key)
+		json_decref(v);
+	free(t);
+	if (r && err)
+		*err = r;
+	return r;
 }
 
 /*
