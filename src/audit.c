@@ -184,6 +184,9 @@ void audit_chain_init(const uint8_t key[AUDIT_KEY_LEN], struct audit_chain *c)
 	hmac(key, "", 0, c->mac);
 }
 
+/* The suffix is written here, not by jansson: it is fixed ASCII (digits
+ * and hex), appended to the object's bytes as they are, so that the line
+ * the MAC covers is the object the caller made, plus the chain. */
 int audit_chain_line(const uint8_t key[AUDIT_KEY_LEN], struct audit_chain *c,
 		     const char *obj, size_t len, char *out, size_t n)
 {
