@@ -49,14 +49,11 @@ static int explain_code(const char *code, const char *format, bool alone)
 		json_t *o = json_object();
 		int err = o ? 0 : -ENOMEM;
 
-		if (o) {
-			jx_set(o, "code", jx_str(cc->code), &err);
-			jx_set(o, "point", jx_str(cc->point), &err);
-			jx_set(o, "intent", jx_str(cc->intent), &err);
-			jx_set(o, "checks", jx_str(cc->what), &err);
-		}
-		if (err || jx_print(stdout, o)) {
-			json_decref(err ? o : NULL);
+		jx_set(o, "code", jx_str(cc->code), &err);
+		jx_set(o, "point", jx_str(cc->point), &err);
+		jx_set(o, "intent", jx_str(cc->intent), &err);
+		jx_set(o, "checks", jx_str(cc->what), &err);
+		if (jx_print(stdout, jx_done(o, err))) {
 			cmd_err("check", "out of memory");
 			return EXIT_SYSTEM;
 		}

@@ -143,14 +143,14 @@ int jx_set(json_t *obj, const char *key, json_t *v, int *err)
  * that character inside a string, so the byte is replaced wherever it
  * comes.
  */
-struct sink {
+struct jx_out {
 	FILE *f;		/* or: */
 	char *b;
 	size_t n, len;
 	bool over;
 };
 
-static void put(struct sink *k, const char *s, size_t n)
+static void put(struct jx_out *k, const char *s, size_t n)
 {
 	if (k->f) {
 		if (fwrite(s, 1, n, k->f) != n)
@@ -167,7 +167,7 @@ static void put(struct sink *k, const char *s, size_t n)
 
 static int put_json(const char *s, size_t n, void *data)
 {
-	struct sink *k = data;
+	struct jx_out *k = data;
 	const char *del;
 
 	while ((del = memchr(s, 0x7f, n))) {
@@ -182,7 +182,7 @@ static int put_json(const char *s, size_t n, void *data)
 
 int jx_print(FILE *out, json_t *v)
 {
-	struct sink k = { .f = out };
+	struct jx_out k = { .f = out };
 	int r;
 
 	if (!v)
@@ -194,7 +194,7 @@ int jx_print(FILE *out, json_t *v)
 
 int jx_format(json_t *v, char *buf, size_t n)
 {
-	struct sink k = { .b = buf, .n = n };
+	struct jx_out k = { .b = buf, .n = n };
 	int r;
 
 	if (!v)
