@@ -11,6 +11,7 @@
 #	check   --format json   the findings' "file"
 #	diff    --format json   "old"/"new" "file" and the findings
 #	explain --format json   the permitting flow's "file"
+#	report  --format json   an alert log's "path"
 #
 # Usage: run.sh [--update] BIN
 #   --update  rewrite the .out files from BIN's output (review the diff
@@ -71,6 +72,22 @@ run check-invalid check --at "$AT" --format json "$bad.yaml"
 run diff-cp932 diff --at "$AT" --format json "$name.yaml" "$bad.yaml"
 run explain-cp932 explain --at "${AT}T10:00" --format json \
 	--from 10.20.6.10 --to 10.10.1.5 --service tcp/1521 "$name.yaml"
+
+# report: an alert log named in CP932 (its "generated" time changes, so
+# only the JSON and the path are checked).
+mkdir -p "$tmp/state"
+cp "$root/tests/replay/lab-monitor.jsonl" "$name.jsonl"
+"$bin" report --state-dir "$tmp/state" --alerts "$name.jsonl" \
+	--format json --timezone Asia/Tokyo --no-verify >"$tmp/report" 2>&1
+if ! python3 -c 'import json, sys
+doc = json.loads(open(sys.argv[1], "rb").read().decode("utf-8", "strict"))
+assert doc["files"][0]["path"] == "\ufffd^\ufffdC\ufffd\\.jsonl", doc["files"]
+assert doc["alerts"]["total"] == 10, doc["alerts"]["total"]' "$tmp/report" \
+     2>"$tmp/jq"; then
+	golden_fail "report-cp932: $(tail -1 "$tmp/jq")"
+else
+	passed=$((passed + 1))
+fi
 
 # The value jq reads back is the name by the rule, byte for byte.
 got=$("$bin" check --at "$AT" --format json "$name.yaml" |
