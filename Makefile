@@ -19,7 +19,7 @@ CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wformat=2 -Wwrite-strings -MMD -MP
 CPPFLAGS += -iquote include -D_GNU_SOURCE -DSANSO_VERSION='"$(VERSION)"'
 
-PKGS := yaml-0.1 libnftnl libmnl libcrypto libpsl zlib
+PKGS := yaml-0.1 libnftnl libmnl libcrypto libpsl zlib jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka)

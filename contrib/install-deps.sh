@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get install -y --no-install-recommends \
 	build-essential pkg-config clang libclang-rt-dev \
 	libyaml-dev libnftnl-dev libmnl-dev libcmocka-dev libpsl-dev \
-	publicsuffix libssl-dev zlib1g-dev tzdata \
+	publicsuffix libssl-dev zlib1g-dev libjansson-dev tzdata \
 	nftables iproute2 conntrack netcat-openbsd iputils-ping \
 	dnsmasq-base dnsutils mandoc graphviz patch rsyslog
 # tests/lab/test_lifecycle.sh: an authoritative upstream, web servers on

@@ -59,7 +59,4 @@ void diags_print_text(const struct diags *d, FILE *out);
 void diags_print_json(const struct diags *d, FILE *out);
 void diags_print_summary(const struct diags *d, FILE *out);
 
-/* Writes `s` as a JSON string literal (quotes included). */
-void json_str(FILE *out, const char *s);
-
 #endif

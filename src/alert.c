@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "json.h"
 #include "sched.h"
 #include "sink.h"
 
@@ -66,132 +67,12 @@ const char *alert_severity(const struct alert *a)
 
 /* ---- the record ---- */
 
-struct jw {
-	char *b;
-	size_t n, len;
-	bool over;
-};
-
-static void jw_mem(struct jw *w, const char *s, size_t len)
+/* A fixed-size field that might lack its NUL; "" is null. */
+static json_t *jx_field(const char *f, size_t size)
 {
-	if (w->over || len >= w->n - w->len) {
-		w->over = true;
-		return;
-	}
-	memcpy(w->b + w->len, s, len);
-	w->len += len;
-	w->b[w->len] = '\0';
-}
-
-static void jw_raw(struct jw *w, const char *s)
-{
-	jw_mem(w, s, strlen(s));
-}
-
-static void jw_u64(struct jw *w, uint64_t v)
-{
-	char b[24];
-
-	snprintf(b, sizeof(b), "%" PRIu64, v);
-	jw_raw(w, b);
-}
-
-/* Length of the valid UTF-8 sequence at p (at most n bytes), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-	uint32_t cp;
-	size_t len;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		len = 2, cp = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		len = 3, cp = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		len = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
-/* A JSON string; NULL and "" become null. */
-static void jw_str(struct jw *w, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
-
-	if (!s || !*s) {
-		jw_raw(w, "null");
-		return;
-	}
-	n = strlen(s);
-	jw_raw(w, "\"");
-	while (*p) {
-		size_t left = n - (size_t)(p - (const unsigned char *)s);
-		size_t k = utf8_len(p, left);
-		char esc[8];
-
-		if (k == 0) {
-			jw_raw(w, "\\ufffd");
-			p++;
-			continue;
-		}
-		if (k > 1) {
-			jw_mem(w, (const char *)p, k);
-			p += k;
-			continue;
-		}
-		switch (*p) {
-		case '"':
-			jw_raw(w, "\\\"");
-			break;
-		case '\\':
-			jw_raw(w, "\\\\");
-			break;
-		case '\n':
-			jw_raw(w, "\\n");
-			break;
-		case '\r':
-			jw_raw(w, "\\r");
-			break;
-		case '\t':
-			jw_raw(w, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f) {
-				snprintf(esc, sizeof(esc), "\\u%04x", *p);
-				jw_raw(w, esc);
-			} else {
-				jw_mem(w, (const char *)p, 1);
-			}
-		}
-		p++;
-	}
-	jw_raw(w, "\"");
-}
-
-/* A fixed-size field that might lack its NUL. */
-static void jw_field(struct jw *w, const char *f, size_t size)
-{
-	char b[256];
 	size_t n = strnlen(f, size);
 
-	if (n >= sizeof(b))
-		n = sizeof(b) - 1;
-	memcpy(b, f, n);
-	b[n] = '\0';
-	jw_str(w, b);
+	return n ? jx_strn(f, n) : json_null();
 }
 
 static bool has_ports(uint8_t proto)
@@ -205,7 +86,7 @@ static bool is_icmp(uint8_t proto)
 	return proto == 1 || proto == 58;
 }
 
-static void jw_proto(struct jw *w, uint8_t proto)
+static json_t *jx_proto(uint8_t proto)
 {
 	static const struct {
 		uint8_t num;
@@ -217,10 +98,8 @@ static void jw_proto(struct jw *w, uint8_t proto)
 	const char *name = proto ? proto_name(proto) : NULL;
 	char b[8];
 
-	if (!proto) {
-		jw_raw(w, "null");
-		return;
-	}
+	if (!proto)
+		return json_null();
 	for (size_t i = 0; !name && i < sizeof(extra) / sizeof(extra[0]); i++)
 		if (extra[i].num == proto)
 			name = extra[i].name;
@@ -228,73 +107,61 @@ static void jw_proto(struct jw *w, uint8_t proto)
 		snprintf(b, sizeof(b), "%u", proto);
 		name = b;
 	}
-	jw_str(w, name);
+	return jx_str(name);
 }
 
+static json_t *jx_addr(const struct alert *a, const struct prefix *p)
+{
+	char addr[PREFIX_STRLEN];
+
+	if (!a->has_addrs)
+		return json_null();
+	prefix_format(p, addr, sizeof(addr));
+	return jx_str(addr);
+}
+
+/*
+ * The members in this order, always (SPEC §7): the lines are HMAC-chained
+ * byte for byte, and "rule" comes before the "seq" and "prev" the chain
+ * appends, since verify-log reads the chain from the end of every line.
+ */
 int alert_format(const struct alert *a, const char *site, const char *host,
 		 const char *tz, char *buf, size_t n)
 {
-	struct jw w = { .b = buf, .n = n };
-	char t[48], addr[PREFIX_STRLEN];
+	json_t *o = json_object();
+	int err = o ? 0 : -ENOMEM;
+	char t[48];
 	long ms = a->time.tv_nsec / 1000000;
 
-	if (!n)
+	if (!n) {
+		json_decref(o);
 		return -ENOSPC;
+	}
 	buf[0] = '\0';
 	tz_format_rfc3339(tz ? tz : "UTC", a->time.tv_sec,
 			  ms >= 0 && ms < 1000 ? (int)ms : 0, t, sizeof(t));
-	jw_raw(&w, "{\"time\":");
-	jw_str(&w, t);
-	jw_raw(&w, ",\"site\":");
-	jw_str(&w, site);
-	jw_raw(&w, ",\"host\":");
-	jw_str(&w, host);
-	jw_raw(&w, ",\"type\":");
-	jw_str(&w, alert_type_name(a->type));
-	jw_raw(&w, ",\"severity\":");
-	jw_str(&w, alert_severity(a));
-	jw_raw(&w, ",\"src_zone\":");
-	jw_field(&w, a->src_zone, sizeof(a->src_zone));
-	jw_raw(&w, ",\"dst_zone\":");
-	jw_field(&w, a->dst_zone, sizeof(a->dst_zone));
-	jw_raw(&w, ",\"proto\":");
-	jw_proto(&w, a->proto);
-	jw_raw(&w, ",\"src\":");
-	if (a->has_addrs) {
-		prefix_format(&a->src, addr, sizeof(addr));
-		jw_str(&w, addr);
-	} else {
-		jw_raw(&w, "null");
-	}
-	jw_raw(&w, ",\"sport\":");
-	if (a->has_addrs && has_ports(a->proto))
-		jw_u64(&w, a->sport);
-	else
-		jw_raw(&w, "null");
-	jw_raw(&w, ",\"dst\":");
-	if (a->has_addrs) {
-		prefix_format(&a->dst, addr, sizeof(addr));
-		jw_str(&w, addr);
-	} else {
-		jw_raw(&w, "null");
-	}
-	jw_raw(&w, ",\"dport\":");
-	if (a->has_addrs && (has_ports(a->proto) || is_icmp(a->proto)))
-		jw_u64(&w, a->dport);
-	else
-		jw_raw(&w, "null");
-	jw_raw(&w, ",\"flow\":");
-	jw_field(&w, a->flow, sizeof(a->flow));
-	jw_raw(&w, ",\"count\":");
-	jw_u64(&w, a->count ? a->count : 1);
-	jw_raw(&w, ",\"message\":");
-	jw_field(&w, a->message, sizeof(a->message));
-	/* Before seq and prev, not after (SPEC §7): verify-log reads the
-	 * chain from the end of every line. */
-	jw_raw(&w, ",\"rule\":");
-	jw_field(&w, a->rule, sizeof(a->rule));
-	jw_raw(&w, "}");
-	return w.over ? -ENOSPC : (int)w.len;
+	jx_set(o, "time", jx_str0(t), &err);
+	jx_set(o, "site", jx_str0(site), &err);
+	jx_set(o, "host", jx_str0(host), &err);
+	jx_set(o, "type", jx_str0(alert_type_name(a->type)), &err);
+	jx_set(o, "severity", jx_str0(alert_severity(a)), &err);
+	jx_set(o, "src_zone", jx_field(a->src_zone, sizeof(a->src_zone)),
+	       &err);
+	jx_set(o, "dst_zone", jx_field(a->dst_zone, sizeof(a->dst_zone)),
+	       &err);
+	jx_set(o, "proto", jx_proto(a->proto), &err);
+	jx_set(o, "src", jx_addr(a, &a->src), &err);
+	jx_set(o, "sport", a->has_addrs && has_ports(a->proto) ?
+	       json_integer(a->sport) : json_null(), &err);
+	jx_set(o, "dst", jx_addr(a, &a->dst), &err);
+	jx_set(o, "dport", a->has_addrs && (has_ports(a->proto) ||
+					    is_icmp(a->proto)) ?
+	       json_integer(a->dport) : json_null(), &err);
+	jx_set(o, "flow", jx_field(a->flow, sizeof(a->flow)), &err);
+	jx_set(o, "count", jx_uint(a->count ? a->count : 1), &err);
+	jx_set(o, "message", jx_field(a->message, sizeof(a->message)), &err);
+	jx_set(o, "rule", jx_field(a->rule, sizeof(a->rule)), &err);
+	return jx_format(jx_done(o, err), buf, n);
 }
 
 /* ---- dedup ---- */
@@ -522,29 +389,26 @@ static void produce(struct alerter *al, const struct alert *a)
 static void send_checkpoint(struct alerter *al, const char *path,
 			    const char *head, const char *msg, time_t now)
 {
-	struct jw w = { .b = al->body, .n = sizeof(al->body) - CHAIN_ROOM };
+	json_t *o = json_object();
+	int err = o ? 0 : -ENOMEM, n;
 	char t[48];
 	int len;
 
 	tz_format_rfc3339(al->tz, now, 0, t, sizeof(t));
-	jw_raw(&w, "{\"time\":");
-	jw_str(&w, t);
-	jw_raw(&w, ",\"site\":");
-	jw_str(&w, al->site);
-	jw_raw(&w, ",\"host\":");
-	jw_str(&w, al->host);
-	jw_raw(&w, ",\"type\":\"checkpoint\",\"severity\":\"info\","
-	       "\"message\":");
-	jw_str(&w, msg);
-	jw_raw(&w, ",\"log\":");
-	jw_str(&w, path);
-	jw_raw(&w, ",\"head\":");
-	jw_str(&w, head);
-	jw_raw(&w, "}");
-	if (w.over)
+	jx_set(o, "time", jx_str0(t), &err);
+	jx_set(o, "site", jx_str0(al->site), &err);
+	jx_set(o, "host", jx_str0(al->host), &err);
+	jx_set(o, "type", jx_str0("checkpoint"), &err);
+	jx_set(o, "severity", jx_str0("info"), &err);
+	jx_set(o, "message", jx_str0(msg), &err);
+	jx_set(o, "log", jx_str0(path), &err);
+	jx_set(o, "head", jx_str0(head), &err);
+	n = jx_format(jx_done(o, err), al->body,
+		      sizeof(al->body) - CHAIN_ROOM);
+	if (n < 0)
 		return;	/* a path longer than a line */
 	len = audit_stream_line(al->stream_fd, al->key, &al->stream, al->body,
-				w.len, al->line, sizeof(al->line));
+				(size_t)n, al->line, sizeof(al->line));
 	for (size_t k = 0; len >= 0 && k < al->n_sinks; k++)
 		if (sink_wants_chained(al->sinks[k]))
 			sink_submit(al->sinks[k], al->line, (size_t)len);

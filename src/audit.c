@@ -33,6 +33,7 @@
 #include <openssl/params.h>
 
 #include "alert.h"
+#include "json.h"
 #include "sink.h"
 
 #define KEY_FILE	"audit.key"
@@ -45,11 +46,6 @@
 /* The suffix: ,"seq":N,"prev":"<64 hex>"} */
 #define PREV_TAG	",\"prev\":\""
 #define SEQ_TAG		"\"seq\":"
-/* The first line of a file that carries on the chain of the file sanso
- * wrote before at the same path: found renamed beside it (rotated), or
- * gone. */
-#define CONT_TAG	"{\"chain\":\"continued\",\"previous_seq\":"
-#define BROKEN_TAG	"{\"chain\":\"broken\",\"previous_seq\":"
 
 /*
  * One HMAC context kept for the last key: HMAC() derives the key's inner
@@ -139,7 +135,14 @@ static bool unhex(const char *s, uint8_t *out, size_t n)
 	return true;
 }
 
-/* Reads seq and prev from the end of a line (without newline). */
+/*
+ * Reads seq and prev from the end of a line (without newline). By hand,
+ * not with jansson: the suffix is the chain's own framing, the exact
+ * bytes audit_chain_line() appends and the MAC covers, and this runs on
+ * every line verify-log and sanso report check; jansson reads a 370-byte
+ * alert line at about 65,000 lines a second, against the 1,000,000 a
+ * second sanso report must keep (BENCHMARKS.md, P6).
+ */
 static bool parse_suffix(const char *line, size_t len, uint64_t *seq,
 			 uint8_t prev[AUDIT_MAC_LEN])
 {
@@ -181,6 +184,9 @@ void audit_chain_init(const uint8_t key[AUDIT_KEY_LEN], struct audit_chain *c)
 	hmac(key, "", 0, c->mac);
 }
 
+/* The suffix is written here, not by jansson: it is fixed ASCII (digits
+ * and hex), appended to the object's bytes as they are, so that the line
+ * the MAC covers is the object the caller made, plus the chain. */
 int audit_chain_line(const uint8_t key[AUDIT_KEY_LEN], struct audit_chain *c,
 		     const char *obj, size_t len, char *out, size_t n)
 {
@@ -616,7 +622,7 @@ static int write_line(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
 static int write_own(struct audit_log *l, const uint8_t key[AUDIT_KEY_LEN],
 		     const char *obj)
 {
-	char buf[1024];
+	char buf[2048 + 128];
 
 	return write_line(l, key, obj, strlen(obj), buf, sizeof(buf));
 }
@@ -655,28 +661,6 @@ static bool find_renamed(const char *path, uint64_t dev, uint64_t ino,
 	return found;
 }
 
-/* A JSON string of a file name, control characters and all. */
-static void json_name(char *out, size_t n, const char *s)
-{
-	size_t o = 0;
-
-	if (n < 3)
-		return;
-	out[o++] = '"';
-	for (; *s && o + 8 < n; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			o += (size_t)snprintf(out + o, n - o, "\\%c", c);
-		else if (c < 0x20)
-			o += (size_t)snprintf(out + o, n - o, "\\u%04x", c);
-		else
-			out[o++] = (char)c;
-	}
-	out[o++] = '"';
-	out[o] = '\0';
-}
-
 /*
  * An empty new file where sanso wrote up to h at the same path: rather
  * than start the chain again at seq 1 (which would let a removed log be
@@ -687,20 +671,27 @@ static int chain_continue(struct audit_log *l,
 			  const uint8_t key[AUDIT_KEY_LEN],
 			  const struct head *h)
 {
-	char obj[PATH_MAX + 256], name[NAME_MAX + 1], js[2 * NAME_MAX + 16];
+	char obj[2048], name[NAME_MAX + 1], detail[160];
+	json_t *o = json_object();
+	int err = o ? 0 : -ENOMEM;
 
 	l->chain = h->c;
 	if (l->path && find_renamed(l->path, h->dev, h->ino, name,
 				    sizeof(name))) {
-		json_name(js, sizeof(js), name);
-		snprintf(obj, sizeof(obj), CONT_TAG "%" PRIu64
-			 ",\"previous_file\":%s}", h->c.seq, js);
+		jx_set(o, "chain", jx_str("continued"), &err);
+		jx_set(o, "previous_seq", jx_uint(h->c.seq), &err);
+		jx_set(o, "previous_file", jx_str(name), &err);
 	} else {
-		snprintf(obj, sizeof(obj), BROKEN_TAG "%" PRIu64
-			 ",\"detail\":\"the file sanso wrote up to seq %"
-			 PRIu64 " at this path is gone: removed, or renamed "
-			 "out of its directory\"}", h->c.seq, h->c.seq);
+		snprintf(detail, sizeof(detail), "the file sanso wrote up to "
+			 "seq %" PRIu64 " at this path is gone: removed, or "
+			 "renamed out of its directory", h->c.seq);
+		jx_set(o, "chain", jx_str("broken"), &err);
+		jx_set(o, "previous_seq", jx_uint(h->c.seq), &err);
+		jx_set(o, "detail", jx_str(detail), &err);
 	}
+	err = jx_format(jx_done(o, err), obj, sizeof(obj));
+	if (err < 0)
+		return err;
 	return write_own(l, key, obj);
 }
 
@@ -1210,29 +1201,21 @@ static int anchor_cmp(const void *a, const void *b)
 
 /* The first line of a file that goes on from an earlier one (see
  * chain_continue()): its previous_seq, and whether it says the chain
- * was broken. */
+ * was broken. Read with jansson: one line a file. */
 static bool continuation(const char *line, size_t len, uint64_t *prev_seq,
 			 bool *broken)
 {
-	size_t i, tl = 0;
-	uint64_t v = 0;
+	json_t *o = jx_parse_object(line, len);
+	const char *chain = json_string_value(json_object_get(o, "chain"));
+	json_t *ps = json_object_get(o, "previous_seq");
+	bool ok = chain && json_is_integer(ps) &&
+		  json_integer_value(ps) >= 0 &&
+		  (!strcmp(chain, "continued") || !strcmp(chain, "broken"));
 
-	*broken = false;
-	if (len > sizeof(CONT_TAG) - 1 &&
-	    !memcmp(line, CONT_TAG, sizeof(CONT_TAG) - 1)) {
-		tl = sizeof(CONT_TAG) - 1;
-	} else if (len > sizeof(BROKEN_TAG) - 1 &&
-		   !memcmp(line, BROKEN_TAG, sizeof(BROKEN_TAG) - 1)) {
-		tl = sizeof(BROKEN_TAG) - 1;
-		*broken = true;
-	}
-	if (!tl)
-		return false;
-	for (i = tl; i < len && line[i] >= '0' && line[i] <= '9' &&
-	     v < UINT64_MAX / 10; i++)
-		v = v * 10 + (uint64_t)(line[i] - '0');
-	*prev_seq = v;
-	return i < len && line[i] == ',';
+	*broken = ok && !strcmp(chain, "broken");
+	*prev_seq = ok ? (uint64_t)json_integer_value(ps) : 0;
+	json_decref(o);
+	return ok;
 }
 
 /* The first line with a seq: 1 and the chain's start, or lines are

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "cmd.h"
+#include "json.h"
 #include "model.h"
 #include "parse.h"
 #include "sched.h"
@@ -45,15 +46,18 @@ static int explain_code(const char *code, const char *format, bool alone)
 		return EXIT_USAGE;
 	}
 	if (!strcmp(format, "json")) {
-		fputs("{\"code\":", stdout);
-		json_str(stdout, cc->code);
-		fputs(",\"point\":", stdout);
-		json_str(stdout, cc->point);
-		fputs(",\"intent\":", stdout);
-		json_str(stdout, cc->intent);
-		fputs(",\"checks\":", stdout);
-		json_str(stdout, cc->what);
-		fputs("}\n", stdout);
+		json_t *o = json_object();
+		int err = o ? 0 : -ENOMEM;
+
+		jx_set(o, "code", jx_str(cc->code), &err);
+		jx_set(o, "point", jx_str(cc->point), &err);
+		jx_set(o, "intent", jx_str(cc->intent), &err);
+		jx_set(o, "checks", jx_str(cc->what), &err);
+		if (jx_print(stdout, jx_done(o, err))) {
+			cmd_err("check", "out of memory");
+			return EXIT_SYSTEM;
+		}
+		fputs("\n", stdout);
 		return EXIT_OK;
 	}
 	printf("%s", cc->code);

@@ -16,6 +16,7 @@
 #include "check.h"
 #include "cmd.h"
 #include "diff.h"
+#include "json.h"
 #include "model.h"
 #include "parse.h"
 #include "policy.h"
@@ -547,179 +548,229 @@ static void print_markdown(const struct report *r, FILE *out)
 
 /* ---- JSON ---- */
 
-static void json_strv(FILE *out, const struct strv *v)
+/*
+ * Each value is a jansson tree; the layout (one change, one path a line,
+ * the members of the outer object on lines of their own) is this
+ * printer's, so that a reviewer can diff two reports by line.
+ */
+
+static json_t *json_strv(const struct strv *v)
 {
-	fputc('[', out);
-	for (size_t i = 0; i < v->n; i++) {
-		if (i)
-			fputc(',', out);
-		json_str(out, v->v[i]);
-	}
-	fputc(']', out);
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < v->n; i++)
+		if (json_array_append_new(a, jx_str(v->v[i]))) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
 }
 
-static void json_line(FILE *out, const struct loc *l)
+static json_t *json_line(const struct loc *l)
 {
-	if (l->line > 0)
-		fprintf(out, "%d", l->line);
-	else
-		fputs("null", out);
+	return l->line > 0 ? json_integer(l->line) : json_null();
 }
 
-static void json_side(FILE *out, const struct side *s)
+static json_t *json_side(const struct side *s)
 {
+	json_t *o = json_object();
 	char sha[65];
+	int err = 0;
 
+	if (!o)
+		return NULL;
 	sha_hex(s->m, sha);
-	fputs("{\"file\":", out);
-	json_str(out, s->path);
-	fputs(",\"site\":", out);
-	json_str(out, s->m->site);
-	fprintf(out, ",\"sha256\":\"%s\",\"errors\":%u,\"warnings\":%u}",
-		sha, s->d.errors, s->d.warnings);
+	jx_set(o, "file", jx_str(s->path), &err);
+	jx_set(o, "site", jx_str(s->m->site), &err);
+	jx_set(o, "sha256", jx_str(sha), &err);
+	jx_set(o, "errors", json_integer(s->d.errors), &err);
+	jx_set(o, "warnings", json_integer(s->d.warnings), &err);
+	return jx_done(o, err);
 }
 
-static void print_json(const struct report *r, FILE *out)
+static json_t *json_change(const struct diff_change *c)
 {
-	const struct diff *d = r->d;
+	json_t *o = json_object(), *inv = json_array(), *fields = json_array();
+	int err = 0;
+	char t[8];
 
-	fputs("{\"format\":\"sanso-diff/1\",\n\"old\":", out);
-	json_side(out, r->o);
-	fputs(",\n\"new\":", out);
-	json_side(out, r->n);
-	fputs(",\n\"at\":", out);
-	json_str(out, r->at);
-	fprintf(out, ",\n\"changed\":%s,\"opens_mynumber\":%s,"
-		"\"review_required\":%s,\n\"changes\":[",
-		diff_empty(d) ? "false" : "true", r->opens ? "true" : "false",
-		r->review ? "true" : "false");
-	for (size_t i = 0; i < d->n_changes; i++) {
-		const struct diff_change *c = &d->changes[i];
+	if (!o || !inv || !fields) {
+		json_decref(o);
+		json_decref(inv);
+		json_decref(fields);
+		return NULL;
+	}
+	jx_set(o, "object", jx_str(diff_obj_name(c->obj)), &err);
+	jx_set(o, "change", jx_str(diff_op_name(c->op)), &err);
+	jx_set(o, "name", jx_str(c->name), &err);
+	jx_set(o, "parent", jx_str(c->parent), &err);
+	jx_set(o, "old_name", jx_str(c->old_name), &err);
+	for (int k = 1; k <= 10; k++) {
+		if (!(c->touches & (1u << k)))
+			continue;
+		snprintf(t, sizeof(t), "T%d", k);
+		if (json_array_append_new(inv, jx_str(t)))
+			err = -ENOMEM;
+	}
+	jx_set(o, "invariants", inv, &err);
+	jx_set(o, "old_line", json_line(&c->old_loc), &err);
+	jx_set(o, "new_line", json_line(&c->new_loc), &err);
+	for (size_t j = 0; j < c->n_fields; j++) {
+		const struct diff_field *f = &c->fields[j];
+		json_t *fo = json_object();
+		int ferr = fo ? 0 : -ENOMEM;
 
-		fputs(i ? ",\n {" : "\n {", out);
-		fputs("\"object\":", out);
-		json_str(out, diff_obj_name(c->obj));
-		fputs(",\"change\":", out);
-		json_str(out, diff_op_name(c->op));
-		fputs(",\"name\":", out);
-		json_str(out, c->name);
-		fputs(",\"parent\":", out);
-		json_str(out, c->parent);
-		fputs(",\"old_name\":", out);
-		json_str(out, c->old_name);
-		fputs(",\"invariants\":[", out);
-		for (int k = 1, first = 1; k <= 10; k++) {
-			if (!(c->touches & (1u << k)))
-				continue;
-			fprintf(out, "%s\"T%d\"", first ? "" : ",", k);
-			first = 0;
-		}
-		fputs("],\"old_line\":", out);
-		json_line(out, &c->old_loc);
-		fputs(",\"new_line\":", out);
-		json_line(out, &c->new_loc);
-		fputs(",\"fields\":[", out);
-		for (size_t j = 0; j < c->n_fields; j++) {
-			const struct diff_field *f = &c->fields[j];
-
-			fputs(j ? ",{\"field\":" : "{\"field\":", out);
-			json_str(out, f->name);
-			fputs(",\"old\":", out);
-			if (f->list)
-				json_strv(out, &f->old);
-			else
-				json_str(out, f->old.n ? f->old.v[0] : NULL);
-			fputs(",\"new\":", out);
-			if (f->list)
-				json_strv(out, &f->new);
-			else
-				json_str(out, f->new.n ? f->new.v[0] : NULL);
+		if (fo) {
+			jx_set(fo, "field", jx_str(f->name), &ferr);
 			if (f->list) {
-				fputs(",\"added\":", out);
-				json_strv(out, &f->added);
-				fputs(",\"removed\":", out);
-				json_strv(out, &f->removed);
+				jx_set(fo, "old", json_strv(&f->old), &ferr);
+				jx_set(fo, "new", json_strv(&f->new), &ferr);
+				jx_set(fo, "added", json_strv(&f->added),
+				       &ferr);
+				jx_set(fo, "removed", json_strv(&f->removed),
+				       &ferr);
+			} else {
+				jx_set(fo, "old", jx_str(f->old.n ?
+						f->old.v[0] : NULL), &ferr);
+				jx_set(fo, "new", jx_str(f->new.n ?
+						f->new.v[0] : NULL), &ferr);
 			}
-			fputc('}', out);
 		}
-		fputs("]}", out);
+		if (json_array_append_new(fields, jx_done(fo, ferr)))
+			err = -ENOMEM;
 	}
-	fputs(d->n_changes ? "\n],\n\"reachability\":[" :
-	      "],\n\"reachability\":[", out);
-	for (size_t i = 0; i < d->n_perms; i++) {
-		const struct diff_perm *p = &d->perms[i];
+	jx_set(o, "fields", fields, &err);
+	return jx_done(o, err);
+}
 
-		fputs(i ? ",\n {" : "\n {", out);
-		fputs("\"from_tier\":", out);
-		json_str(out, tier_name(p->from_tier));
-		fputs(",\"to_tier\":", out);
-		json_str(out, tier_name(p->to_tier));
-		fputs(",\"change\":", out);
-		json_str(out, diff_perm_op_name(p->op));
-		fputs(",\"flow\":", out);
-		json_str(out, p->flow);
-		fputs(",\"from_zone\":", out);
-		json_str(out, p->from_zone);
-		fputs(",\"to\":", out);
-		json_str(out, p->to);
-		fputs(",\"service\":", out);
-		json_str(out, p->service);
-		fputc('}', out);
-	}
-	fputs(d->n_perms ? "\n],\n\"mynumber_openings\":[" :
-	      "],\n\"mynumber_openings\":[", out);
-	for (size_t i = 0; i < d->n_openings; i++) {
-		const struct diff_opening *o = &d->openings[i];
+static json_t *json_perm(const struct diff_perm *p)
+{
+	json_t *o = json_object();
+	int err = 0;
 
-		fputs(i ? ",\n {" : "\n {", out);
-		fputs("\"flow\":", out);
-		json_str(out, o->flow);
-		fputs(",\"from\":", out);
-		json_str(out, o->from);
-		fputs(",\"to\":", out);
-		json_str(out, o->to);
-		fputs(",\"from_zone\":", out);
-		json_str(out, o->from_zone);
-		fputs(",\"to_zone\":", out);
-		json_str(out, o->to_zone);
-		fputs(",\"service\":", out);
-		json_str(out, o->service);
-		fputs(",\"schedule\":", out);
-		json_str(out, o->schedule);
-		fputc('}', out);
-	}
-	fprintf(out, "%s],\n\"mynumber_openings_dropped\":%zu,\n"
-		"\"t8_paths_added\":", d->n_openings ? "\n" : "",
-		d->openings_dropped);
-	json_strv(out, &d->t8_added);
-	fputs(",\n\"t8_paths_removed\":", out);
-	json_strv(out, &d->t8_removed);
-	fputs(",\n\"sanctioned_added\":", out);
-	json_strv(out, &d->sanctioned);
-	fputs(",\n\"guideline\":[", out);
-	for (int k = 1, first = 1; k <= 10; k++) {
+	if (!o)
+		return NULL;
+	jx_set(o, "from_tier", jx_str(tier_name(p->from_tier)), &err);
+	jx_set(o, "to_tier", jx_str(tier_name(p->to_tier)), &err);
+	jx_set(o, "change", jx_str(diff_perm_op_name(p->op)), &err);
+	jx_set(o, "flow", jx_str(p->flow), &err);
+	jx_set(o, "from_zone", jx_str(p->from_zone), &err);
+	jx_set(o, "to", jx_str(p->to), &err);
+	jx_set(o, "service", jx_str(p->service), &err);
+	return jx_done(o, err);
+}
+
+static json_t *json_opening(const struct diff_opening *op)
+{
+	json_t *o = json_object();
+	int err = 0;
+
+	if (!o)
+		return NULL;
+	jx_set(o, "flow", jx_str(op->flow), &err);
+	jx_set(o, "from", jx_str(op->from), &err);
+	jx_set(o, "to", jx_str(op->to), &err);
+	jx_set(o, "from_zone", jx_str(op->from_zone), &err);
+	jx_set(o, "to_zone", jx_str(op->to_zone), &err);
+	jx_set(o, "service", jx_str(op->service), &err);
+	jx_set(o, "schedule", jx_str(op->schedule), &err);
+	return jx_done(o, err);
+}
+
+static json_t *json_guideline(const struct diff *d)
+{
+	json_t *a = json_array();
+
+	for (int k = 1; a && k <= 10; k++) {
 		const struct check_code *cc;
 		char code[8];
+		json_t *o;
+		int err = 0;
 
 		snprintf(code, sizeof(code), "T%d", k);
 		cc = check_code_find(code);
 		if (!(touched(d) & (1u << k)) || !cc || !cc->point)
 			continue;
-		fputs(first ? "{\"invariant\":" : ",{\"invariant\":", out);
-		json_str(out, code);
-		fputs(",\"point\":", out);
-		json_str(out, cc->point);
-		fputs(",\"intent\":", out);
-		json_str(out, cc->intent);
-		fputc('}', out);
-		first = 0;
+		o = json_object();
+		if (!o)
+			err = -ENOMEM;
+		jx_set(o, "invariant", jx_str(code), &err);
+		jx_set(o, "point", jx_str(cc->point), &err);
+		jx_set(o, "intent", jx_str(cc->intent), &err);
+		if (json_array_append_new(a, jx_done(o, err))) {
+			json_decref(a);
+			return NULL;
+		}
 	}
-	fprintf(out, "],\n\"t8_incomplete\":%s,\n\"diagnostics\":{\"old\":",
-		d->t8_cut ? "true" : "false");
+	return a;
+}
+
+/* The elements of an array one a line. */
+static void json_lines(FILE *out, const char *key, size_t n,
+		       json_t *(*elem)(const void *v, size_t i),
+		       const void *v, int *err)
+{
+	jx_key(out, ",\n", key);
+	fputc('[', out);
+	for (size_t i = 0; i < n; i++) {
+		fputs(i ? ",\n " : "\n ", out);
+		if (jx_print(out, elem(v, i)))
+			*err = -ENOMEM;
+	}
+	fputs(n ? "\n]" : "]", out);
+}
+
+static json_t *change_at(const void *v, size_t i)
+{
+	return json_change(&((const struct diff_change *)v)[i]);
+}
+
+static json_t *perm_at(const void *v, size_t i)
+{
+	return json_perm(&((const struct diff_perm *)v)[i]);
+}
+
+static json_t *opening_at(const void *v, size_t i)
+{
+	return json_opening(&((const struct diff_opening *)v)[i]);
+}
+
+/* 0, or -ENOMEM when a value could not be built (the text is then cut). */
+static int print_json(const struct report *r, FILE *out)
+{
+	const struct diff *d = r->d;
+	int err = 0;
+
+	jx_member(out, "{", "format", jx_str("sanso-diff/1"), &err);
+	jx_member(out, ",\n", "old", json_side(r->o), &err);
+	jx_member(out, ",\n", "new", json_side(r->n), &err);
+	jx_member(out, ",\n", "at", jx_str(r->at), &err);
+	jx_member(out, ",\n", "changed", json_boolean(!diff_empty(d)), &err);
+	jx_member(out, ",", "opens_mynumber", json_boolean(r->opens), &err);
+	jx_member(out, ",", "review_required", json_boolean(r->review),
+		    &err);
+	json_lines(out, "changes", d->n_changes, change_at, d->changes, &err);
+	json_lines(out, "reachability", d->n_perms, perm_at, d->perms, &err);
+	json_lines(out, "mynumber_openings", d->n_openings, opening_at,
+		   d->openings, &err);
+	jx_member(out, ",\n", "mynumber_openings_dropped",
+		    jx_uint(d->openings_dropped), &err);
+	jx_member(out, ",\n", "t8_paths_added", json_strv(&d->t8_added),
+		    &err);
+	jx_member(out, ",\n", "t8_paths_removed",
+		    json_strv(&d->t8_removed), &err);
+	jx_member(out, ",\n", "sanctioned_added", json_strv(&d->sanctioned),
+		    &err);
+	jx_member(out, ",\n", "guideline", json_guideline(d), &err);
+	jx_member(out, ",\n", "t8_incomplete", json_boolean(d->t8_cut),
+		    &err);
+	jx_key(out, ",\n", "diagnostics");
+	jx_key(out, "{", "old");
 	diags_print_json(&r->o->d, out);
-	fputs(",\"new\":", out);
+	jx_key(out, ",", "new");
 	diags_print_json(&r->n->d, out);
 	fputs("}}\n", out);
+	return err;
 }
 
 int cmd_diff(int argc, char **argv)
@@ -794,12 +845,17 @@ int cmd_diff(int argc, char **argv)
 	r.d = d;
 	r.opens = diff_opens_mynumber(d);
 	r.review = r.opens || n.d.errors || d->sanctioned.n;
-	if (!strcmp(format, "json"))
-		print_json(&r, stdout);
-	else if (!strcmp(format, "markdown"))
+	if (!strcmp(format, "json")) {
+		if (print_json(&r, stdout)) {
+			cmd_err("diff", "out of memory");
+			ret = EXIT_SYSTEM;
+			goto out;
+		}
+	} else if (!strcmp(format, "markdown")) {
 		print_markdown(&r, stdout);
-	else
+	} else {
 		print_text(&r, stdout);
+	}
 	if (fflush(stdout)) {
 		cmd_err("diff", "write: %s", strerror(errno));
 		ret = EXIT_SYSTEM;

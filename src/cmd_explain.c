@@ -21,6 +21,7 @@
 #include <sys/socket.h>
 
 #include "cmd.h"
+#include "json.h"
 #include "model.h"
 #include "parse.h"
 #include "policy.h"
@@ -460,109 +461,152 @@ static void print_text(const struct expl *e, FILE *out)
 		fprintf(out, "why:      (%zu more)\n", e->more);
 }
 
-static void json_end(const struct expl *e, const char *addr, int z, int h,
-		     FILE *out)
+static json_t *json_end(const struct expl *e, const char *addr, int z,
+			int h)
 {
 	const struct model *m = e->m;
+	json_t *o = json_object();
+	int err = o ? 0 : -ENOMEM;
 
-	fputs("{\"address\":", out);
-	json_str(out, addr);
-	fputs(",\"zone\":", out);
-	json_str(out, z >= 0 ? m->zones[z].name : NULL);
-	fputs(",\"tier\":", out);
-	json_str(out, z >= 0 ? tier_name(m->zones[z].tier) : NULL);
-	fputs(",\"host\":", out);
-	json_str(out, h >= 0 ? m->hosts[h].name : NULL);
-	fputs(",\"role\":", out);
-	json_str(out, h >= 0 && m->hosts[h].role ?
-		 role_name(m->hosts[h].role) : NULL);
-	fputc('}', out);
+	jx_set(o, "address", jx_str(addr), &err);
+	jx_set(o, "zone", jx_str(z >= 0 ? m->zones[z].name : NULL), &err);
+	jx_set(o, "tier", jx_str(z >= 0 ? tier_name(m->zones[z].tier) : NULL),
+	       &err);
+	jx_set(o, "host", jx_str(h >= 0 ? m->hosts[h].name : NULL), &err);
+	jx_set(o, "role", jx_str(h >= 0 && m->hosts[h].role ?
+				 role_name(m->hosts[h].role) : NULL), &err);
+	return jx_done(o, err);
 }
 
-static void print_json(const struct expl *e, FILE *out)
+static json_t *json_flow(const struct expl *e)
+{
+	const struct pol_decision *dc = &e->dec;
+	const struct flow *f;
+	json_t *o;
+	int err = 0;
+
+	if (!dc->rule)
+		return json_null();
+	f = &e->m->flows[dc->rule->flow];
+	o = json_object();
+	if (!o)
+		err = -ENOMEM;
+	jx_set(o, "name", jx_str(f->name), &err);
+	jx_set(o, "file", jx_str(f->loc.file), &err);
+	jx_set(o, "line", json_integer(f->loc.line), &err);
+	jx_set(o, "column", json_integer(f->loc.col), &err);
+	return jx_done(o, err);
+}
+
+static json_t *json_schedule(const struct expl *e)
 {
 	const struct model *m = e->m;
 	const struct pol_decision *dc = &e->dec;
 	char t[64];
+	json_t *o;
+	int err = 0;
+
+	if (!dc->rule || dc->rule->schedule < 0)
+		return json_null();
+	o = json_object();
+	if (!o)
+		err = -ENOMEM;
+	jx_set(o, "name", jx_str(m->schedules[dc->rule->schedule].name), &err);
+	jx_set(o, "open", json_boolean(e->sched_open), &err);
+	if (e->sched_next)
+		tz_format_rfc3339(m->timezone, e->sched_next, 0, t, sizeof(t));
+	jx_set(o, "next_change", jx_str(e->sched_next ? t : NULL), &err);
+	return jx_done(o, err);
+}
+
+static json_t *json_alert_outside(const struct expl *e)
+{
+	const struct model *m = e->m;
+	const struct pol_decision *dc = &e->dec;
+	json_t *o;
+	int err = 0;
+
+	if (!dc->rule || m->flows[dc->rule->flow].alert_outside < 0)
+		return json_null();
+	o = json_object();
+	if (!o)
+		err = -ENOMEM;
+	jx_set(o, "name", jx_str(m->schedules[m->flows[dc->rule->flow]
+					      .alert_outside].name), &err);
+	jx_set(o, "open", json_boolean(e->alert_open), &err);
+	return jx_done(o, err);
+}
+
+static json_t *json_reason(const struct expl *e, size_t i)
+{
+	const struct model *m = e->m;
+	json_t *o = json_object();
+	int err = o ? 0 : -ENOMEM;
+
+	jx_set(o, "code", jx_str(e->r[i].code), &err);
+	jx_set(o, "flow", jx_str(e->r[i].flow >= 0 ?
+				 m->flows[e->r[i].flow].name : NULL), &err);
+	jx_set(o, "message", jx_str(e->r[i].msg), &err);
+	return jx_done(o, err);
+}
+
+static json_t *json_fqdn(const struct expl *e, size_t i)
+{
+	const struct model *m = e->m;
+	json_t *o = json_object();
+	int err = o ? 0 : -ENOMEM;
+
+	jx_set(o, "set", jx_str(m->fqdn_sets[e->c[i].set].name), &err);
+	jx_set(o, "flow", jx_str(m->flows[e->c[i].flow].name), &err);
+	jx_set(o, "verdict", jx_str(verdict_name(e->c[i].verdict)), &err);
+	return jx_done(o, err);
+}
+
+/* The values by jansson, the lines by this printer. 0 or -ENOMEM. */
+static int print_json(const struct expl *e, FILE *out)
+{
+	const struct model *m = e->m;
+	const struct pol_decision *dc = &e->dec;
+	json_t *packet = json_object();
+	int err = packet ? 0 : -ENOMEM;
+	char t[64];
 
 	tz_format_rfc3339(m->timezone, e->q.when, 0, t, sizeof(t));
-	fputs("{\"verdict\":", out);
-	json_str(out, verdict_name(dc->verdict));
-	fprintf(out, ",\"permitted\":%s,\"time\":",
-		dc->verdict == POL_ACCEPT ? "true" : "false");
-	json_str(out, t);
-	fputs(",\n\"packet\":{\"from\":", out);
-	json_str(out, e->from);
-	fputs(",\"to\":", out);
-	json_str(out, e->to);
-	fputs(",\"service\":", out);
-	json_str(out, e->svc);
-	fputs("},\n\"from\":", out);
-	json_end(e, e->from, dc->src_zone, dc->src_host, out);
-	fputs(",\n\"to\":", out);
-	json_end(e, e->to, dc->dst_zone, dc->dst_host, out);
-	fputs(",\n\"flow\":", out);
-	if (dc->rule) {
-		const struct flow *f = &m->flows[dc->rule->flow];
-
-		fputs("{\"name\":", out);
-		json_str(out, f->name);
-		fputs(",\"file\":", out);
-		json_str(out, f->loc.file);
-		fprintf(out, ",\"line\":%d,\"column\":%d}", f->loc.line,
-			f->loc.col);
-	} else {
-		fputs("null", out);
-	}
-	fputs(",\n\"schedule\":", out);
-	if (dc->rule && dc->rule->schedule >= 0) {
-		fputs("{\"name\":", out);
-		json_str(out, m->schedules[dc->rule->schedule].name);
-		fprintf(out, ",\"open\":%s,\"next_change\":",
-			e->sched_open ? "true" : "false");
-		if (e->sched_next) {
-			tz_format_rfc3339(m->timezone, e->sched_next, 0, t,
-					  sizeof(t));
-			json_str(out, t);
-		} else {
-			fputs("null", out);
-		}
-		fputc('}', out);
-	} else {
-		fputs("null", out);
-	}
-	fputs(",\n\"alert_outside\":", out);
-	if (dc->rule && m->flows[dc->rule->flow].alert_outside >= 0) {
-		fputs("{\"name\":", out);
-		json_str(out, m->schedules[m->flows[dc->rule->flow]
-					   .alert_outside].name);
-		fprintf(out, ",\"open\":%s}", e->alert_open ? "true" : "false");
-	} else {
-		fputs("null", out);
-	}
-	fprintf(out, ",\n\"log\":%s,\n\"reasons\":[",
-		dc->rule && dc->rule->log ? "true" : "false");
+	jx_member(out, "{", "verdict", jx_str(verdict_name(dc->verdict)),
+		  &err);
+	jx_member(out, ",", "permitted",
+		  json_boolean(dc->verdict == POL_ACCEPT), &err);
+	jx_member(out, ",", "time", jx_str(t), &err);
+	jx_set(packet, "from", jx_str(e->from), &err);
+	jx_set(packet, "to", jx_str(e->to), &err);
+	jx_set(packet, "service", jx_str(e->svc), &err);
+	jx_member(out, ",\n", "packet", jx_done(packet, err), &err);
+	jx_member(out, ",\n", "from",
+		  json_end(e, e->from, dc->src_zone, dc->src_host), &err);
+	jx_member(out, ",\n", "to",
+		  json_end(e, e->to, dc->dst_zone, dc->dst_host), &err);
+	jx_member(out, ",\n", "flow", json_flow(e), &err);
+	jx_member(out, ",\n", "schedule", json_schedule(e), &err);
+	jx_member(out, ",\n", "alert_outside", json_alert_outside(e), &err);
+	jx_member(out, ",\n", "log",
+		  json_boolean(dc->rule && dc->rule->log), &err);
+	jx_key(out, ",\n", "reasons");
+	fputc('[', out);
 	for (size_t i = 0; i < e->n_r; i++) {
-		fputs(i ? ",\n {\"code\":" : "\n {\"code\":", out);
-		json_str(out, e->r[i].code);
-		fputs(",\"flow\":", out);
-		json_str(out, e->r[i].flow >= 0 ? m->flows[e->r[i].flow].name :
-			 NULL);
-		fputs(",\"message\":", out);
-		json_str(out, e->r[i].msg);
-		fputc('}', out);
+		fputs(i ? ",\n " : "\n ", out);
+		if (jx_print(out, json_reason(e, i)))
+			err = -ENOMEM;
 	}
-	fputs("],\n\"fqdn\":[", out);
+	fputc(']', out);
+	jx_key(out, ",\n", "fqdn");
+	fputc('[', out);
 	for (size_t i = 0; i < e->n_c; i++) {
-		fputs(i ? ",\n {\"set\":" : "\n {\"set\":", out);
-		json_str(out, m->fqdn_sets[e->c[i].set].name);
-		fputs(",\"flow\":", out);
-		json_str(out, m->flows[e->c[i].flow].name);
-		fputs(",\"verdict\":", out);
-		json_str(out, verdict_name(e->c[i].verdict));
-		fputc('}', out);
+		fputs(i ? ",\n " : "\n ", out);
+		if (jx_print(out, json_fqdn(e, i)))
+			err = -ENOMEM;
 	}
 	fputs("]}\n", out);
+	return err;
 }
 
 /* The --service argument: one protocol with one port or type, whose
@@ -664,10 +708,15 @@ int cmd_explain(int argc, char **argv)
 	e.p = l.policy;
 	e.q.when = l.when;
 	explain(&e);
-	if (!strcmp(format, "json"))
-		print_json(&e, stdout);
-	else
+	if (!strcmp(format, "json")) {
+		if (print_json(&e, stdout)) {
+			cmd_err("explain", "out of memory");
+			ret = EXIT_SYSTEM;
+			goto out;
+		}
+	} else {
 		print_text(&e, stdout);
+	}
 	if (fflush(stdout)) {
 		cmd_err("explain", "write: %s", strerror(errno));
 		ret = EXIT_SYSTEM;

@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "deploy.h"
 #include "ha.h"
+#include "json.h"
 #include "kernel.h"
 #include "kernel_dump.h"
 #include "sched.h"
@@ -204,61 +205,69 @@ int cmd_status(int argc, char **argv)
 		       hp.verdict;
 
 	if (!strcmp(format, "json")) {
-		printf("{\"deployed\":");
+		json_t *doc = json_object(), *o, *a;
+		int err = doc ? 0 : -ENOMEM;
+
+		o = deployed ? json_object() : json_null();
 		if (deployed) {
 			when(&d, t, sizeof(t));
-			printf("{\"id\":%u,\"previous\":%u,\"time\":\"%s\","
-			       "\"user\":", d.id, d.previous, t);
-			json_str(stdout, d.user);
-			printf(",\"site\":");
-			json_str(stdout, d.site);
-			printf(",\"table\":");
-			json_str(stdout, d.table);
-			printf(",\"zone_file\":");
-			json_str(stdout, d.zone_file);
-			printf(",\"zone_sha256\":\"%s\",\"ruleset_sha256\":"
-			       "\"%s\"}", d.zone_sha256, d.ruleset_sha256);
-		} else {
-			printf("null");
+			jx_set(o, "id", json_integer(d.id), &err);
+			jx_set(o, "previous", json_integer(d.previous), &err);
+			jx_set(o, "time", jx_str(t), &err);
+			jx_set(o, "user", jx_str(d.user), &err);
+			jx_set(o, "site", jx_str(d.site), &err);
+			jx_set(o, "table", jx_str(d.table), &err);
+			jx_set(o, "zone_file", jx_str(d.zone_file), &err);
+			jx_set(o, "zone_sha256", jx_str(d.zone_sha256), &err);
+			jx_set(o, "ruleset_sha256", jx_str(d.ruleset_sha256),
+			       &err);
 		}
-		printf(",\"pending\":");
-		if (pending)
-			printf("{\"id\":%u,\"previous\":%u,\"seconds_left\":"
-			       "%lld,\"timer\":%s}", pd.id, pd.previous,
-			       (long long)(pd.deadline - time(NULL)),
-			       timer > 0 ? "true" : timer == 0 ? "false" :
-			       "null");
-		else
-			printf("null");
-		printf(",\"live\":\"%s\",\"live_sha256\":", live);
-		json_str(stdout, digest[0] ? digest : NULL);
-		printf(",\"live_deployment\":");
-		if (other || !strcmp(live, "match"))
-			printf("%u", other ? other : d.id);
-		else
-			printf("null");
-		printf(",\"note\":");
-		json_str(stdout, note[0] ? note : NULL);
-		printf(",\"peer\":");
+		jx_set(doc, "deployed", o, &err);
+		o = pending ? json_object() : json_null();
+		if (pending) {
+			jx_set(o, "id", json_integer(pd.id), &err);
+			jx_set(o, "previous", json_integer(pd.previous), &err);
+			jx_set(o, "seconds_left",
+			       json_integer(pd.deadline - time(NULL)), &err);
+			jx_set(o, "timer", timer > 0 ? json_true() :
+			       timer == 0 ? json_false() : json_null(), &err);
+		}
+		jx_set(doc, "pending", o, &err);
+		jx_set(doc, "live", jx_str(live), &err);
+		jx_set(doc, "live_sha256", jx_str(digest[0] ? digest : NULL),
+		       &err);
+		jx_set(doc, "live_deployment", other || !strcmp(live, "match") ?
+		       json_integer(other ? other : d.id) : json_null(), &err);
+		jx_set(doc, "note", jx_str(note[0] ? note : NULL), &err);
+		o = peer ? json_object() : json_null();
 		if (peer) {
-			printf("{\"verdict\":");
-			json_str(stdout, peer);
-			printf(",\"peer_sha256\":");
-			json_str(stdout, strcmp(hp.peer, "-") ? hp.peer : NULL);
-			printf(",\"seconds_ago\":%lld}",
-			       (long long)(time(NULL) - hp.when));
-		} else {
-			printf("null");
+			jx_set(o, "verdict", jx_str(peer), &err);
+			jx_set(o, "peer_sha256", jx_str(strcmp(hp.peer, "-") ?
+							hp.peer : NULL), &err);
+			jx_set(o, "seconds_ago",
+			       json_integer(time(NULL) - hp.when), &err);
 		}
-		printf(",\"fqdn_sets\":[");
-		for (size_t i = 0; i < n_fs; i++)
-			printf("%s{\"name\":\"%s\",\"elements\":%zu,"
-			       "\"min_seconds_left\":%llu,"
-			       "\"max_seconds_left\":%llu}", i ? "," : "",
-			       fs[i].name, fs[i].n,
-			       (unsigned long long)(fs[i].min_ms / 1000),
-			       (unsigned long long)(fs[i].max_ms / 1000));
-		printf("]}\n");
+		jx_set(doc, "peer", o, &err);
+		a = json_array();
+		for (size_t i = 0; a && i < n_fs; i++) {
+			o = json_object();
+			if (!o)
+				err = -ENOMEM;
+			jx_set(o, "name", jx_str(fs[i].name), &err);
+			jx_set(o, "elements", jx_uint(fs[i].n), &err);
+			jx_set(o, "min_seconds_left",
+			       jx_uint(fs[i].min_ms / 1000), &err);
+			jx_set(o, "max_seconds_left",
+			       jx_uint(fs[i].max_ms / 1000), &err);
+			if (json_array_append_new(a, jx_done(o, err)))
+				err = -ENOMEM;
+		}
+		jx_set(doc, "fqdn_sets", a, &err);
+		if (jx_print(stdout, jx_done(doc, err))) {
+			cmd_err("status", "out of memory");
+			return EXIT_SYSTEM;
+		}
+		putchar('\n');
 	} else {
 		if (deployed) {
 			when(&d, t, sizeof(t));

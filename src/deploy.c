@@ -27,6 +27,7 @@
 #include "alert.h"
 #include "check.h"
 #include "deploy.h"
+#include "json.h"
 #include "diag.h"
 #include "kernel.h"
 #include "kdelta.h"
@@ -410,6 +411,8 @@ int deploy_audit(const char *state, const char *action,
 {
 	char p[4200], when[48], *obj = NULL;
 	struct deployment cur;
+	json_t *o;
+	int err;
 	struct timespec ts;
 	size_t len = 0;
 	FILE *f;
@@ -428,22 +431,28 @@ int deploy_audit(const char *state, const char *action,
 			  !deploy_current(state, &cur) && cur.timezone[0] ?
 			  cur.timezone : "localtime", ts.tv_sec,
 			  (int)(ts.tv_nsec / 1000000), when, sizeof(when));
-	fprintf(f, "{\"time\":\"%s\",\"action\":", when);
-	json_str(f, action);
-	fprintf(f, ",\"deployment\":%u,\"previous\":%u,\"user\":",
-		d ? d->id : 0, d ? d->previous : 0);
-	json_str(f, d ? d->user : NULL);
-	fputs(",\"table\":", f);
-	json_str(f, d ? d->table : NULL);
-	fputs(",\"zone_file\":", f);
-	json_str(f, d ? d->zone_file : NULL);
-	fputs(",\"zone_sha256\":", f);
-	json_str(f, d ? d->zone_sha256 : NULL);
-	fputs(",\"ruleset_sha256\":", f);
-	json_str(f, d ? d->ruleset_sha256 : NULL);
-	fputs(",\"detail\":", f);
-	json_str(f, detail);
-	fputs("}", f);
+	o = json_object();
+	err = o ? 0 : -ENOMEM;
+	jx_set(o, "time", jx_str(when), &err);
+	jx_set(o, "action", jx_str(action), &err);
+	jx_set(o, "deployment", json_integer(d ? d->id : 0), &err);
+	jx_set(o, "previous", json_integer(d ? d->previous : 0), &err);
+	jx_set(o, "user", jx_str(d ? d->user : NULL), &err);
+	jx_set(o, "table", jx_str(d ? d->table : NULL), &err);
+	jx_set(o, "zone_file", jx_str(d ? d->zone_file : NULL), &err);
+	jx_set(o, "zone_sha256", jx_str(d ? d->zone_sha256 : NULL), &err);
+	jx_set(o, "ruleset_sha256", jx_str(d ? d->ruleset_sha256 : NULL),
+	       &err);
+	jx_set(o, "detail", jx_str(detail), &err);
+	if (!err)
+		err = jx_print(f, o);
+	else
+		json_decref(o);
+	if (err) {
+		fclose(f);
+		free(obj);
+		return err;
+	}
 	if (fclose(f)) {
 		free(obj);
 		return -errno;

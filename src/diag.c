@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "diag.h"
+#include "json.h"
 
 #define DIAG_DEFAULT_MAX 10000
 
@@ -131,63 +132,34 @@ void diags_print_summary(const struct diags *d, FILE *out)
 		d->warnings == 1 ? "" : "s");
 }
 
-void json_str(FILE *out, const char *s)
-{
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
-	}
-	fputc('"', out);
-}
-
+/* One finding a line, each object printed by jansson. */
 void diags_print_json(const struct diags *d, FILE *out)
 {
 	fputc('[', out);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct diag *g = &d->v[i];
+		json_t *o = json_object();
+		int err = 0;
 
 		fputs(i ? ",\n " : "\n ", out);
-		fputs("{\"file\":", out);
-		json_str(out, g->loc.file);
-		fprintf(out, ",\"line\":%d,\"column\":%d,\"severity\":",
-			g->loc.line, g->loc.col);
-		json_str(out, sev_name(g->sev));
-		fputs(",\"code\":", out);
-		json_str(out, g->code);
-		fputs(",\"message\":", out);
-		json_str(out, g->msg);
-		fputs(",\"flow\":", out);
-		json_str(out, g->flow);
-		if (g->note) {
-			fputs(",\"note\":", out);
-			json_str(out, g->note);
+		if (!o) {
+			fputs("null", out);
+			continue;
 		}
-		fputc('}', out);
+		jx_set(o, "file", jx_str(g->loc.file), &err);
+		jx_set(o, "line", json_integer(g->loc.line), &err);
+		jx_set(o, "column", json_integer(g->loc.col), &err);
+		jx_set(o, "severity", jx_str(sev_name(g->sev)), &err);
+		jx_set(o, "code", jx_str(g->code), &err);
+		jx_set(o, "message", jx_str(g->msg), &err);
+		jx_set(o, "flow", jx_str(g->flow), &err);
+		if (g->note)
+			jx_set(o, "note", jx_str(g->note), &err);
+		if (err) {
+			json_decref(o);
+			o = json_null();
+		}
+		jx_print(out, o);
 	}
 	fputs(d->n ? "\n]\n" : "]\n", out);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "json.h"
 #include "report.h"
 #include "sched.h"
 
@@ -33,317 +34,400 @@ const char *report_guideline(const char *code, bool ja, char *buf, size_t n)
 
 /* ---- JSON ---- */
 
-static void jtime(FILE *out, const char *tz, time_t t)
+/* One document, built with jansson and printed on one line. A member
+ * that cannot be made (out of memory) sets *err; the caller then prints
+ * nothing. */
+
+static json_t *jtime(const char *tz, time_t t)
 {
 	char b[48];
 
-	if (!t) {
-		fputs("null", out);
-		return;
-	}
+	if (!t)
+		return json_null();
 	tz_format_rfc3339(tz, t, 0, b, sizeof(b));
-	json_str(out, b);
+	return jx_str(b);
 }
 
-static void jopt(FILE *out, const char *s)
+static json_t *jdate(int64_t day)
 {
-	json_str(out, s && *s ? s : NULL);
+	time_t t = (time_t)day * 86400;
+	struct tm tm;
+	char b[16];
+
+	gmtime_r(&t, &tm);
+	strftime(b, sizeof(b), "%Y-%m-%d", &tm);
+	return jx_str(b);
 }
 
-static void json_log(FILE *out, const struct report_log *l)
+/* Appends v to array a (taking v). */
+static void jpush(json_t *a, json_t *v, int *err)
 {
-	fputs("{\"path\":", out);
-	json_str(out, l->path);
-	fprintf(out, ",\"lines\":%" PRIu64 ",\"invalid\":%" PRIu64
-		",\"compressed\":%s,\"verified\":%s,\"problems\":%u,\"note\":",
-		l->lines, l->invalid, l->compressed ? "true" : "false",
-		l->verified > 0 ? "true" : l->verified == 0 ? "false" : "null",
-		l->problems);
-	jopt(out, l->note);
-	fputs("}", out);
+	if (json_array_append_new(a, v))
+		*err = -ENOMEM;
 }
 
-static void json_model(FILE *out, const struct report_doc *doc)
+static json_t *json_log(const struct report_log *l)
 {
-	const struct model *m = doc->m;
-	bool first;
+	json_t *o = json_object();
+	int err = o ? 0 : -ENOMEM;
 
-	fputs(",\"model\":", out);
-	if (!m) {
-		fputs("null", out);
-		return;
-	}
-	fputs("{\"variant\":", out);
-	json_str(out, model_variant_name(m->variant));
-	fputs(",\"zones_by_tier\":{", out);
-	first = true;
+	jx_set(o, "path", jx_str(l->path), &err);
+	jx_set(o, "lines", jx_uint(l->lines), &err);
+	jx_set(o, "invalid", jx_uint(l->invalid), &err);
+	jx_set(o, "compressed", json_boolean(l->compressed), &err);
+	jx_set(o, "verified", l->verified > 0 ? json_true() :
+	       l->verified == 0 ? json_false() : json_null(), &err);
+	jx_set(o, "problems", json_integer(l->problems), &err);
+	jx_set(o, "note", jx_str0(l->note), &err);
+	return jx_done(o, err);
+}
+
+/* {"tier":["zone",...],...} with only the tiers that have zones. */
+static json_t *json_zones_by_tier(const struct model *m)
+{
+	json_t *o = json_object();
+	int err = o ? 0 : -ENOMEM;
+
 	for (int t = 0; t < TIER_COUNT; t++) {
-		bool any = false;
+		json_t *a = NULL;
 
 		for (size_t z = 0; z < m->n_zones; z++) {
 			if ((int)m->zones[z].tier != t)
 				continue;
-			if (!any) {
-				fprintf(out, "%s", first ? "" : ",");
-				json_str(out, tier_name((enum tier)t));
-				fputs(":[", out);
-				first = false;
-			}
-			fprintf(out, "%s", any ? "," : "");
-			json_str(out, m->zones[z].name);
-			any = true;
+			if (!a)
+				a = json_array();
+			if (!a)
+				err = -ENOMEM;
+			jpush(a, jx_str(m->zones[z].name), &err);
 		}
-		if (any)
-			fputs("]", out);
+		if (a)
+			jx_set(o, tier_name((enum tier)t), a, &err);
 	}
-	fputs("},\"hosts_by_role\":{", out);
-	first = true;
+	return jx_done(o, err);
+}
+
+static json_t *json_hosts_by_role(const struct model *m)
+{
+	json_t *o = json_object();
+	int err = o ? 0 : -ENOMEM;
+
 	for (int ro = ROLE_NONE; ro <= ROLE_NTP; ro++) {
-		bool any = false;
+		json_t *a = NULL;
 
 		for (size_t h = 0; h < m->n_hosts; h++) {
 			if ((int)m->hosts[h].role != ro)
 				continue;
-			if (!any) {
-				fprintf(out, "%s", first ? "" : ",");
-				json_str(out, ro == ROLE_NONE ? "none" :
-					 role_name((enum role)ro));
-				fputs(":[", out);
-				first = false;
-			}
-			fprintf(out, "%s", any ? "," : "");
-			json_str(out, m->hosts[h].name);
-			any = true;
+			if (!a)
+				a = json_array();
+			if (!a)
+				err = -ENOMEM;
+			jpush(a, jx_str(m->hosts[h].name), &err);
 		}
-		if (any)
-			fputs("]", out);
+		if (a)
+			jx_set(o, ro == ROLE_NONE ? "none" :
+			       role_name((enum role)ro), a, &err);
 	}
-	fprintf(out, "},\"flows\":%zu,\"waivers\":[", m->n_flows);
-	first = true;
+	return jx_done(o, err);
+}
+
+static json_t *json_waivers(const struct model *m)
+{
+	json_t *a = json_array();
+	int err = a ? 0 : -ENOMEM;
+
 	for (size_t f = 0; f < m->n_flows; f++) {
 		const struct waiver *w = &m->flows[f].waiver;
-		char exp[16] = "";
+		json_t *o;
+		int e;
 
 		if (!w->present)
 			continue;
-		if (w->expires >= 0) {
-			time_t t = (time_t)w->expires * 86400;
-			struct tm tm;
-
-			gmtime_r(&t, &tm);
-			strftime(exp, sizeof(exp), "%Y-%m-%d", &tm);
-		}
-		fprintf(out, "%s{\"flow\":", first ? "" : ",");
-		json_str(out, m->flows[f].name);
-		fputs(",\"rule\":", out);
-		json_str(out, w->rule);
-		fputs(",\"expires\":", out);
-		jopt(out, exp);
-		fputs(",\"approved_by\":", out);
-		json_str(out, w->approved_by);
-		fputs(",\"ticket\":", out);
-		json_str(out, w->ticket);
-		fputs(",\"reason\":", out);
-		json_str(out, w->reason);
-		fputs("}", out);
-		first = false;
+		o = json_object();
+		e = o ? 0 : -ENOMEM;
+		jx_set(o, "flow", jx_str(m->flows[f].name), &e);
+		jx_set(o, "rule", jx_str(w->rule), &e);
+		jx_set(o, "expires", w->expires >= 0 ? jdate(w->expires) :
+		       json_null(), &e);
+		jx_set(o, "approved_by", jx_str(w->approved_by), &e);
+		jx_set(o, "ticket", jx_str(w->ticket), &e);
+		jx_set(o, "reason", jx_str(w->reason), &e);
+		jpush(a, jx_done(o, e), &err);
 	}
-	fputs("]}", out);
-	fputs(",\"findings\":[", out);
+	return jx_done(a, err);
+}
+
+static json_t *json_findings(const struct report_doc *doc)
+{
+	json_t *a = json_array();
+	int err = a ? 0 : -ENOMEM;
+
 	for (size_t i = 0; doc->findings && i < doc->findings->n; i++) {
 		const struct diag *g = &doc->findings->v[i];
+		json_t *o = json_object();
+		int e = o ? 0 : -ENOMEM;
 		char point[512];
 
-		fprintf(out, "%s{\"code\":", i ? "," : "");
-		json_str(out, g->code);
-		fputs(",\"severity\":", out);
-		json_str(out, g->sev == DIAG_ERROR ? "error" : "warning");
-		fprintf(out, ",\"line\":%d,\"flow\":", g->loc.line);
-		json_str(out, g->flow);
-		fputs(",\"message\":", out);
-		json_str(out, g->msg);
-		fputs(",\"guideline\":", out);
-		json_str(out, report_guideline(g->code, doc->ja, point,
-					       sizeof(point)));
-		fputs("}", out);
+		jx_set(o, "code", jx_str(g->code), &e);
+		jx_set(o, "severity", jx_str(g->sev == DIAG_ERROR ? "error" :
+					     "warning"), &e);
+		jx_set(o, "line", json_integer(g->loc.line), &e);
+		jx_set(o, "flow", jx_str(g->flow), &e);
+		jx_set(o, "message", jx_str(g->msg), &e);
+		jx_set(o, "guideline", jx_str(report_guideline(g->code,
+				doc->ja, point, sizeof(point))), &e);
+		jpush(a, jx_done(o, e), &err);
 	}
-	fputs("]", out);
+	return jx_done(a, err);
+}
+
+static json_t *json_model(const struct report_doc *doc)
+{
+	const struct model *m = doc->m;
+	json_t *o;
+	int err;
+
+	if (!m)
+		return json_null();
+	o = json_object();
+	err = o ? 0 : -ENOMEM;
+	jx_set(o, "variant", jx_str(model_variant_name(m->variant)), &err);
+	jx_set(o, "zones_by_tier", json_zones_by_tier(m), &err);
+	jx_set(o, "hosts_by_role", json_hosts_by_role(m), &err);
+	jx_set(o, "flows", jx_uint(m->n_flows), &err);
+	jx_set(o, "waivers", json_waivers(m), &err);
+	return jx_done(o, err);
+}
+
+static json_t *json_alerts(const struct report_doc *doc)
+{
+	const struct report_counts *c = doc->c;
+	const char *tz = doc->tz;
+	json_t *o = json_object(), *x, *a;
+	int err = o ? 0 : -ENOMEM;
+
+	jx_set(o, "total", jx_uint(c->total), &err);
+	jx_set(o, "events", jx_uint(c->events), &err);
+	jx_set(o, "first", jtime(tz, c->first), &err);
+	jx_set(o, "last", jtime(tz, c->last), &err);
+	x = json_object();
+	if (!x)
+		err = -ENOMEM;
+	for (int t = 0; t < ALERT_TYPE_COUNT; t++)
+		jx_set(x, alert_type_name((enum alert_type)t),
+		       jx_uint(c->by_type[t]), &err);
+	for (size_t i = 0; i < c->n_other_types; i++)
+		jx_set(x, c->other_types[i].name,
+		       jx_uint(c->other_types[i].count), &err);
+	if (c->other_types_folded)
+		jx_set(x, "(other)", jx_uint(c->other_types_folded), &err);
+	jx_set(o, "by_type", x, &err);
+	x = json_object();
+	if (!x)
+		err = -ENOMEM;
+	for (int s = 0; s < REPORT_SEV_COUNT; s++)
+		jx_set(x, report_sev_name((enum report_sev)s),
+		       jx_uint(c->by_sev[s]), &err);
+	jx_set(o, "by_severity", x, &err);
+	a = json_array();
+	if (!a)
+		err = -ENOMEM;
+	for (size_t i = 0; i < c->n_pairs; i++) {
+		json_t *p = json_object();
+		int e = p ? 0 : -ENOMEM;
+
+		jx_set(p, "src_zone", jx_str0(c->pairs[i].src_zone), &e);
+		jx_set(p, "dst_zone", jx_str0(c->pairs[i].dst_zone), &e);
+		jx_set(p, "count", jx_uint(c->pairs[i].count), &e);
+		jpush(a, jx_done(p, e), &err);
+	}
+	jx_set(o, "by_pair", a, &err);
+	jx_set(o, "by_pair_folded", jx_uint(c->pairs_folded), &err);
+	a = json_array();
+	if (!a)
+		err = -ENOMEM;
+	for (int d = 0; d < 7; d++) {
+		json_t *day = json_array();
+
+		if (!day)
+			err = -ENOMEM;
+		for (int h = 0; h < 24; h++)
+			jpush(day, jx_uint(c->how[d][h]), &err);
+		jpush(a, day, &err);
+	}
+	jx_set(o, "by_hour_of_week", a, &err);
+	a = json_array();
+	if (!a)
+		err = -ENOMEM;
+	for (size_t i = 0; i < c->n_days; i++) {
+		json_t *p = json_object();
+		int e = p ? 0 : -ENOMEM;
+
+		jx_set(p, "date", jdate(c->days[i].day), &e);
+		jx_set(p, "count", jx_uint(c->days[i].count), &e);
+		jpush(a, jx_done(p, e), &err);
+	}
+	jx_set(o, "by_day", a, &err);
+	a = json_array();
+	if (!a)
+		err = -ENOMEM;
+	for (size_t i = 0; i < c->n_top; i++) {
+		json_t *p = json_object();
+		int e = p ? 0 : -ENOMEM;
+
+		jx_set(p, "src", jx_str(c->top[i].addr), &e);
+		jx_set(p, "zone", jx_str0(c->top[i].zone), &e);
+		jx_set(p, "count", jx_uint(c->top[i].count), &e);
+		jx_set(p, "error", jx_uint(c->top[i].error), &e);
+		jpush(a, jx_done(p, e), &err);
+	}
+	jx_set(o, "top_sources", a, &err);
+	jx_set(o, "top_sources_exact", json_boolean(c->sources_exact), &err);
+	return jx_done(o, err);
+}
+
+static json_t *json_maintenance(const struct report_doc *doc)
+{
+	const struct report_counts *c = doc->c;
+	const char *tz = doc->tz;
+	json_t *o = json_object(), *a = json_array();
+	int err = o && a ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < c->n_sessions; i++) {
+		const struct report_session *s = &c->sessions[i];
+		json_t *p = json_object();
+		int e = p ? 0 : -ENOMEM;
+
+		jx_set(p, "flow", jx_str(s->flow), &e);
+		jx_set(p, "window", jx_str0(s->window), &e);
+		jx_set(p, "start", jtime(tz, s->start), &e);
+		jx_set(p, "end", jtime(tz, s->end), &e);
+		jx_set(p, "last_connection", jtime(tz, s->last), &e);
+		jx_set(p, "seconds", s->end ? json_integer(s->end - s->start) :
+		       json_null(), &e);
+		jx_set(p, "connections", jx_uint(s->connections), &e);
+		jpush(a, jx_done(p, e), &err);
+	}
+	jx_set(o, "sessions", a, &err);
+	jx_set(o, "sessions_dropped", jx_uint(c->sessions_dropped), &err);
+	a = json_array();
+	if (!a)
+		err = -ENOMEM;
+	for (size_t i = 0; i < c->n_closed; i++) {
+		const struct report_closed *k = &c->closed[i];
+		json_t *p = json_object();
+		int e = p ? 0 : -ENOMEM;
+
+		jx_set(p, "time", jtime(tz, k->time), &e);
+		jx_set(p, "flow", jx_str0(k->flow), &e);
+		jx_set(p, "message", jx_str(k->message), &e);
+		jpush(a, jx_done(p, e), &err);
+	}
+	jx_set(o, "closed", a, &err);
+	jx_set(o, "closed_dropped", jx_uint(c->closed_dropped), &err);
+	return jx_done(o, err);
+}
+
+static json_t *json_lines(const struct report_counts *c)
+{
+	json_t *o = json_object(), *a = json_array();
+	int err = o && a ? 0 : -ENOMEM;
+
+	jx_set(o, "read", jx_uint(c->lines), &err);
+	jx_set(o, "invalid", jx_uint(c->invalid), &err);
+	jx_set(o, "outside_period", jx_uint(c->outside), &err);
+	jx_set(o, "chain", jx_uint(c->chain), &err);
+	for (size_t i = 0; i < c->n_bad; i++) {
+		json_t *p = json_object();
+		int e = p ? 0 : -ENOMEM;
+
+		jx_set(p, "file", jx_str(c->bad[i].file), &e);
+		jx_set(p, "line", jx_uint(c->bad[i].line), &e);
+		jx_set(p, "why", jx_str(c->bad[i].why), &e);
+		jpush(a, jx_done(p, e), &err);
+	}
+	jx_set(o, "first_invalid", a, &err);
+	return jx_done(o, err);
+}
+
+static json_t *json_deploys(const struct report_doc *doc)
+{
+	json_t *a = json_array();
+	int err = a ? 0 : -ENOMEM;
+
+	for (size_t i = 0; i < doc->n_deploys; i++) {
+		const struct report_deploy *d = &doc->deploys[i];
+		json_t *p = json_object();
+		int e = p ? 0 : -ENOMEM;
+
+		jx_set(p, "time", jx_str(d->time), &e);
+		jx_set(p, "action", jx_str(d->action), &e);
+		jx_set(p, "deployment", json_integer(d->deployment), &e);
+		jx_set(p, "previous", json_integer(d->previous), &e);
+		jx_set(p, "user", jx_str0(d->user), &e);
+		jx_set(p, "detail", jx_str0(d->detail), &e);
+		jpush(a, jx_done(p, e), &err);
+	}
+	return jx_done(a, err);
 }
 
 int report_write_json(FILE *out, const struct report_doc *doc)
 {
-	const struct report_counts *c = doc->c;
 	bool all_ok = doc->n_logs > 0;
-	const char *tz = doc->tz;
+	json_t *o = json_object(), *x;
+	int err = o ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < doc->n_logs; i++)
 		if (doc->logs[i].verified != 1)
 			all_ok = false;
-	fputs("{\"site\":", out);
-	jopt(out, doc->site);
-	fputs(",\"host\":", out);
-	jopt(out, doc->host);
-	fputs(",\"timezone\":", out);
-	json_str(out, tz);
-	fputs(",\"generated\":", out);
-	json_str(out, doc->generated);
-	fputs(",\"period\":{\"since\":", out);
-	jopt(out, doc->since);
-	fputs(",\"until\":", out);
-	jopt(out, doc->until);
-	fprintf(out, "},\"alerts\":{\"total\":%" PRIu64 ",\"events\":%" PRIu64
-		",\"first\":", c->total, c->events);
-	jtime(out, tz, c->first);
-	fputs(",\"last\":", out);
-	jtime(out, tz, c->last);
-	fputs(",\"by_type\":{", out);
-	for (int t = 0; t < ALERT_TYPE_COUNT; t++) {
-		fprintf(out, "%s", t ? "," : "");
-		json_str(out, alert_type_name((enum alert_type)t));
-		fprintf(out, ":%" PRIu64, c->by_type[t]);
-	}
-	for (size_t i = 0; i < c->n_other_types; i++) {
-		fputs(",", out);
-		json_str(out, c->other_types[i].name);
-		fprintf(out, ":%" PRIu64, c->other_types[i].count);
-	}
-	if (c->other_types_folded)
-		fprintf(out, ",\"(other)\":%" PRIu64, c->other_types_folded);
-	fputs("},\"by_severity\":{", out);
-	for (int s = 0; s < REPORT_SEV_COUNT; s++)
-		fprintf(out, "%s\"%s\":%" PRIu64, s ? "," : "",
-			report_sev_name((enum report_sev)s), c->by_sev[s]);
-	fputs("},\"by_pair\":[", out);
-	for (size_t i = 0; i < c->n_pairs; i++) {
-		fprintf(out, "%s{\"src_zone\":", i ? "," : "");
-		jopt(out, c->pairs[i].src_zone);
-		fputs(",\"dst_zone\":", out);
-		jopt(out, c->pairs[i].dst_zone);
-		fprintf(out, ",\"count\":%" PRIu64 "}", c->pairs[i].count);
-	}
-	fprintf(out, "],\"by_pair_folded\":%" PRIu64 ",\"by_hour_of_week\":[",
-		c->pairs_folded);
-	for (int d = 0; d < 7; d++) {
-		fprintf(out, "%s[", d ? "," : "");
-		for (int h = 0; h < 24; h++)
-			fprintf(out, "%s%" PRIu64, h ? "," : "", c->how[d][h]);
-		fputs("]", out);
-	}
-	fputs("],\"by_day\":[", out);
-	for (size_t i = 0; i < c->n_days; i++) {
-		time_t t = (time_t)c->days[i].day * 86400;
-		struct tm tm;
-		char b[16];
-
-		gmtime_r(&t, &tm);
-		strftime(b, sizeof(b), "%Y-%m-%d", &tm);
-		fprintf(out, "%s{\"date\":\"%s\",\"count\":%" PRIu64 "}",
-			i ? "," : "", b, c->days[i].count);
-	}
-	fprintf(out, "],\"top_sources\":[");
-	for (size_t i = 0; i < c->n_top; i++) {
-		fprintf(out, "%s{\"src\":", i ? "," : "");
-		json_str(out, c->top[i].addr);
-		fputs(",\"zone\":", out);
-		jopt(out, c->top[i].zone);
-		fprintf(out, ",\"count\":%" PRIu64 ",\"error\":%" PRIu64 "}",
-			c->top[i].count, c->top[i].error);
-	}
-	fprintf(out, "],\"top_sources_exact\":%s},",
-		c->sources_exact ? "true" : "false");
-	fputs("\"maintenance\":{\"sessions\":[", out);
-	for (size_t i = 0; i < c->n_sessions; i++) {
-		const struct report_session *s = &c->sessions[i];
-
-		fprintf(out, "%s{\"flow\":", i ? "," : "");
-		json_str(out, s->flow);
-		fputs(",\"window\":", out);
-		jopt(out, s->window);
-		fputs(",\"start\":", out);
-		jtime(out, tz, s->start);
-		fputs(",\"end\":", out);
-		jtime(out, tz, s->end);
-		fputs(",\"last_connection\":", out);
-		jtime(out, tz, s->last);
-		if (s->end)
-			fprintf(out, ",\"seconds\":%lld",
-				(long long)(s->end - s->start));
-		else
-			fputs(",\"seconds\":null", out);
-		fprintf(out, ",\"connections\":%" PRIu64 "}", s->connections);
-	}
-	fprintf(out, "],\"sessions_dropped\":%" PRIu64 ",\"closed\":[",
-		c->sessions_dropped);
-	for (size_t i = 0; i < c->n_closed; i++) {
-		const struct report_closed *k = &c->closed[i];
-
-		fprintf(out, "%s{\"time\":", i ? "," : "");
-		jtime(out, tz, k->time);
-		fputs(",\"flow\":", out);
-		jopt(out, k->flow);
-		fputs(",\"message\":", out);
-		json_str(out, k->message);
-		fputs("}", out);
-	}
-	fprintf(out, "],\"closed_dropped\":%" PRIu64 "},", c->closed_dropped);
-	fprintf(out, "\"lines\":{\"read\":%" PRIu64 ",\"invalid\":%" PRIu64
-		",\"outside_period\":%" PRIu64 ",\"chain\":%" PRIu64
-		",\"first_invalid\":[", c->lines, c->invalid, c->outside,
-		c->chain);
-	for (size_t i = 0; i < c->n_bad; i++) {
-		fprintf(out, "%s{\"file\":", i ? "," : "");
-		json_str(out, c->bad[i].file);
-		fprintf(out, ",\"line\":%" PRIu64 ",\"why\":", c->bad[i].line);
-		json_str(out, c->bad[i].why);
-		fputs("}", out);
-	}
-	fputs("]},\"files\":[", out);
-	for (size_t i = 0; i < doc->n_logs; i++) {
-		fputs(i ? "," : "", out);
-		json_log(out, &doc->logs[i]);
-	}
-	fputs("],\"current\":", out);
+	jx_set(o, "site", jx_str0(doc->site), &err);
+	jx_set(o, "host", jx_str0(doc->host), &err);
+	jx_set(o, "timezone", jx_str(doc->tz), &err);
+	jx_set(o, "generated", jx_str(doc->generated), &err);
+	x = json_object();
+	if (!x)
+		err = -ENOMEM;
+	jx_set(x, "since", jx_str0(doc->since), &err);
+	jx_set(x, "until", jx_str0(doc->until), &err);
+	jx_set(o, "period", x, &err);
+	jx_set(o, "alerts", json_alerts(doc), &err);
+	jx_set(o, "maintenance", json_maintenance(doc), &err);
+	jx_set(o, "lines", json_lines(doc->c), &err);
+	x = json_array();
+	if (!x)
+		err = -ENOMEM;
+	for (size_t i = 0; i < doc->n_logs; i++)
+		jpush(x, json_log(&doc->logs[i]), &err);
+	jx_set(o, "files", x, &err);
+	x = doc->deployed ? json_object() : json_null();
 	if (doc->deployed) {
-		fprintf(out, "{\"deployment\":%u,\"time\":", doc->current);
-		json_str(out, doc->current_time);
-		fputs(",\"user\":", out);
-		json_str(out, doc->current_user);
-		fputs(",\"zone_sha256\":", out);
-		json_str(out, doc->zone_sha256);
-		fputs(",\"ruleset_sha256\":", out);
-		json_str(out, doc->ruleset_sha256);
-		fputs("}", out);
-	} else {
-		fputs("null", out);
+		jx_set(x, "deployment", json_integer(doc->current), &err);
+		jx_set(x, "time", jx_str(doc->current_time), &err);
+		jx_set(x, "user", jx_str(doc->current_user), &err);
+		jx_set(x, "zone_sha256", jx_str(doc->zone_sha256), &err);
+		jx_set(x, "ruleset_sha256", jx_str(doc->ruleset_sha256),
+		       &err);
 	}
-	fputs(",\"deployments\":[", out);
-	for (size_t i = 0; i < doc->n_deploys; i++) {
-		const struct report_deploy *d = &doc->deploys[i];
-
-		fprintf(out, "%s{\"time\":", i ? "," : "");
-		json_str(out, d->time);
-		fputs(",\"action\":", out);
-		json_str(out, d->action);
-		fprintf(out, ",\"deployment\":%u,\"previous\":%u,\"user\":",
-			d->deployment, d->previous);
-		jopt(out, d->user);
-		fputs(",\"detail\":", out);
-		jopt(out, d->detail);
-		fputs("}", out);
-	}
-	fprintf(out, "],\"deployments_omitted\":%" PRIu64 ",\"audit\":{"
-		"\"verified\":%s,\"alerts_verified\":%s,\"log\":",
-		doc->deploys_omitted, doc->audit.path &&
-		doc->audit.verified == 1 ? "true" : "false",
-		all_ok ? "true" : "false");
-	if (doc->audit.path)
-		json_log(out, &doc->audit);
-	else
-		fputs("null", out);
-	fputs("}", out);
-	json_model(out, doc);
-	fputs("}\n", out);
-	return ferror(out) ? -EIO : 0;
+	jx_set(o, "current", x, &err);
+	jx_set(o, "deployments", json_deploys(doc), &err);
+	jx_set(o, "deployments_omitted", jx_uint(doc->deploys_omitted), &err);
+	x = json_object();
+	if (!x)
+		err = -ENOMEM;
+	jx_set(x, "verified", json_boolean(doc->audit.path &&
+					   doc->audit.verified == 1), &err);
+	jx_set(x, "alerts_verified", json_boolean(all_ok), &err);
+	jx_set(x, "log", doc->audit.path ? json_log(&doc->audit) :
+	       json_null(), &err);
+	jx_set(o, "audit", x, &err);
+	jx_set(o, "model", json_model(doc), &err);
+	if (doc->m)
+		jx_set(o, "findings", json_findings(doc), &err);
+	o = jx_done(o, err);
+	if (!o)
+		return -ENOMEM;
+	err = jx_print(out, o);
+	fputc('\n', out);
+	return err ? err : ferror(out) ? -EIO : 0;
 }
 
 /* ---- HTML ---- */

@@ -38,6 +38,7 @@
 #include <openssl/evp.h>
 
 #include "alert.h"
+#include "json.h"
 #include "sink.h"
 
 #define SPOOL_DIR	"spool"
@@ -651,47 +652,48 @@ int syslog_facility(const char *name)
 	return -1;
 }
 
-/* The value of a string member of our own JSON line: a quote inside a
- * JSON string is always escaped, so ,"NAME":" is structural. */
-static const char *json_member(const char *line, size_t len, const char *tag,
-			       size_t *vlen)
+/* The value of a string member of an alert line, if it fits a syslog
+ * header field (printable ASCII, no space) of at most max bytes. */
+static const char *header_member(json_t *o, const char *name, size_t max,
+				 size_t *vlen)
 {
-	size_t tl = strlen(tag);
-	const char *p = memmem(line, len, tag, tl), *e;
+	json_t *v = json_object_get(o, name);
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
 
-	if (!p)
+	if (!s || !n || n > max)
 		return NULL;
-	p += tl;
-	e = memchr(p, '"', (size_t)(line + len - p));
-	if (!e)
-		return NULL;
-	*vlen = (size_t)(e - p);
-	return p;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return NULL;
+	*vlen = n;
+	return s;
 }
 
 int syslog_format(const char *line, size_t len, int facility,
 		  const char *host, int pid, bool local, char *buf, size_t n)
 {
-	const char *sev, *type, *time;
-	size_t sl = 0, tl = 0, ml = 0;
+	json_t *o = jx_parse_object(line, len);
+	const char *sev = json_string_value(json_object_get(o, "severity"));
+	const char *type, *time;
+	size_t tl = 0, ml = 0;
 	int pri = 4, w;
 
-	sev = json_member(line, len, ",\"severity\":\"", &sl);
-	type = json_member(line, len, ",\"type\":\"", &ml);
-	time = json_member(line, len, "{\"time\":\"", &tl);
-	if (sev && sl == 8 && !memcmp(sev, "critical", 8))
+	if (sev && !strcmp(sev, "critical"))
 		pri = 2;
-	else if (sev && sl == 4 && !memcmp(sev, "high", 4))
+	else if (sev && !strcmp(sev, "high"))
 		pri = 3;
-	if (type && ml == 10 && !memcmp(type, "suppressed", 10))
+	type = header_member(o, "type", 32, &ml);
+	time = header_member(o, "time", 40, &tl);
+	if (type && !strcmp(type, "suppressed"))
 		pri = 5;
-	else if (type && ml == 10 && !memcmp(type, "checkpoint", 10))
+	else if (type && !strcmp(type, "checkpoint"))
 		pri = 6;
-	if (!type || ml == 0 || ml > 32) {
+	if (!type) {
 		type = "-";
 		ml = 1;
 	}
-	if (!time || tl == 0 || tl > 40) {
+	if (!time) {
 		time = "-";
 		tl = 1;
 	}
@@ -705,6 +707,7 @@ int syslog_format(const char *line, size_t len, int facility,
 		w = snprintf(buf, n, "<%d>1 %.*s %s sanso %d %.*s - ",
 			     facility * 8 + pri, (int)tl, time,
 			     host && *host ? host : "-", pid, (int)ml, type);
+	json_decref(o);
 	if (w < 0 || (size_t)w + len >= n)
 		return -ENOSPC;
 	memcpy(buf + w, line, len);

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "alert.h"
+#include "json.h"
 #include "sink.h"
 
 struct fx {
@@ -595,6 +596,41 @@ static void test_rotation(void **state)
 }
 
 
+/* Rotated to a name that is not UTF-8 (CP932 bytes, "\" among them):
+ * the new file's first line names it by the rule of sanso(8) (U+FFFD
+ * for each stray byte) and is still JSON that verify-log reads as the
+ * continuation of the old file's chain. */
+static void test_rotation_cp932_name(void **state)
+{
+	struct fx *fx = *state;
+	char old[160], *text, *nl, *slash;
+	json_t *o;
+
+	append_n(fx, 1, 3);
+	slash = strrchr(fx->log, '/');
+	snprintf(old, sizeof(old), "%.*s/\x83\x5e\x83\x5c.1",
+		 (int)(slash - fx->log), fx->log);
+	assert_int_equal(rename(fx->log, old), 0);
+	append_n(fx, 4, 5);
+	text = slurp(fx->log, NULL);
+	nl = strchr(text, '\n');
+	assert_non_null(nl);
+	o = jx_parse_object(text, (size_t)(nl - text));
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "chain")),
+			    "continued");
+	assert_int_equal(json_integer_value(json_object_get(o,
+			 "previous_seq")), 3);
+	assert_non_null(json_string_value(json_object_get(o,
+			"previous_file")));
+	assert_string_equal(json_string_value(json_object_get(o,
+			    "previous_file")),
+			    "\xef\xbf\xbd^\xef\xbf\xbd\\.1");
+	json_decref(o);
+	free(text);
+	expect(fx, 0, NULL, 0);
+}
+
 /* ---- anchoring ---- */
 
 static void rm_chain(struct fx *fx)
@@ -862,6 +898,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_writer_after_crash, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rotation_cp932_name, setup,
+						teardown),
 		cmocka_unit_test(test_head_format_parse),
 		cmocka_unit_test_setup_teardown(test_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_replaced_by_empty, setup,
