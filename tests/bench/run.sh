@@ -12,23 +12,33 @@
 #       of the same text, and the 1x model for the growth
 #   P2  sanso apply of the 1x model against nft -f of its compiled text,
 #       each into a fresh namespace (a smaller model if the 1x one does
-#       not load within BENCH_P2_LIMIT seconds)
+#       not load within BENCH_P2_LIMIT seconds): CPU (user and system:
+#       the kernel's work on a netlink batch is done in the sender's
+#       context) and wall time; over the live deployment, sanso status,
+#       a one-flow change and its rollback, against full applies; then
+#       the lab's oracle series, tests/lab/test_incremental.sh with
+#       ORACLE_SERIES=200, when the tree has it
 #   P3  forwarding through a gateway namespace between two zones'
-#       namespaces: a TCP stream (iperf3) and unanswered 64-byte UDP
+#       namespaces: a TCP stream (iperf3), unanswered 64-byte UDP and
+#       new connections, a datagram from each source address and port
 #       (tests/tools/benchflood.c), with no ruleset, sanso's 10 and
 #       10,000 flows, conntrack only, and a naive linear ruleset
 #   P4  sanso monitor: --replay of a synthetic capture
-#       (tests/tools/benchct.c); live, on a ladder of new-connection
-#       rates, its overruns and CPU against conntrack -E
+#       (tests/tools/benchct.c) against libnetfilter_conntrack's parse
+#       of it (tests/bench/nfctparse.c, built here); live, on a ladder
+#       of new-connection rates, its overruns and CPU against
+#       conntrack -E
 #   P5  sanso dnsguard against dnsmasq, its upstream
-#       (tests/tools/benchdns.c): answers a second and added latency
+#       (tests/tools/benchdns.c): answers a second and added latency,
+#       cache hits and misses apart
 #   P6  sanso report over BENCH_P6_LINES alert lines written here (awk):
 #       lines a second and peak memory; anchor wc -l of the same file
 #
 # Needs root and network namespaces, like the lab (tests/lab/lib.sh,
 # whose cleanup it uses); skips, exiting 0, without them. Debian
 # packages: nftables, iproute2, time, jq, iperf3, conntrack,
-# dnsmasq-base. Traffic goes only between namespaces this script makes;
+# dnsmasq-base, libnetfilter-conntrack-dev (P4's anchor: without it,
+# that anchor is "not measured"). Traffic goes only between namespaces this script makes;
 # every namespace and process it starts is removed on exit, whatever
 # the exit. P4 and P5 say "not measured" when BIN lacks the command.
 #
@@ -38,6 +48,7 @@
 #   BENCH_ONLY      ids to run, e.g. "P1 P3" (default: all)
 #   BENCH_SECONDS   length of one traffic run (default 5)
 #   BENCH_P2_LIMIT  seconds one apply may take in P2 (default 180)
+#   BENCH_ORACLE_LIMIT  seconds the oracle series may take (default 300)
 #   BENCH_P4_EVENTS events in the replay capture (default 1,000,000)
 #   BENCH_P4_RATES  new connections a second of the live ladder (default
 #                   "2000 5000 10000 20000 0", 0: as fast as it goes)
