@@ -1420,7 +1420,15 @@ machine()
 	cores=$(nproc)
 	kernel="$(uname -sr) ($(uname -m))"
 	nftv=$(nft --version 2>/dev/null)
-	echo "- CPU: ${cpu:-unknown}, $cores cores ($(nproc --all) online)"
+	# A virtual machine's model name can be generic ("Intel(R) Xeon(R)
+	# Processor"): the family, model and stepping say which it is.
+	local fms hyp
+	fms=$(awk -F': *' '/^cpu family/ { f = $2 } /^model[ \t]*:/ { m = $2 }
+		/^stepping/ { s = $2 } END { if (f != "") printf "family %s" \
+		" model %s stepping %s", f, m, s }' /proc/cpuinfo)
+	hyp=$(lscpu 2>/dev/null | sed -n 's/^Hypervisor vendor: *//p')
+	echo "- CPU: ${cpu:-unknown} (${fms:-family unknown}${hyp:+, under $hyp})," \
+	     "$cores cores ($(nproc --all) online)"
 	echo "- Memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' \
 		/proc/meminfo)"
 	echo "- Kernel: $kernel"
