@@ -28,5 +28,7 @@ apt-get install -y --no-install-recommends dpkg-dev debhelper fakeroot lintian
 # tests/lab/test_report.sh: the report's screenshot by headless
 # Chromium, with a Japanese font for the page in Japanese.
 apt-get install -y --no-install-recommends chromium fonts-ipafont-gothic
-# make bench: throughput and timing.
-apt-get install -y --no-install-recommends iperf3 time jq
+# make bench: throughput and timing; libnetfilter-conntrack-dev for the
+# replay's anchor (tests/bench/nfctparse.c, built by the bench only).
+apt-get install -y --no-install-recommends iperf3 time jq \
+	libnetfilter-conntrack-dev

@@ -2,12 +2,15 @@
 /*
  * benchdns: DNS load for the DNS guard benchmark of `make bench` (P5).
  *
- * Usage: benchdns SERVER PORT NAMES SECONDS CONCURRENCY
+ * Usage: benchdns SERVER PORT NAMES SECONDS CONCURRENCY [TAG [MAX]]
  *
  * Asks SERVER:PORT over UDP for the A records of the names in the file
  * NAMES (one a line), in turn, for SECONDS, keeping CONCURRENCY queries
  * in flight (1: one at a time, for latency). A query unanswered after a
- * second counts as a timeout and is replaced. Prints one line:
+ * second counts as a timeout and is replaced. With TAG, every query
+ * asks a name never asked before: TAG-N.NAME, N counting the queries
+ * (the cache-miss path of a resolver). With MAX, it stops sending after
+ * MAX queries, if SECONDS have not passed before. Prints one line:
  *
  *   sent N answered N errors N timeouts N seconds S qps Q median_us M p99_us P
  *
@@ -87,7 +90,9 @@ int main(int argc, char **argv)
 	struct sockaddr_in *sa4 = (struct sockaddr_in *)&ss;
 	struct sockaddr_in6 *sa6 = (struct sockaddr_in6 *)&ss;
 	static struct slot slots[65536];
-	char **names = NULL, line[300];
+	char **names = NULL, line[300], qname[400];
+	const char *tag = argc >= 7 ? argv[6] : NULL;
+	unsigned long long max = argc == 8 ? strtoull(argv[7], NULL, 10) : 0;
 	size_t n_names = 0, cap_names = 0, next = 0;
 	int64_t *lat = NULL, t0, end, last_sweep;
 	size_t n_lat = 0, cap_lat = 0;
@@ -98,9 +103,9 @@ int main(int argc, char **argv)
 	FILE *f;
 	int s, port;
 
-	if (argc != 6) {
+	if (argc < 6 || argc > 8) {
 		fprintf(stderr, "usage: benchdns SERVER PORT NAMES SECONDS "
-			"CONCURRENCY\n");
+			"CONCURRENCY [TAG [MAX]]\n");
 		return 2;
 	}
 	port = atoi(argv[2]);
@@ -158,12 +163,18 @@ int main(int argc, char **argv)
 		struct pollfd pf = { .fd = s, .events = POLLIN };
 		uint8_t buf[4096];
 
+		if (max && sent >= max && end > t)
+			end = t;
 		while (t < end && inflight < conc) {
 			size_t len;
 
 			while (slots[id].sent || !id)
 				id++;
-			len = encode(buf, sizeof(buf), id, names[next]);
+			if (tag)
+				snprintf(qname, sizeof(qname), "%s-%llu.%s",
+					 tag, sent, names[next]);
+			len = encode(buf, sizeof(buf), id,
+				     tag ? qname : names[next]);
 			next = (next + 1) % n_names;
 			if (!len || send(s, buf, len, 0) < 0) {
 				errors++;

@@ -10,6 +10,12 @@
  *   benchflood udp SRC DST PORT SECONDS [LEN]
  *       send LEN-byte (default 64) UDP datagrams from SRC to DST:PORT
  *       as fast as possible for SECONDS; print "sent N"
+ *   benchflood udpnew NET DST PORT SECONDS [LEN]
+ *       like udp, but every datagram from another source: the addresses
+ *       of the IPv4 network NET (a.b.c.d/len) in turn, each with the
+ *       ports 1024-65535, sent on a raw socket; so that each datagram
+ *       is a new conntrack entry (until the tuples wrap, after the
+ *       network's hosts times 64,512); print "sent N"
  *   benchflood conn SRC DST PORT SECONDS [RATE]
  *       open new TCP connections from SRC to DST:PORT, each closed at
  *       once, RATE a second (0, the default: as many as it can) for
@@ -28,7 +34,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -146,6 +154,96 @@ static int udp(const char *src, const char *dst, const char *port,
 	printf("sent %llu\n", n);
 	close(s);
 	return 0;
+}
+
+/* One datagram of udpnew: IPv4 and UDP headers and the payload. */
+struct rawdgram {
+	struct iphdr ip;
+	struct udphdr udp;
+	uint8_t payload[1472];
+};
+
+static int udpnew(const char *net, const char *dst, const char *port,
+		  double secs, size_t len)
+{
+	static struct rawdgram pkts[BATCH];
+	struct sockaddr_in da;
+	struct mmsghdr msgs[BATCH];
+	struct iovec iov[BATCH];
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(net, '/');
+	unsigned long long n = 0;
+	uint32_t base, hosts, host = 1, sport = 1024;
+	struct in_addr a;
+	double end;
+	long plen;
+	int s;
+
+	if (!slash || (size_t)(slash - net) >= sizeof(addr) ||
+	    sockaddr_of(dst, port, &da))
+		goto bad;
+	memcpy(addr, net, (size_t)(slash - net));
+	addr[slash - net] = '\0';
+	plen = strtol(slash + 1, NULL, 10);
+	if (inet_pton(AF_INET, addr, &a) != 1 || plen < 8 || plen > 30)
+		goto bad;
+	hosts = (1u << (32 - plen)) - 2;
+	base = ntohl(a.s_addr) & ~((1u << (32 - plen)) - 1);
+	if (len > sizeof(pkts[0].payload))
+		len = sizeof(pkts[0].payload);
+	s = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+	if (s < 0) {
+		perror("benchflood: udpnew");
+		return 1;
+	}
+	memset(msgs, 0, sizeof(msgs));
+	for (int i = 0; i < BATCH; i++) {
+		struct rawdgram *p = &pkts[i];
+
+		p->ip.version = 4;
+		p->ip.ihl = 5;
+		p->ip.ttl = 64;
+		p->ip.protocol = IPPROTO_UDP;
+		p->ip.tot_len = htons((uint16_t)(sizeof(p->ip) +
+						 sizeof(p->udp) + len));
+		p->ip.daddr = da.sin_addr.s_addr;
+		p->udp.dest = da.sin_port;
+		p->udp.len = htons((uint16_t)(sizeof(p->udp) + len));
+		/* The UDP checksum is optional in IPv4: 0, none; the kernel
+		 * fills in the IP header's. */
+		iov[i].iov_base = p;
+		iov[i].iov_len = sizeof(p->ip) + sizeof(p->udp) + len;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+		msgs[i].msg_hdr.msg_name = &da;
+		msgs[i].msg_hdr.msg_namelen = sizeof(da);
+	}
+	end = now() + secs;
+	while (!stop && now() < end) {
+		int r;
+
+		for (int i = 0; i < BATCH; i++) {
+			pkts[i].ip.saddr = htonl(base + host);
+			pkts[i].udp.source = htons((uint16_t)sport);
+			if (++sport > 65535) {
+				sport = 1024;
+				host = host % hosts + 1;
+			}
+		}
+		r = sendmmsg(s, msgs, BATCH, 0);
+		if (r > 0)
+			n += (unsigned)r;
+		else if (r < 0 && errno != ENOBUFS && errno != EINTR &&
+			 errno != EAGAIN)
+			break;
+	}
+	printf("sent %llu\n", n);
+	close(s);
+	return 0;
+bad:
+	fprintf(stderr, "benchflood: bad network %s or address %s:%s\n", net,
+		dst, port);
+	return 2;
 }
 
 static int acceptor(const char *addr, const char *port)
@@ -266,6 +364,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: benchflood sink ADDR PORT\n"
 		"       benchflood udp SRC DST PORT SECONDS [LEN]\n"
+		"       benchflood udpnew NET DST PORT SECONDS [LEN]\n"
 		"       benchflood conn SRC DST PORT SECONDS [RATE]\n"
 		"       benchflood accept ADDR PORT\n");
 }
@@ -285,6 +384,9 @@ int main(int argc, char **argv)
 	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "udp"))
 		return udp(argv[2], argv[3], argv[4], atof(argv[5]),
 			   argc == 7 ? (size_t)atoi(argv[6]) : 64);
+	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "udpnew"))
+		return udpnew(argv[2], argv[3], argv[4], atof(argv[5]),
+			      argc == 7 ? (size_t)atoi(argv[6]) : 64);
 	if ((argc == 6 || argc == 7) && !strcmp(argv[1], "conn"))
 		return conn(argv[2], argv[3], argv[4], atof(argv[5]),
 			    argc == 7 ? atof(argv[6]) : 0);
