@@ -17,7 +17,7 @@
 #       context) and wall time; over the live deployment, sanso status,
 #       a one-flow change and its rollback, against full applies; then
 #       the lab's oracle series, tests/lab/test_incremental.sh with
-#       ORACLE_SERIES=200, when the tree has it
+#       ORACLE_SERIES=${BENCH_ORACLE_SERIES:-60}, when the tree has it
 #   P3  forwarding through a gateway namespace between two zones'
 #       namespaces: a TCP stream (iperf3), unanswered 64-byte UDP and
 #       new connections, a datagram from each source address and port
@@ -48,7 +48,8 @@
 #   BENCH_ONLY      ids to run, e.g. "P1 P3" (default: all)
 #   BENCH_SECONDS   length of one traffic run (default 5)
 #   BENCH_P2_LIMIT  seconds one apply may take in P2 (default 180)
-#   BENCH_ORACLE_LIMIT  seconds the oracle series may take (default 300)
+#   BENCH_ORACLE_SERIES model pairs of the oracle series (default 60)
+#   BENCH_ORACLE_LIMIT  seconds the oracle series may take (default 400)
 #   BENCH_P4_EVENTS events in the replay capture (default 1,000,000)
 #   BENCH_P4_RATES  new connections a second of the live ladder (default
 #                   "2000 5000 10000 20000 0", 0: as fast as it goes)
@@ -350,7 +351,7 @@ p1()
 
 P2_SIZES="1000:10000:20000 500:5000:10000 250:2500:5000"
 : "${BENCH_P2_LIMIT:=180}"
-: "${BENCH_ORACLE_LIMIT:=300}"
+: "${BENCH_ORACLE_LIMIT:=400}"
 
 # The zone file $1 with one flow's port changed: the first flow whose
 # services are one TCP port gets the port after it.
@@ -575,17 +576,19 @@ p2_oracle()
 			"absent"
 		return 0
 	fi
-	say "P2: oracle series, ORACLE_SERIES=200 (limit" \
+	say "P2: oracle series, ORACLE_SERIES=${BENCH_ORACLE_SERIES:-60} (limit" \
 		"$BENCH_ORACLE_LIMIT s)"
 	t0=$(date +%s)
-	(cd "$root" && SANSO=$SANSO LAB_TOOLS=$tools ORACLE_SERIES=200 \
+	(cd "$root" && SANSO=$SANSO LAB_TOOLS=$tools \
+		ORACLE_SERIES=${BENCH_ORACLE_SERIES:-60} \
 		timeout -k 10 "$BENCH_ORACLE_LIMIT" bash "$t") \
 		>"$W/p2.oracle" 2>&1
 	rc=$?
 	line=$(grep -oE '(^|[^0-9])[0-9]+ passed, [0-9]+ failed$' \
 		"$W/p2.oracle" | tail -n 1 | sed 's/^[^0-9]*//')
 	note "P2 oracle series (tests/lab/test_incremental.sh," \
-		"ORACLE_SERIES=200): ${line:-no count printed}, exit status" \
+		"ORACLE_SERIES=${BENCH_ORACLE_SERIES:-60}):" \
+		"${line:-no count printed}, exit status" \
 		"$rc$([ "$rc" -eq 124 ] && echo " (timed out after" \
 		"$BENCH_ORACLE_LIMIT s)"), $(($(date +%s) - t0)) s"
 	if [ "$rc" -ne 0 ]; then
