@@ -23,7 +23,7 @@
 # dispatch applies unchanged; other interfaces of a zone are left out.
 # The gateway forwards (IPv4 and IPv6), without reverse-path filtering.
 # Nothing is changed in the caller's namespace but the creation and
-# deletion of namespaces named ${LAB_PFX}-*.
+# deletion of namespaces named ${LAB_PFX}-* (LAB_PFX: prefix, pid, lab).
 #
 # Environment:
 #   SANSO        the sanso binary (default: build/sanso of this tree)
@@ -32,6 +32,8 @@
 #                when `sanso --help` lists it, else compile | nft -f)
 #   LAB_TIMEOUT  milliseconds a probe waits for an answer (default 2000)
 #   LAB_KEEP=1   leave the run directory (plans, results) behind
+#   SANSO_LAB_PREFIX  first part of the namespace names (default sl;
+#                tests/lab/prefix.sh): ${SANSO_LAB_PREFIX}<pid>-<n>-...
 #
 # Functions, in the order a test calls them:
 #   lab_init           run directory, namespace prefix, cleanup trap
@@ -53,6 +55,9 @@
 # gateway's), lab_exec ZONE CMD... (runs CMD there), lab_result ID.
 
 LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=tests/lab/prefix.sh
+. "$LAB_ROOT/tests/lab/prefix.sh"
+LAB_NAME=$(lab_name_prefix sl)$$ || exit 2
 : "${SANSO:=$LAB_ROOT/build/sanso}"
 : "${LAB_TOOLS:=$(dirname "$SANSO")/tools}"
 : "${LAB_TIMEOUT:=2000}"
@@ -84,7 +89,7 @@ lab_init()
 	done
 	LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sanso-lab.XXXXXX") || return 1
 	LAB_SEQ=$((LAB_SEQ + 1))
-	LAB_PFX=sl$$-$LAB_SEQ
+	LAB_PFX=$LAB_NAME-$LAB_SEQ
 	LAB_GW=$LAB_PFX-g
 	trap lab_cleanup EXIT
 	trap 'exit 130' INT
@@ -95,7 +100,7 @@ lab_init()
 # Every namespace this process made, whatever lab it belonged to.
 lab_namespaces()
 {
-	ip netns list 2>/dev/null | awk -v p="sl$$-" \
+	ip netns list 2>/dev/null | awk -v p="$LAB_NAME-" \
 		'substr($1, 1, length(p)) == p { print $1 }'
 }
 

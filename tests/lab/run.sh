@@ -32,7 +32,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "lab: SKIP: not root (network namespaces need CAP_SYS_ADMIN)"
 	exit 0
 fi
-probe_ns=sl$$-probe
+# shellcheck source=tests/lab/prefix.sh
+. "$here/prefix.sh"
+pfx=$(lab_name_prefix sl) || exit 2
+probe_ns=$pfx$$-probe
 if ! err=$(ip netns add "$probe_ns" 2>&1); then
 	echo "lab: SKIP: ip netns add failed: ${err:-no reason given}"
 	exit 0
@@ -54,12 +57,14 @@ if [ ! -x "$bin" ]; then
 	exit 1
 fi
 
-# Namespaces of lab runs, "sl<pid>-...", whose process is gone.
+# Namespaces of lab runs, "<prefix><pid>-...", whose process is gone:
+# only this prefix's, another user's runs are theirs to watch.
 orphans()
 {
 	local ns pid
-	for ns in $(ip netns list | awk '$1 ~ /^sl[0-9]+-/ { print $1 }'); do
-		pid=${ns#sl}
+	for ns in $(ip netns list | awk -v p="$pfx" \
+		'index($1, p) == 1 && substr($1, length(p) + 1) ~ /^[0-9]+-/ { print $1 }'); do
+		pid=${ns#"$pfx"}
 		pid=${pid%%-*}
 		kill -0 "$pid" 2>/dev/null || echo "$ns"
 	done | sort

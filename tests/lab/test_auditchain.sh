@@ -17,7 +17,9 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "auditchain: SKIP: not root"
 	exit 0
 fi
-ns=sl$$-audit
+# shellcheck source=tests/lab/prefix.sh
+. "$(dirname "$0")/prefix.sh"
+ns=$(lab_name_prefix sl)$$-audit || exit 2
 tmp=$(mktemp -d)
 cleanup() {
 	ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null

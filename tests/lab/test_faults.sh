@@ -32,7 +32,9 @@ if [ ! -x "$FAULTS" ]; then
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-ns=sl$$-faults
+# shellcheck source=tests/lab/prefix.sh
+. "$(dirname "$0")/prefix.sh"
+ns=$(lab_name_prefix sl)$$-faults || exit 2
 tmp=$(mktemp -d)
 cleanup() {
 	# The confirm timers run outside the namespace's process list

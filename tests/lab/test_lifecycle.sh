@@ -74,7 +74,7 @@ lab_init || { echo "0 passed, 1 failed"; exit 1; }
 T0=$(date +%s%N)
 
 # The monitor's user, made here and removed by the trap.
-MUSER=sl$$-life
+MUSER=$LAB_NAME-life
 USER_MADE=
 # shellcheck disable=SC2317  # run by the trap
 life_cleanup()

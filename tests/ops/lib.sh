@@ -7,8 +7,9 @@
 #   need CMD...                    skip the whole test unless each exists
 #   need_root                      skip the whole test unless root
 #   ops_ns NAME                    a new network namespace, named in
-#                                  OPS_NSNAME, deleted on exit with
-#                                  every process still in it
+#                                  OPS_NSNAME (SANSO_LAB_PREFIX-PID-NAME,
+#                                  default sanso-ops-PID-NAME), deleted
+#                                  on exit with every process still in it
 #   ops_listener NAME              a TCP listener on 127.0.0.1, its port
 #                                  in OPS_PORT, stopped on exit
 #   finish                         prints "N passed, N failed", exits
@@ -25,6 +26,9 @@ fail=0
 skipped=0
 OPS_NS=()
 OPS_PIDS=()
+# shellcheck source=tests/lab/prefix.sh
+. "$OPS_ROOT/tests/lab/prefix.sh"
+OPS_NAME_PFX=$(lab_name_prefix sanso-ops)-$$ || exit 2
 OPS_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sanso-ops.XXXXXX")
 
 ops_cleanup()
@@ -106,7 +110,7 @@ need_sanso()
 # Not to be called in a subshell: the cleanup must know the namespace.
 ops_ns()
 {
-	OPS_NSNAME=sanso-ops-$$-$1
+	OPS_NSNAME=$OPS_NAME_PFX-$1
 	ip netns add "$OPS_NSNAME" || return 1
 	OPS_NS+=("$OPS_NSNAME")
 	ip -n "$OPS_NSNAME" link set lo up

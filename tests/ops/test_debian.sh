@@ -559,7 +559,7 @@ else
 fi
 
 # Nothing left behind.
-nsleft=$(ip netns list | awk -v p="sanso-ops-$$-" 'index($1, p) == 1 { print $1 }')
+nsleft=$(ip netns list | awk -v p="$OPS_NAME_PFX-" 'index($1, p) == 1 { print $1 }')
 deb_cleanup
 left=
 for ns in $nsleft; do

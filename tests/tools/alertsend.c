@@ -7,7 +7,10 @@
  * Usage: alertsend --state-dir DIR [--syslog URL|local] [--facility F]
  *                  [--jsonl PATH] [--exec PROG [ARG...] --]
  *                  [--log-socket PATH] [--count N] [--tag TAG]
- *                  [--wait SECONDS] [--queue N]
+ *                  [--wait SECONDS] [--queue N] [--interval MS]
+ *
+ * With --interval the alerts are emitted one every MS milliseconds (the
+ * alerter ticking in between), a stream rather than a burst.
  *
  * Prints "emitted E delivered D spooled S failed F pending P" before the
  * final free (which spools what is pending).
@@ -29,7 +32,7 @@ static void usage(void)
 	fprintf(stderr, "usage: alertsend --state-dir DIR [--syslog URL|local]"
 		" [--facility F] [--jsonl PATH] [--exec PROG [ARG...] --]"
 		" [--log-socket PATH] [--count N] [--tag TAG] [--wait SECONDS]"
-		" [--queue N]\n");
+		" [--queue N] [--interval MS]\n");
 	exit(2);
 }
 
@@ -55,7 +58,7 @@ int main(int argc, char **argv)
 	struct alerter *al;
 	size_t n = 0;
 	long count = 3;
-	double wait = 5, deadline;
+	double wait = 5, deadline, interval = 0;
 
 	memset(sinks, 0, sizeof(sinks));
 	for (int i = 1; i < argc; i++) {
@@ -94,6 +97,8 @@ int main(int argc, char **argv)
 			tag = argv[++i];
 		} else if (!strcmp(a, "--wait")) {
 			wait = strtod(argv[++i], NULL);
+		} else if (!strcmp(a, "--interval")) {
+			interval = strtod(argv[++i], NULL) / 1000;
 		} else if (!strcmp(a, "--queue")) {
 			conf.queue_max = (size_t)strtoul(argv[++i], NULL, 10);
 		} else {
@@ -131,6 +136,13 @@ int main(int argc, char **argv)
 		addr_parse("203.0.113.7", &a.dst);
 		snprintf(a.message, sizeof(a.message), "%s #%ld", tag, i);
 		alerter_emit(al, &a);
+		for (deadline = now_s() + interval; now_s() < deadline;) {
+			struct pollfd pfd = { .fd = alerter_fd(al),
+					      .events = POLLIN };
+
+			alerter_tick(al, time(NULL));
+			poll(&pfd, 1, 10);
+		}
 	}
 	deadline = now_s() + wait;
 	for (;;) {
