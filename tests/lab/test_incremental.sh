@@ -31,7 +31,9 @@ if ! command -v python3 >/dev/null || [ ! -x "$tools/benchgen" ]; then
 	echo "incremental: FAIL: needs python3 and $tools/benchgen (make tools)"
 	exit 1
 fi
-pfx=${SANSO_LAB_PREFIX:-sl}$$
+# shellcheck source=tests/lab/prefix.sh
+. "$(dirname "$0")/prefix.sh"
+pfx=$(lab_name_prefix sl)$$ || exit 2
 nsa=$pfx-inca
 nsb=$pfx-incb
 tmp=$(mktemp -d)
