@@ -20,7 +20,6 @@
 set -u
 SANSO=${SANSO:-build/sanso}
 case $SANSO in /*) ;; *) SANSO=$PWD/$SANSO ;; esac
-root=$(cd "$(dirname "$0")/../.." && pwd)
 tools=${LAB_TOOLS:-$(dirname "$SANSO")/tools}
 series=${ORACLE_SERIES:-10}
 if [ "$(id -u)" -ne 0 ]; then
@@ -119,8 +118,10 @@ for ((k = 0; k < series; k++)); do
 		bad "$label: the mutation changed nothing"
 		continue
 	fi
-	ip netns add "$nsa" && ip netns add "$nsb" || {
-		bad "$label: ip netns add"; continue; }
+	if ! ip netns add "$nsa" || ! ip netns add "$nsb"; then
+		bad "$label: ip netns add"
+		continue
+	fi
 	sa=$tmp/sa sb=$tmp/sb
 	rm -rf "$sa" "$sb"
 	if ! in_a "$SANSO" apply --state-dir "$sa" "$tmp/base.yaml" \
