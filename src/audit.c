@@ -34,6 +34,7 @@
 
 #include "alert.h"
 #include "sink.h"
+#include "i18n.h"
 
 #define KEY_FILE	"audit.key"
 #define CHAIN_DIR	"chain"
@@ -995,9 +996,9 @@ static void finding(struct verifier *vf, int line, const char *code,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
-	diag_add(vf->d, &loc, DIAG_ERROR, code, NULL, "%s", msg);
+	diag_add(vf->d, &loc, DIAG_ERROR, code, NULL, MSG_AS_IS, msg);
 	vf->v->tampered = true;
 }
 
@@ -1086,10 +1087,10 @@ static void note(struct diags *d, const char *path, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	diag_add(d, &(struct loc){ .file = path }, DIAG_WARNING, "tail", NULL,
-		 "%s", msg);
+		 MSG_AS_IS, msg);
 }
 
 static bool load_head(const char *p, struct head *h)
@@ -1454,9 +1455,9 @@ static void check_anchored(struct verifier *vf, const char *state_dir,
 	if (vf->rec != REC_NONE || !vf->v->lines)
 		return;
 	if (user) {
-		note(vf->d, vf->path, "%s/" CHAIN_DIR " has no record of this "
+		note(vf->d, vf->path, "%s/%s has no record of this "
 		     "file's end: it is checked against --head only, and "
-		     "lines after that seq cannot be", state_dir);
+		     "lines after that seq cannot be", state_dir, CHAIN_DIR);
 		return;
 	}
 	if (n_deploy)

@@ -19,6 +19,7 @@
 #include "check.h"
 #include "parse.h"
 #include "sched.h"
+#include "i18n.h"
 
 /* Bound on the T8 path search, counted in edges followed. */
 #define T8_MAX_STEPS		100000
@@ -200,7 +201,7 @@ static void pend_add(struct pendv *pv, const struct loc *loc,
 	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	r = vasprintf(&msg, _(fmt), ap);
 	va_end(ap);
 	if (r >= 0)
 		pend_take(pv, loc, code, msg);
@@ -564,7 +565,7 @@ static void flow_report(struct ck *c, int rule, const struct loc *loc,
 			return;
 	}
 	va_start(ap, fmt);
-	r = vasprintf(&body, fmt, ap);
+	r = vasprintf(&body, _(fmt), ap);
 	va_end(ap);
 	if (r < 0)
 		return;
@@ -802,7 +803,7 @@ static void check_structure(const struct model *m, struct diags *d)
 		qsort(pv.v, pv.n, sizeof(*pv.v), pend_cmp_loc);
 	for (size_t i = 0; i < pv.n; i++)
 		diag_add(d, &pv.v[i].loc, DIAG_ERROR, pv.v[i].code, NULL,
-			 "%s", pv.v[i].msg);
+			 MSG_AS_IS, pv.v[i].msg);
 	pendv_free(&pv);
 }
 

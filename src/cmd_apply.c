@@ -11,26 +11,26 @@
 
 #include "cmd.h"
 #include "deploy.h"
+#include "i18n.h"
 #include "ruleset.h"
 
 static void help(FILE *out)
 {
 	cmd_usage(out, "apply");
-	fprintf(out, "\n"
+	fprintf(out, _("\n"
 		"  --confirm SECONDS  roll back unless 'sanso confirm' runs "
 		"in time\n"
 		"  --table NAME       table name (default \"sanso\"; family "
 		"inet)\n"
 		"  --dry-run          let the kernel check the batch; change "
 		"nothing\n"
-		"  --state-dir DIR    deployment records (default "
-		DEPLOY_STATE_DIR ")\n"
+		"  --state-dir DIR    deployment records (default %s)\n"
 		"  --at DATE          compile as of DATE (schedule horizon)\n"
 		"  --deployed         load the current deployment again (at "
 		"boot; no FILE)\n"
 		"  --fail-closed      load a table that forwards nothing (no "
 		"FILE)\n"
-		"  -h, --help         this help\n");
+		"  -h, --help         this help\n"), DEPLOY_STATE_DIR);
 }
 
 /* A zone interface the gateway does not have yet is worth a warning, not
@@ -56,8 +56,8 @@ static void warn_missing_ifaces(const struct model *m, const char *path)
 				ifc->loc.line);
 		}
 	if (fclose(f) == 0 && n)
-		fprintf(stderr, "sanso: apply: warning: %zu interface%s of "
-			"the zone file do%s not exist on this gateway: %s\n", n,
+		cmd_warn("apply", "%zu interface%s of "
+			"the zone file do%s not exist on this gateway: %s", n,
 			n == 1 ? "" : "s", n == 1 ? "es" : "", list);
 	free(list);
 }
@@ -110,7 +110,7 @@ static int apply_special(int what, const char *table, const char *state,
 				goto out;
 			}
 			if (err[0])
-				fprintf(stderr, "sanso: apply: warning: %s\n",
+				cmd_warn("apply", MSG_AS_IS,
 					err);
 			printf("deployment %u was never confirmed: rolled "
 			       "back\n", pd.id);
@@ -126,7 +126,7 @@ static int apply_special(int what, const char *table, const char *state,
 		}
 		c = deploy_rebuild(state, &d, &rs, err, sizeof(err));
 		if (!c && err[0]) {
-			fprintf(stderr, "sanso: apply: warning: %s\n", err);
+			cmd_warn("apply", MSG_AS_IS, err);
 			err[0] = '\0';
 		}
 	} else {
@@ -134,7 +134,7 @@ static int apply_special(int what, const char *table, const char *state,
 		c = rs ? 0 : -errno;
 	}
 	if (c) {
-		cmd_err("apply", "%s", err[0] ? err : strerror(-c));
+		cmd_err("apply", MSG_AS_IS, err[0] ? err : strerror(-c));
 		goto out;
 	}
 	c = deploy_commit(rs, dry, err, sizeof(err));
@@ -276,13 +276,13 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	if (!dry && deploy_state_init(state, err, sizeof(err))) {
-		cmd_err("apply", "%s", err);
+		cmd_err("apply", MSG_AS_IS, err);
 		goto out;
 	}
 	if (!dry) {
 		lock = deploy_lock(state, DEPLOY_LOCK_WAIT, err, sizeof(err));
 		if (lock < 0) {
-			cmd_err("apply", "%s", err);
+			cmd_err("apply", MSG_AS_IS, err);
 			if (lock == -EWOULDBLOCK)
 				ret = EXIT_FINDINGS;
 			goto out;
@@ -300,7 +300,7 @@ int cmd_apply(int argc, char **argv)
 	}
 	rs = ruleset_build(l.policy, table, l.when);
 	if (!rs) {
-		cmd_err("apply", "%s", strerror(errno));
+		cmd_err("apply", MSG_AS_IS, strerror(errno));
 		goto out;
 	}
 	warn_missing_ifaces(l.m, argv[optind]);
@@ -350,7 +350,7 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	if (err[0])
-		fprintf(stderr, "sanso: apply: warning: %s\n", err);
+		cmd_warn("apply", MSG_AS_IS, err);
 	printf("applied deployment %u: table inet %s, ruleset %.12s\n", d.id,
 	       table, d.ruleset_sha256);
 	if (confirm > 0)

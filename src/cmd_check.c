@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "cmd.h"
+#include "i18n.h"
 #include "model.h"
 #include "parse.h"
 #include "sched.h"
@@ -14,13 +15,14 @@
 static void help(FILE *out)
 {
 	cmd_usage(out, "check");
-	fprintf(out, "\n"
+	fputs(_("\n"
 		"  --at DATE        judge waivers and dated windows as of DATE\n"
 		"                   (YYYY-MM-DD or YYYY-MM-DDTHH:MM, local time)\n"
 		"  --format FORMAT  text (default) or json\n"
 		"  --explain CODE   what a finding code (T1, E004, W08 ...)\n"
 		"                   checks and the guideline point it enforces\n"
-		"  -h, --help       this help\n");
+		"  -h, --help       this help\n"),
+	      out);
 }
 
 /* --explain CODE: no zone file, the code's entry from check_codes[]. */

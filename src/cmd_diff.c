@@ -16,6 +16,7 @@
 #include "check.h"
 #include "cmd.h"
 #include "diff.h"
+#include "i18n.h"
 #include "model.h"
 #include "parse.h"
 #include "policy.h"
@@ -43,14 +44,15 @@ struct report {
 static void help(FILE *out)
 {
 	cmd_usage(out, "diff");
-	fprintf(out, "\n"
+	fputs(_("\n"
 		"  --at DATE        judge waivers as of DATE (YYYY-MM-DD or\n"
 		"                   YYYY-MM-DDTHH:MM, local time; default "
 		"now)\n"
 		"  --format FORMAT  text (default), markdown or json\n"
 		"  -h, --help       this help\n"
 		"\nExit status 1 when the change opens a path into or out of "
-		"a\nmynumber zone or NEW fails check, 0 otherwise.\n");
+		"a\nmynumber zone or NEW fails check, 0 otherwise.\n"),
+	      out);
 }
 
 /* A structural error (E0xx) leaves nothing sound to compare; invariant
@@ -91,7 +93,7 @@ static int side_load(struct side *s, const char *at)
 build:
 	s->p = policy_build(s->m);
 	if (!s->p) {
-		cmd_err("diff", "%s", strerror(errno));
+		cmd_err("diff", MSG_AS_IS, strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	return EXIT_OK;
@@ -785,7 +787,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 	if (diff_models(o.m, o.p, n.m, n.p, n.today, &d)) {
-		cmd_err("diff", "%s", strerror(ENOMEM));
+		cmd_err("diff", MSG_AS_IS, strerror(ENOMEM));
 		ret = EXIT_SYSTEM;
 		goto out;
 	}

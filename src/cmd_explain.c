@@ -25,6 +25,7 @@
 #include "parse.h"
 #include "policy.h"
 #include "sched.h"
+#include "i18n.h"
 
 
 #define MAX_REASONS 16
@@ -60,7 +61,7 @@ struct expl {
 static void help(FILE *out)
 {
 	cmd_usage(out, "explain");
-	fprintf(out, "\n"
+	fputs(_("\n"
 		"  --from ADDR       source address\n"
 		"  --to ADDR         destination address\n"
 		"  --service SVC     tcp/PORT, udp/PORT, sctp/PORT, icmp/TYPE "
@@ -72,7 +73,8 @@ static void help(FILE *out)
 		"  --format FORMAT   text (default) or json\n"
 		"  -h, --help        this help\n"
 		"\nExit status 0 when the packet is permitted, 1 when it is "
-		"not.\n");
+		"not.\n"),
+	      out);
 }
 
 static void reason_add(struct expl *e, const char *code, int flow,
@@ -90,7 +92,7 @@ static void reason_add(struct expl *e, const char *code, int flow,
 		return;
 	}
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
+	if (vasprintf(&msg, _(fmt), ap) < 0)
 		msg = NULL;
 	va_end(ap);
 	if (!msg)
@@ -206,7 +208,7 @@ static void explain_pair(struct expl *e)
 	rules = policy_pair(e->p, e->dec.src_zone, e->dec.dst_zone, &n);
 	if (!n) {
 		reason_add(e, "no-rule", -1, "no flow from zone %s to zone "
-			   "%s", zname(m, e->dec.src_zone),
+			   MSG_AS_IS, zname(m, e->dec.src_zone),
 			   zname(m, e->dec.dst_zone));
 		return;
 	}

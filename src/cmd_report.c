@@ -20,6 +20,7 @@
 #include "check.h"
 #include "cmd.h"
 #include "deploy.h"
+#include "i18n.h"
 #include "report.h"
 #include "ruleset.h"
 #include "sched.h"
@@ -32,9 +33,9 @@
 static void help(FILE *out)
 {
 	cmd_usage(out, CMD);
-	fprintf(out, "\n"
+	fprintf(out, _("\n"
 		"  --state-dir DIR   the deployments, audit.log and the key\n"
-		"                    (default " DEPLOY_STATE_DIR ")\n"
+		"                    (default %s)\n"
 		"  --alerts FILE     an alert log, plain or gzip; repeatable\n"
 		"                    (default: the deployment's jsonl sinks\n"
 		"                    and their rotated files)\n"
@@ -49,7 +50,7 @@ static void help(FILE *out)
 		"  -h, --help        this help\n"
 		"\nExit status: 0 written, evidence intact; 1 written, but a "
 		"log is tampered with or not verified; 2 usage; 3 cannot "
-		"read a log or write.\n");
+		"read a log or write.\n"), DEPLOY_STATE_DIR);
 }
 
 static bool lang_ja(const char *opt)
@@ -505,14 +506,14 @@ int cmd_report(int argc, char **argv)
 		o.alerts = NULL;
 		o.n_alerts = 0;
 	} else if (default_alerts(m, &paths, &n_paths)) {
-		cmd_err(CMD, "%s", strerror(ENOMEM));
+		cmd_err(CMD, MSG_AS_IS, strerror(ENOMEM));
 		ret = EXIT_SYSTEM;
 		goto out;
 	}
 	files = calloc(n_paths ? n_paths : 1, sizeof(*files));
 	r = report_new(&rc);
 	if (!files || !r) {
-		cmd_err(CMD, "%s", strerror(errno ? errno : ENOMEM));
+		cmd_err(CMD, MSG_AS_IS, strerror(errno ? errno : ENOMEM));
 		ret = EXIT_SYSTEM;
 		goto out;
 	}

@@ -13,22 +13,23 @@
 #include "alert.h"
 #include "cmd.h"
 #include "deploy.h"
+#include "i18n.h"
 
 #define CMD "verify-log"
 
 static void help(FILE *out)
 {
 	cmd_usage(out, CMD);
-	fprintf(out, "\n"
+	fprintf(out, _("\n"
 		"  --state-dir DIR  where the key (audit.key) and the records\n"
 		"                   of each log's last line (chain/) are\n"
-		"                   (default " DEPLOY_STATE_DIR ")\n"
+		"                   (default %s)\n"
 		"  --head SEQ:MAC   a head kept elsewhere (a deployment\n"
 		"                   record, a checkpoint at a remote sink):\n"
 		"                   the log must hold it (one log only)\n"
 		"  -h, --help       this help\n"
 		"\nExit status: 0 intact, 1 tampered, 2 usage, 3 cannot read a "
-		"log or the key.\n");
+		"log or the key.\n"), DEPLOY_STATE_DIR);
 }
 
 static const char *key_problem(int r)

@@ -27,6 +27,7 @@
 #include "check.h"
 #include "deploy.h"
 #include "diag.h"
+#include "i18n.h"
 #include "kernel.h"
 #include "kernel_dump.h"
 #include "model.h"
@@ -131,20 +132,20 @@ static int state_check(const char *state, char *err, size_t errlen)
 
 	if (lstat(state, &st)) {
 		ret = -errno;
-		snprintf(err, errlen, "state directory %s: %s", state,
+		snprintf(err, errlen, _("state directory %s: %s"), state,
 			 strerror(-ret));
 		return ret;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "state directory %s: not a directory",
+		snprintf(err, errlen, _("state directory %s: not a directory"),
 			 state);
 		return -ENOTDIR;
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
-		snprintf(err, errlen, "state directory %s: refused: it is "
+		snprintf(err, errlen, _("state directory %s: refused: it is "
 			 "owned by uid %u with mode %04o, and must belong to "
 			 "uid %u and be writable by no one else (chown, chmod "
-			 "go-w)", state, (unsigned int)st.st_uid,
+			 "go-w)"), state, (unsigned int)st.st_uid,
 			 (unsigned int)(st.st_mode & 07777),
 			 (unsigned int)geteuid());
 		return -EPERM;
@@ -166,7 +167,7 @@ int deploy_state_init(const char *state, char *err, size_t errlen)
 		made = true;
 	else if (errno != EEXIST) {
 		ret = -errno;
-		snprintf(err, errlen, "state directory %s: %s", state,
+		snprintf(err, errlen, _("state directory %s: %s"), state,
 			 strerror(-ret));
 		return ret;
 	}
@@ -174,7 +175,7 @@ int deploy_state_init(const char *state, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	if (path_of(p, sizeof(p), state, "deploy")) {
-		snprintf(err, errlen, "state directory %s: name too long",
+		snprintf(err, errlen, _("state directory %s: name too long"),
 			 state);
 		return -ENAMETOOLONG;
 	}
@@ -185,7 +186,7 @@ int deploy_state_init(const char *state, char *err, size_t errlen)
 	if (!ret && made)
 		ret = sync_dir_of(state);
 	if (ret)
-		snprintf(err, errlen, "state directory %s: %s", state,
+		snprintf(err, errlen, _("state directory %s: %s"), state,
 			 strerror(-ret));
 	return ret;
 }
@@ -203,7 +204,7 @@ int deploy_lock(const char *state, int wait, char *err, size_t errlen)
 	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+		snprintf(err, errlen, _("%s: %s"), p, strerror(-ret));
 		return ret;
 	}
 	for (;;) {
@@ -218,10 +219,10 @@ int deploy_lock(const char *state, int wait, char *err, size_t errlen)
 		usleep(100000);
 	}
 	if (ret == -EWOULDBLOCK)
-		snprintf(err, errlen, "another apply, confirm or rollback "
-			 "still holds %s after %d s; try again later", p, wait);
+		snprintf(err, errlen, _("another apply, confirm or rollback "
+			 "still holds %s after %d s; try again later"), p, wait);
 	else
-		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+		snprintf(err, errlen, _("%s: %s"), p, strerror(-ret));
 	close(fd);
 	return ret;
 }
@@ -527,12 +528,12 @@ static struct kbatch *deploy_batch(const struct ruleset *rs,
 	}
 	ret = ruleset_to_batch_sent(rs, b, sent);
 	if (ret) {
-		snprintf(err, errlen, "building the batch: %s", strerror(-ret));
+		snprintf(err, errlen, _("building the batch: %s"), strerror(-ret));
 		goto fail;
 	}
 	ret = carry_over(rs, b);
 	if (ret) {
-		snprintf(err, errlen, "reading the live FQDN sets: %s",
+		snprintf(err, errlen, _("reading the live FQDN sets: %s"),
 			 strerror(-ret));
 		goto fail;
 	}
@@ -696,7 +697,7 @@ static int read_copies(const char *state, const struct deployment *d,
 	int ret = record_text(state, d->id, &text);
 
 	if (ret) {
-		snprintf(err, errlen, "deployment %u: its record: %s", d->id,
+		snprintf(err, errlen, _("deployment %u: its record: %s"), d->id,
 			 strerror(-ret));
 		return ret;
 	}
@@ -720,8 +721,8 @@ static int read_copies(const char *state, const struct deployment *d,
 			    strnlen(want, 65) < 65 || want[64] != ' ' ||
 			    !*ref || n >= (size_t)d->holiday_files ||
 			    k != n + 1) {
-				snprintf(err, errlen, "deployment %u: its "
-					 "record has a bad holiday line",
+				snprintf(err, errlen, _("deployment %u: its "
+					 "record has a bad holiday line"),
 					 d->id);
 				ret = -EINVAL;
 				break;
@@ -741,23 +742,23 @@ static int read_copies(const char *state, const struct deployment *d,
 			n++;
 			if (!v[n - 1].data) {
 				ret = -errno;
-				snprintf(err, errlen, "deployment %u: %s: %s",
+				snprintf(err, errlen, _("deployment %u: %s: %s"),
 					 d->id, p, strerror(-ret));
 				break;
 			}
 			sha256_hex(v[n - 1].data, v[n - 1].len, sum);
 			if (strcmp(sum, want)) {
-				snprintf(err, errlen, "deployment %u: %s is "
+				snprintf(err, errlen, _("deployment %u: %s is "
 					 "not the copy it recorded (SHA-256 "
-					 "differs)", d->id, p);
+					 "differs)"), d->id, p);
 				ret = -EBADMSG;
 			}
 		}
 		line = nl ? nl + 1 : NULL;
 	}
 	if (!ret && n != (size_t)d->holiday_files) {
-		snprintf(err, errlen, "deployment %u: its record lists %zu of "
-			 "its %d holiday file copies", d->id, n,
+		snprintf(err, errlen, _("deployment %u: its record lists %zu of "
+			 "its %d holiday file copies"), d->id, n,
 			 d->holiday_files);
 		ret = -EINVAL;
 	}
@@ -801,13 +802,13 @@ int deploy_rebuild(const char *state, const struct deployment *d,
 	buf = model_read_file(p, MODEL_MAX_FILE_BYTES, &len);
 	if (!buf) {
 		ret = -errno;
-		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+		snprintf(err, errlen, _("%s: %s"), p, strerror(-ret));
 		return ret;
 	}
 	sha256_hex(buf, len, sum);
 	if (d->zone_sha256[0] && strcmp(sum, d->zone_sha256)) {
-		snprintf(err, errlen, "deployment %u: %s is not the zone file "
-			 "it recorded (SHA-256 differs)", d->id, p);
+		snprintf(err, errlen, _("deployment %u: %s is not the zone file "
+			 "it recorded (SHA-256 differs)"), d->id, p);
 		ret = -EBADMSG;
 		goto out;
 	}
@@ -828,13 +829,13 @@ int deploy_rebuild(const char *state, const struct deployment *d,
 	if (!m || dg.errors) {
 		ret = m ? -EINVAL : -errno;
 		if (e)
-			snprintf(err, errlen, "deployment %u: its zone file no "
-				 "longer loads: %s:%d: %s", d->id,
+			snprintf(err, errlen, _("deployment %u: its zone file no "
+				 "longer loads: %s:%d: %s"), d->id,
 				 e->loc.file ? e->loc.file : "?", e->loc.line,
 				 e->msg);
 		else
-			snprintf(err, errlen, "deployment %u: its zone file no "
-				 "longer loads: %s", d->id, strerror(-ret));
+			snprintf(err, errlen, _("deployment %u: its zone file no "
+				 "longer loads: %s"), d->id, strerror(-ret));
 		goto out;
 	}
 	pol = policy_build(m);
@@ -847,10 +848,10 @@ int deploy_rebuild(const char *state, const struct deployment *d,
 	/* The ruleset borrows the model: keep both alive with it. */
 	if (!ret) {
 		if (d->holiday_files < 0 && m->n_holiday_files)
-			snprintf(err, errlen, "deployment %u was recorded "
+			snprintf(err, errlen, _("deployment %u was recorded "
 				 "without copies of its holiday files (by an "
 				 "older sanso): read %s%s from where its zone "
-				 "file names it", d->id,
+				 "file names it"), d->id,
 				 m->holiday_files[0].path,
 				 m->n_holiday_files > 1 ? " and others" : "");
 		(*out)->owned_model = m;
@@ -1007,7 +1008,7 @@ static void err_add(char *err, size_t errlen, const char *fmt, ...)
 		used += 2;
 	}
 	va_start(ap, fmt);
-	vsnprintf(err + used, errlen - used, fmt, ap);
+	vsnprintf(err + used, errlen - used, _(fmt), ap);
 	va_end(ap);
 }
 
@@ -1121,7 +1122,7 @@ static struct kbatch *restore_batch(const char *state, unsigned int id,
 	}
 	ret = deploy_load(state, id, to);
 	if (ret) {
-		snprintf(err, errlen, "deployment %u: %s", id, strerror(-ret));
+		snprintf(err, errlen, _("deployment %u: %s"), id, strerror(-ret));
 		errno = -ret;
 		return NULL;
 	}
@@ -1171,7 +1172,7 @@ int deploy_rollback(const char *state, const char *why, char *err,
 
 	ret = deploy_current(state, &cur);
 	if (ret) {
-		snprintf(err, errlen, "nothing is deployed");
+		snprintf(err, errlen, _("nothing is deployed"));
 		return ret;
 	}
 	b = restore_batch(state, cur.previous, cur.table, &prev, in.new_sha256,
@@ -1498,7 +1499,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	ret = kbatch_table_digest(b, NFPROTO_INET, rs->table, sent,
 				  d->ruleset_sha256);
 	if (ret) {
-		snprintf(err, errlen, "the digest of the new table: %s",
+		snprintf(err, errlen, _("the digest of the new table: %s"),
 			 strerror(-ret));
 		goto out;
 	}
@@ -1521,7 +1522,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	ret = deploy_audit(state, "apply-intent", d, confirm ? "confirm "
 			   "pending" : NULL);
 	if (ret) {
-		snprintf(err, errlen, "writing %s/audit.log: %s", state,
+		snprintf(err, errlen, _("writing %s/audit.log: %s"), state,
 			 strerror(-ret));
 		goto out;
 	}
@@ -1530,7 +1531,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	if (!ret)
 		ret = intent_write(state, &in);
 	if (ret) {
-		snprintf(err, errlen, "writing deployment %u in %s: %s", d->id,
+		snprintf(err, errlen, _("writing deployment %u in %s: %s"), d->id,
 			 state, strerror(-ret));
 		intent_remove(state);
 		deploy_audit(state, "apply-failed", d, err);
@@ -1541,7 +1542,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 		pd.previous = d->previous;
 		ret = arm_confirm(state, &pd, confirm);
 		if (ret) {
-			snprintf(err, errlen, "starting the confirm timer: %s",
+			snprintf(err, errlen, _("starting the confirm timer: %s"),
 				 strerror(-ret));
 			intent_remove(state);
 			deploy_audit(state, "apply-failed", d, err);

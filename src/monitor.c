@@ -23,6 +23,7 @@
 #include <libmnl/libmnl.h>
 
 #include "check.h"
+#include "i18n.h"
 #include "monitor.h"
 #include "replay.h"
 #include "sched.h"
@@ -163,7 +164,7 @@ static void set_message(struct alert *a, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(a->message, sizeof(a->message), fmt, ap);
+	vsnprintf(a->message, sizeof(a->message), alert_text(fmt), ap);
 	va_end(ap);
 }
 
@@ -831,7 +832,7 @@ void monitor_overrun(struct monitor *mon, const struct timespec *ts,
 	mon->st.lost += n;
 	alert_init(&a, ALERT_OVERRUN, ts);
 	a.count = n ? n : 1;
-	set_message(&a, "%s", what);
+	set_message(&a, MSG_AS_IS, what);
 	emit(mon, &a);
 }
 
@@ -841,7 +842,7 @@ void monitor_config_error(struct monitor *mon, const struct timespec *ts,
 	struct alert a;
 
 	alert_init(&a, ALERT_CONFIG_ERROR, ts);
-	set_message(&a, "%s", message);
+	set_message(&a, MSG_AS_IS, message);
 	emit(mon, &a);
 }
 
