@@ -1419,8 +1419,8 @@ static void check_end(struct verifier *vf, int lineno, const char *state_dir)
 				"replaced by another chain" : "");
 	}
 	if (vf->links && !vf->links_ok)
-		finding(vf, 0, "key", "no link of the chain matches: is %s/"
-			KEY_FILE " the key that wrote this log?", state_dir);
+		finding(vf, 0, "key", "no link of the chain matches: is %s/%s "
+			"the key that wrote this log?", state_dir, KEY_FILE);
 }
 
 /* An empty log proves nothing, unless sanso left this very file empty. */
@@ -1440,9 +1440,9 @@ static void check_empty(struct verifier *vf, const char *state_dir)
 			"replaced by an empty file (or rotated, and the writer "
 			"has not opened the new file yet)", want, vf->hp);
 	else
-		finding(vf, 0, "empty", "the log is empty and %s/" CHAIN_DIR
-			" has no record of sanso writing it: nothing shows "
-			"what it held", state_dir);
+		finding(vf, 0, "empty", "the log is empty and %s/%s has no "
+			"record of sanso writing it: nothing shows what it "
+			"held", state_dir, CHAIN_DIR);
 }
 
 /* Without the writer's record the end of the log hangs in the air. */

@@ -60,11 +60,11 @@ static int explain_code(const char *code, const char *format, bool alone)
 	}
 	printf("%s", cc->code);
 	if (cc->point)
-		printf(" (%s)\n  guideline: %s", cc->point, cc->intent);
-	printf("\n  checks: %s\n", cc->what);
+		printf(_(" (%s)\n  guideline: %s"), cc->point, cc->intent);
+	printf(_("\n  checks: %s\n"), _(cc->what));
 	if (cc->point)
-		printf("  source: 地方公共団体における情報セキュリティポリシーに"
-		       "関するガイドライン, 対策基準\n");
+		fputs(_("  source: 地方公共団体における情報セキュリティポリシーに"
+			"関するガイドライン, 対策基準\n"), stdout);
 	return EXIT_OK;
 }
 

@@ -208,7 +208,7 @@ static void explain_pair(struct expl *e)
 	rules = policy_pair(e->p, e->dec.src_zone, e->dec.dst_zone, &n);
 	if (!n) {
 		reason_add(e, "no-rule", -1, "no flow from zone %s to zone "
-			   MSG_AS_IS, zname(m, e->dec.src_zone),
+			   "%s", zname(m, e->dec.src_zone),
 			   zname(m, e->dec.dst_zone));
 		return;
 	}

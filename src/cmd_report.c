@@ -312,7 +312,7 @@ static void read_deployment(const char *state, struct report_doc *doc,
 		return;
 	}
 	if (err[0])
-		cmd_err(CMD, "warning: %s", err);
+		cmd_warn(CMD, MSG_AS_IS, err);
 	*m = rs->owned_model;
 	rs->owned_model = NULL;
 	ruleset_free(rs);

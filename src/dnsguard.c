@@ -866,17 +866,17 @@ static void ha_close(struct dnsguard *g)
 static void ha_say_off(struct dnsguard *g, int err)
 {
 	if (err == ENOENT)
-		say(g, LOG_WARNING, "replication to the peer is off: no %s/"
-		    HA_KEY_FILE " (make it once: head -c 32 /dev/urandom >"
-		    HA_KEY_FILE ", mode 0600, and copy the same file to the "
-		    "peer)", g->state_dir);
+		say(g, LOG_WARNING, "replication to the peer is off: no %s/%s "
+		    "(make it once: head -c 32 /dev/urandom >%s, mode 0600, "
+		    "and copy the same file to the peer)", g->state_dir,
+		    HA_KEY_FILE, HA_KEY_FILE);
 	else if (err == EPERM)
-		say(g, LOG_WARNING, "replication to the peer is off: %s/"
-		    HA_KEY_FILE " must be a regular file of mode 0600 owned "
-		    "by this user or root", g->state_dir);
+		say(g, LOG_WARNING, "replication to the peer is off: %s/%s "
+		    "must be a regular file of mode 0600 owned by this user "
+		    "or root", g->state_dir, HA_KEY_FILE);
 	else if (err == EINVAL)
-		say(g, LOG_WARNING, "replication to the peer is off: %s/"
-		    HA_KEY_FILE " is not 32 bytes", g->state_dir);
+		say(g, LOG_WARNING, "replication to the peer is off: %s/%s "
+		    "is not 32 bytes", g->state_dir, HA_KEY_FILE);
 	else if (err == EADDRNOTAVAIL)
 		say(g, LOG_WARNING, "replication to the peer is off until "
 		    "this node holds a gateway.ha node address");
