@@ -19,6 +19,7 @@ static void help(FILE *out)
 		"  --at DATE        judge waivers and dated windows as of DATE\n"
 		"                   (YYYY-MM-DD or YYYY-MM-DDTHH:MM, local time)\n"
 		"  --format FORMAT  text (default) or json\n"
+		"  -j               same as --format json\n"
 		"  --explain CODE   what a finding code (T1, E004, W08 ...)\n"
 		"                   checks and the guideline point it enforces\n"
 		"  -h, --help       this help\n"),
@@ -85,13 +86,16 @@ int cmd_check(int argc, char **argv)
 	int c, ret = EXIT_SYSTEM;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			at = optarg;
 			break;
 		case 'f':
 			format = optarg;
+			break;
+		case 'j':
+			format = "json";
 			break;
 		case 'e':
 			explain = optarg;

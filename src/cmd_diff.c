@@ -49,6 +49,7 @@ static void help(FILE *out)
 		"                   YYYY-MM-DDTHH:MM, local time; default "
 		"now)\n"
 		"  --format FORMAT  text (default), markdown or json\n"
+		"  -j               same as --format json\n"
 		"  -h, --help       this help\n"
 		"\nExit status 1 when the change opens a path into or out of "
 		"a\nmynumber zone or NEW fails check, 0 otherwise.\n"),
@@ -739,13 +740,16 @@ int cmd_diff(int argc, char **argv)
 	int c, ret, y, mo, dd;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			at = optarg;
 			break;
 		case 'f':
 			format = optarg;
+			break;
+		case 'j':
+			format = "json";
 			break;
 		case 'h':
 			help(stdout);

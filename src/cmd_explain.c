@@ -71,6 +71,7 @@ static void help(FILE *out)
 		"                    YYYY-MM-DDTHH:MM, local time; default "
 		"now)\n"
 		"  --format FORMAT   text (default) or json\n"
+		"  -j                same as --format json\n"
 		"  -h, --help        this help\n"
 		"\nExit status 0 when the packet is permitted, 1 when it is "
 		"not.\n"),
@@ -607,7 +608,7 @@ int cmd_explain(int argc, char **argv)
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
 			e.from = optarg;
@@ -623,6 +624,9 @@ int cmd_explain(int argc, char **argv)
 			break;
 		case 'f':
 			format = optarg;
+			break;
+		case 'j':
+			format = "json";
 			break;
 		case 'h':
 			help(stdout);

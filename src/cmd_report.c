@@ -43,6 +43,7 @@ static void help(FILE *out)
 		"  --until DATE      to the end of DATE, or before THH:MM\n"
 		"  --lang ja|en      the page's language (default: locale)\n"
 		"  --format html|json  (default html)\n"
+		"  -j                same as --format json\n"
 		"  --timezone TZ     hour of week and days in TZ (default:\n"
 		"                    the deployment's zone file's)\n"
 		"  --no-verify       count only: the HMAC chains are not\n"
@@ -367,7 +368,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->state = DEPLOY_STATE_DIR;
 	o->format = "html";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->state = optarg; break;
 		case 'S': o->since = optarg; break;
@@ -398,6 +399,9 @@ static int parse(int argc, char **argv, struct opts *o)
 				return EXIT_USAGE;
 			}
 			o->format = optarg;
+			break;
+		case 'j':
+			o->format = "json";
 			break;
 		case 'h':
 			help(stdout);

@@ -13,7 +13,7 @@ static const struct {
 	const char *synopsis;
 	const char *description;
 } commands[] = {
-	{ "check", cmd_check, "FILE [--at DATE] [--format text|json] | "
+	{ "check", cmd_check, "FILE [--at DATE] [--format text|json | -j] | "
 	  "--explain CODE",
 	  N_("validate a zone file against the three-tier invariants") },
 	{ "compile", cmd_compile, "FILE [-o OUT] [--table NAME] [--at DATE] [--dnsmasq]",
@@ -26,13 +26,14 @@ static const struct {
 	  N_("keep an apply made with --confirm") },
 	{ "rollback", cmd_rollback, "[--state-dir DIR]",
 	  N_("restore the previous deployment") },
-	{ "status", cmd_status, "[--state-dir DIR] [--format text|json]",
+	{ "status", cmd_status, "[--state-dir DIR] [--format text|json | -j]",
 	  N_("show the deployment, a pending confirm and drift") },
-	{ "diff", cmd_diff, "OLD NEW [--at DATE] [--format text|markdown|json]",
+	{ "diff", cmd_diff,
+	  "OLD NEW [--at DATE] [--format text|markdown|json | -j]",
 	  N_("semantic difference of two zone files for change review") },
 	{ "explain", cmd_explain,
 	  "FILE --from ADDR --to ADDR --service PROTO/PORT [--at TIME] "
-	  "[--format text|json]",
+	  "[--format text|json | -j]",
 	  N_("which flow, or the default drop, decides a packet, and why") },
 	{ "graph", cmd_graph, "FILE",
 	  N_("Graphviz DOT of zones, hosts and flows") },
@@ -51,7 +52,7 @@ static const struct {
 	  N_("answer DNS for the FQDN sets and keep their kernel sets in step") },
 	{ "report", cmd_report,
 	  "[--state-dir DIR] [--alerts FILE]... [--since DATE] "
-	  "[--until DATE] [--lang ja|en] [--format html|json] "
+	  "[--until DATE] [--lang ja|en] [--format html|json | -j] "
 	  "[--timezone TZ] [--no-verify]",
 	  N_("the evidence of a period: deployments, model, alerts, charts") },
 	{ "verify-log", cmd_verify_log, "FILE... [--state-dir DIR] [--head SEQ:MAC]",
