@@ -112,6 +112,14 @@ $(FAULT_BIN): $(BUILD)/obj/main.o $(BUILD)/faults/deploy.o \
 
 tools: $(TOOL_BINS) $(FAULT_BIN)
 
+# The catalogue directory is compiled in: i18n.o is rebuilt when it
+# changes, so that `make install PREFIX=/usr` after a plain `make` does not
+# install a binary that looks in /usr/local.
+$(BUILD)/obj/i18n.o: $(BUILD)/localedir.stamp
+$(BUILD)/localedir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LOCALEDIR)' | cmp -s - $@ || echo '$(LOCALEDIR)' >$@
+
 $(BUILD)/locale/%/LC_MESSAGES/sanso.mo: po/%.po
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  MSGFMT  $<")
@@ -206,7 +214,7 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tools pot check-i18n check check-ops check-static deb check-unit check-golden golden-update check-fuzz \
+.PHONY: FORCE all tools pot check-i18n check check-ops check-static deb check-unit check-golden golden-update check-fuzz \
 	check-man check-lab demo bench install uninstall clean
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/faults/deploy.d
