@@ -42,6 +42,18 @@ fail() {
 	echo "FAIL: $*" >&2
 	failed=$((failed + 1))
 }
+not() { ! "$@"; }
+# expect MESSAGE COMMAND...: passes when COMMAND succeeds.
+expect() {
+	local msg=$1
+
+	shift
+	if "$@"; then
+		ok
+	else
+		fail "$msg"
+	fi
+}
 for tool in xgettext msgcmp msgfmt jq script; do
 	if ! command -v $tool >/dev/null; then
 		echo "$0: $tool is missing (Debian packages gettext, jq," \
@@ -114,29 +126,32 @@ if locale -a 2>/dev/null | grep -Eqi '^ja_JP\.utf-?8$'; then
 					>"$tmp/$f.norm"
 				jq -S 'map(keys)' "$tmp/$f.json" >"$tmp/$f.keys"
 			done
-			cmp -s "$tmp/c.norm" "$tmp/j.norm" &&
-				cmp -s "$tmp/c.keys" "$tmp/j.keys" ||
+			if ! cmp -s "$tmp/c.norm" "$tmp/j.norm" ||
+				! cmp -s "$tmp/c.keys" "$tmp/j.keys"; then
 				fail "$y: the JSON differs in Japanese but the messages"
+			fi
 		fi
 		n=$((n + 1))
 	done
-	[ "$n" -gt 40 ] && ok || fail "only $n zone files compared"
+	expect "only $n zone files compared" [ "$n" -gt 40 ]
 	# One finding word for word (E004 with its suggestion).
 	LC_ALL=$ja "$bin" check --at $AT tests/golden/e004-fail-refs.yaml \
 		>"$tmp/j" 2>&1
-	grep -q 'error\[E004\]: 不明なゾーンまたはホスト「' "$tmp/j" && ok ||
-		fail "e004-fail-refs: no Japanese E004"
+	expect "e004-fail-refs: no Japanese E004" \
+		grep -q 'error\[E004\]: 不明なゾーンまたはホスト「' "$tmp/j"
 	# Usage, help and a command's error.
-	LC_ALL=$ja "$bin" --help | grep -q '^使い方: sanso COMMAND' && ok ||
-		fail "--help is not in Japanese"
+	LC_ALL=$ja "$bin" --help >"$tmp/j"
+	expect "--help is not in Japanese" grep -q '^使い方: sanso COMMAND' "$tmp/j"
 	LC_ALL=$ja "$bin" check --format xml zones/example-city.yaml \
 		>/dev/null 2>"$tmp/j"
 	st=$?
-	[ $st = 2 ] && grep -q '^sanso: check: 不明な形式「xml」' "$tmp/j" && ok ||
-		fail "check --format xml: exit $st, $(cat "$tmp/j")"
+	expect "check --format xml: exit $st, $(cat "$tmp/j")" \
+		grep -q '^sanso: check: 不明な形式「xml」' "$tmp/j"
+	expect "check --format xml: exit $st" [ $st = 2 ]
 	# English stays English under C: byte for byte as before.
-	LC_ALL=C "$bin" --help | grep -q '^Usage: sanso COMMAND' && ok ||
-		fail "--help under C is not English"
+	LC_ALL=C "$bin" --help >"$tmp/c"
+	expect "--help under C is not English" \
+		grep -q '^Usage: sanso COMMAND' "$tmp/c"
 else
 	echo "SKIP: the ja_JP.UTF-8 locale is not generated (localedef -i" \
 		"ja_JP -f UTF-8 ja_JP.UTF-8): Japanese check output not tested"
@@ -165,23 +180,23 @@ replay en en
 replay ja ja
 for f in default en ja; do
 	[ -s "$tmp/$f.jsonl" ] || fail "monitor.language $f: no alerts"
-	jq -cS 'del(.message, .prev, .time)' "$tmp/$f.jsonl" >"$tmp/$f.rest"
+	jq -cS 'del(.message, .prev)' "$tmp/$f.jsonl" >"$tmp/$f.rest"
 	jq -r .message "$tmp/$f.jsonl" >"$tmp/$f.msg"
 done
-cmp -s "$tmp/default.msg" "$tmp/en.msg" && ok ||
-	fail "monitor.language en differs from the default"
-cmp -s "$tmp/en.rest" "$tmp/ja.rest" && ok ||
-	fail "monitor.language ja changes more than the messages"
-grep -q 'no flow permits it\|used outside schedule' "$tmp/en.msg" && ok ||
-	fail "monitor.language en: $(head -2 "$tmp/en.msg")"
+expect "monitor.language en differs from the default" \
+	cmp -s "$tmp/default.msg" "$tmp/en.msg"
+expect "monitor.language ja changes more than the messages" \
+	cmp -s "$tmp/en.rest" "$tmp/ja.rest"
+expect "monitor.language en: $(head -2 "$tmp/en.msg")" \
+	grep -q 'no flow permits it\|used outside schedule' "$tmp/en.msg"
 if grep -q 'フロー「' "$tmp/ja.msg" && ! grep -q 'used outside schedule' \
 	"$tmp/ja.msg"; then
 	ok
 else
 	fail "monitor.language ja: $(head -2 "$tmp/ja.msg")"
 fi
-[ "$(wc -l <"$tmp/en.msg")" = "$(wc -l <"$tmp/ja.msg")" ] && ok ||
-	fail "monitor.language: not the same number of alerts"
+expect "monitor.language: not the same number of alerts" \
+	[ "$(wc -l <"$tmp/en.msg")" = "$(wc -l <"$tmp/ja.msg")" ]
 # A bad value: E002 at the value, exit 1, nothing else changes.
 sed 's/^monitor:$/monitor:\n  language: fr/' tests/replay/lab-monitor.yaml \
 	>"$tmp/fr.yaml"
@@ -199,22 +214,22 @@ fi
 bad=tests/golden/t1-fail-external.yaml
 esc=$(printf '\033')
 script -qec "$bin check --at $AT $bad" /dev/null >"$tmp/pty" 2>&1
-grep -q "${esc}\\[1;31merror${esc}\\[m\\[T1\\]" "$tmp/pty" && ok ||
-	fail "no red error on a terminal: $(head -2 "$tmp/pty" | cat -v)"
-grep -q "${esc}\\[1;36mnote${esc}\\[m: " "$tmp/pty" && ok ||
-	fail "no cyan note on a terminal"
-NO_COLOR= script -qec "$bin check --at $AT $bad" /dev/null >"$tmp/pty" 2>&1
-grep -q "${esc}\\[1;31merror" "$tmp/pty" && ok ||
-	fail "an empty NO_COLOR turns colour off"
+expect "no red error on a terminal: $(head -2 "$tmp/pty" | cat -v)" \
+	grep -q "${esc}\\[1;31merror${esc}\\[m\\[T1\\]" "$tmp/pty"
+expect "no cyan note on a terminal" \
+	grep -q "${esc}\\[1;36mnote${esc}\\[m: " "$tmp/pty"
+NO_COLOR='' script -qec "$bin check --at $AT $bad" /dev/null >"$tmp/pty" 2>&1
+expect "an empty NO_COLOR turns colour off" \
+	grep -q "${esc}\\[1;31merror" "$tmp/pty"
 NO_COLOR=1 script -qec "$bin check --at $AT $bad" /dev/null >"$tmp/pty" 2>&1
-grep -q "$esc" "$tmp/pty" && fail "colour despite NO_COLOR=1" || ok
+expect "colour despite NO_COLOR=1" not grep -q "$esc" "$tmp/pty"
 "$bin" check --at $AT $bad >"$tmp/plain" 2>&1
-grep -q "$esc" "$tmp/plain" && fail "colour into a pipe" || ok
+expect "colour into a pipe" not grep -q "$esc" "$tmp/plain"
 grep -q 'warning\[W' tests/golden/w03-fail-soon.err 2>/dev/null && {
 	script -qec "$bin check --at $AT tests/golden/w03-fail-soon.yaml" \
 		/dev/null >"$tmp/pty" 2>&1
-	grep -q "${esc}\\[1;35mwarning${esc}\\[m\\[W03\\]" "$tmp/pty" && ok ||
-		fail "no magenta warning on a terminal"
+	expect "no magenta warning on a terminal" \
+		grep -q "${esc}\\[1;35mwarning${esc}\\[m\\[W03\\]" "$tmp/pty"
 }
 
 # ---- -j is --format json ----
