@@ -112,8 +112,8 @@ static int apply_special(int what, const char *table, const char *state,
 			if (err[0])
 				cmd_warn("apply", MSG_AS_IS,
 					err);
-			printf("deployment %u was never confirmed: rolled "
-			       "back\n", pd.id);
+			printf(_("deployment %u was never confirmed: rolled "
+				 "back\n"), pd.id);
 			ret = EXIT_OK;
 			goto out;
 		}
@@ -147,11 +147,13 @@ static int apply_special(int what, const char *table, const char *state,
 		deploy_audit(state, what == 'D' ? "apply-deployed" :
 			     "fail-closed", what == 'D' ? &d : NULL, NULL);
 	if (what == 'D')
-		printf("%s deployment %u again: table inet %s\n",
-		       dry ? "checked" : "loaded", d.id, d.table);
+		printf(dry ? _("checked deployment %u again: table inet "
+			       "%s\n") :
+			     _("loaded deployment %u again: table inet %s\n"),
+		       d.id, d.table);
 	else
-		printf("%s the fail-closed table inet %s\n",
-		       dry ? "checked" : "loaded", table);
+		printf(dry ? _("checked the fail-closed table inet %s\n") :
+			     _("loaded the fail-closed table inet %s\n"), table);
 	ret = EXIT_OK;
 out:
 	ruleset_free(rs);
@@ -312,8 +314,9 @@ int cmd_apply(int argc, char **argv)
 				strerror(-c));
 			goto out;
 		}
-		printf("dry run: the kernel accepted table inet %s (%zu sets, "
-		       "%zu chains); nothing changed\n", table, rs->n_sets,
+		printf(_("dry run: the kernel accepted table inet %s (%zu "
+			 "sets, %zu chains); nothing changed\n"), table,
+		       rs->n_sets,
 		       rs->n_chains);
 		ret = EXIT_OK;
 		goto out;
@@ -351,12 +354,15 @@ int cmd_apply(int argc, char **argv)
 	}
 	if (err[0])
 		cmd_warn("apply", MSG_AS_IS, err);
-	printf("applied deployment %u: table inet %s, ruleset %.12s\n", d.id,
-	       table, d.ruleset_sha256);
+	printf(_("applied deployment %u: table inet %s, ruleset %.12s\n"),
+	       d.id, table, d.ruleset_sha256);
 	if (confirm > 0)
-		printf("run 'sanso confirm' within %ld seconds, or it rolls "
-		       "back to %s\n", confirm, d.previous ? "the previous "
-		       "deployment" : "no sanso table");
+		printf(d.previous ? _("run 'sanso confirm' within %ld "
+				      "seconds, or it rolls back to the "
+				      "previous deployment\n") :
+				    _("run 'sanso confirm' within %ld "
+				      "seconds, or it rolls back to no sanso "
+				      "table\n"), confirm);
 	ret = EXIT_OK;
 out:
 	free(zone);

@@ -28,8 +28,8 @@ int cmd_state_opts(const char *cmd, int argc, char **argv,
 			break;
 		case 'h':
 			cmd_usage(stdout, cmd);
-			printf("\n  --state-dir DIR  deployment records (default "
-			       DEPLOY_STATE_DIR ")\n");
+			printf(_("\n  --state-dir DIR  deployment records "
+				 "(default %s)\n"), DEPLOY_STATE_DIR);
 			return EXIT_OK;
 		default:
 			cmd_usage(stderr, cmd);
@@ -131,7 +131,7 @@ int cmd_confirm(int argc, char **argv)
 		cmd_err("confirm", "%s: %s", state, strerror(-ret));
 		ret = EXIT_SYSTEM;
 	} else {
-		printf("kept deployment %u\n", pd.id);
+		printf(_("kept deployment %u\n"), pd.id);
 		ret = EXIT_OK;
 	}
 	deploy_unlock(lock);

@@ -89,9 +89,9 @@ int cmd_rollback(int argc, char **argv)
 	if (err[0])
 		cmd_warn("rollback", MSG_AS_IS, err);
 	if (deploy_current(state, &d))
-		printf("rolled back: no sanso table is loaded now\n");
+		fputs(_("rolled back: no sanso table is loaded now\n"), stdout);
 	else
-		printf("rolled back to deployment %u\n", d.id);
+		printf(_("rolled back to deployment %u\n"), d.id);
 	ret = EXIT_OK;
 out:
 	deploy_unlock(lock);
