@@ -152,7 +152,8 @@ golden-update: $(BIN)
 # po/ja.po complete and current; Japanese output keeps codes, positions,
 # exit status and JSON keys; colour and -j.
 check-i18n: $(BIN) $(MOS)
-	$(Q)XGETTEXT_KEYWORDS="$(XGETTEXT_KEYWORDS)" tests/i18n/run.sh $(BIN)
+	$(Q)BUILD=$(BUILD) XGETTEXT_KEYWORDS="$(XGETTEXT_KEYWORDS)" \
+		tests/i18n/run.sh $(BIN)
 
 FUZZ_SECONDS ?= 20
 check-fuzz:
