@@ -7,6 +7,7 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
 DATADIR ?= $(PREFIX)/share/sanso
+LOCALEDIR ?= $(PREFIX)/share/locale
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd \
 	2>/dev/null || echo /lib/systemd/system)
@@ -18,6 +19,7 @@ CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra -Wshadow -Wmissing-prototypes \
 	-Wstrict-prototypes -Wformat=2 -Wwrite-strings -MMD -MP
 CPPFLAGS += -iquote include -D_GNU_SOURCE -DSANSO_VERSION='"$(VERSION)"'
+CPPFLAGS += -DLOCALEDIR='"$(LOCALEDIR)"'
 
 PKGS := yaml-0.1 libnftnl libmnl libcrypto libpsl zlib jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
@@ -49,11 +51,24 @@ BIN := $(BUILD)/sanso
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/unit/%)
 
+# The message catalogues (po/LANG.po), compiled into a locale tree the
+# build's sanso reads with SANSO_LOCALEDIR=$(BUILD)/locale.  `make pot`
+# regenerates po/sanso.pot from the marked strings: _() and N_(), and the
+# functions that translate the format they are given.
+LINGUAS := ja
+MOS := $(LINGUAS:%=$(BUILD)/locale/%/LC_MESSAGES/sanso.mo)
+XGETTEXT_KEYWORDS := --keyword=_ --keyword=N_ --keyword=diag_add:6 \
+	--keyword=diag_note:1 --keyword=cmd_err:2 --keyword=cmd_warn:2 --keyword=err:5 \
+	--keyword=finding:4 --keyword=note:3 --keyword=pend_add:4 \
+	--keyword=flow_report:6 --keyword=set_message:2 \
+	--keyword=raise_alert:4 --keyword=alert_text --keyword=say:3 --keyword=complain:2 \
+	--keyword=err_add:3 --keyword=reason_add:4
+
 # Helper programs the lab and the benchmarks use (not installed).
 TOOL_SRCS := $(sort $(wildcard tests/tools/*.c))
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
-all: $(BIN)
+all: $(BIN) $(MOS)
 
 $(BUILD)/obj/%.o: src/%.c
 	@mkdir -p $(@D)
@@ -97,12 +112,33 @@ $(FAULT_BIN): $(BUILD)/obj/main.o $(BUILD)/faults/deploy.o \
 
 tools: $(TOOL_BINS) $(FAULT_BIN)
 
+# The catalogue directory is compiled in: i18n.o is rebuilt when it
+# changes, so that `make install PREFIX=/usr` after a plain `make` does not
+# install a binary that looks in /usr/local.
+$(BUILD)/obj/i18n.o: $(BUILD)/localedir.stamp
+$(BUILD)/localedir.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(LOCALEDIR)' | cmp -s - $@ || echo '$(LOCALEDIR)' >$@
+
+$(BUILD)/locale/%/LC_MESSAGES/sanso.mo: po/%.po
+	@mkdir -p $(@D)
+	@$(if $(Q),echo "  MSGFMT  $<")
+	$(Q)msgfmt --check -o $@ $<
+
+# Only `make pot` rewrites po/sanso.pot (tests/i18n/run.sh fails when it
+# is stale); then `msgmerge --update po/ja.po po/sanso.pot` and translate.
+pot:
+	$(Q)xgettext --from-code=UTF-8 --language=C --add-comments=TRANSLATORS: \
+		$(XGETTEXT_KEYWORDS) --package-name=sanso \
+		--package-version=$(VERSION) --no-location --sort-output \
+		--msgid-bugs-address= -o po/sanso.pot $(SRCS)
+
 # The test suite: unit tests, golden files, a bounded fuzz run, man page
 # lint, then the namespace lab (needs root; it says so when it skips).
-check: check-unit check-golden check-fuzz check-man check-lab
+check: check-unit check-golden check-i18n check-fuzz check-man check-lab
 
-check-unit: $(UNIT_BINS)
-	$(Q)tests/run-unit.sh $(UNIT_BINS)
+check-unit: $(UNIT_BINS) $(MOS)
+	$(Q)SANSO_LOCALEDIR=$(BUILD)/locale tests/run-unit.sh $(UNIT_BINS)
 
 GOLDEN_RUNNERS := $(sort $(wildcard tests/golden*/run.sh))
 
@@ -112,6 +148,12 @@ check-golden: $(BIN)
 # Rewrites the expected outputs; review `git diff tests/golden*` after.
 golden-update: $(BIN)
 	$(Q)set -e; for r in $(GOLDEN_RUNNERS); do $$r --update $(BIN); done
+
+# po/ja.po complete and current; Japanese output keeps codes, positions,
+# exit status and JSON keys; colour and -j.
+check-i18n: $(BIN) $(MOS)
+	$(Q)BUILD=$(BUILD) XGETTEXT_KEYWORDS="$(XGETTEXT_KEYWORDS)" \
+		tests/i18n/run.sh $(BIN)
 
 FUZZ_SECONDS ?= 20
 check-fuzz:
@@ -151,7 +193,7 @@ demo: $(BIN) $(TOOL_BINS)
 bench: $(BIN) $(TOOL_BINS)
 	$(Q)tests/bench/run.sh $(BIN)
 
-install: $(BIN)
+install: $(BIN) $(MOS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
 		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(DATADIR)/zones
 	install -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/sanso
@@ -162,6 +204,9 @@ install: $(BIN)
 	install -m 0644 man/ja/sanso-zones.5 \
 		$(DESTDIR)$(MANDIR)/ja/man5/sanso-zones.5
 	install -m 0644 zones/*.yaml $(DESTDIR)$(DATADIR)/zones/
+	for l in $(LINGUAS); do \
+		install -D -m 0644 $(BUILD)/locale/$$l/LC_MESSAGES/sanso.mo \
+			$(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sanso.mo; done
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSCONFDIR)/logrotate.d
 	for u in sanso-apply.service sanso-monitor.service \
 		sanso-watchdog.service; do \
@@ -176,6 +221,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man5/sanso-zones.5 \
 		$(DESTDIR)$(MANDIR)/ja/man8/sanso.8 \
 		$(DESTDIR)$(MANDIR)/ja/man5/sanso-zones.5
+	for l in $(LINGUAS); do \
+		rm -f $(DESTDIR)$(LOCALEDIR)/$$l/LC_MESSAGES/sanso.mo; done
 	rm -rf $(DESTDIR)$(DATADIR)
 	rm -f $(DESTDIR)$(UNITDIR)/sanso-apply.service \
 		$(DESTDIR)$(UNITDIR)/sanso-monitor.service \
@@ -185,7 +232,7 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all tools check check-ops check-static deb check-unit check-golden golden-update check-fuzz \
+.PHONY: FORCE all tools pot check-i18n check check-ops check-static deb check-unit check-golden golden-update check-fuzz \
 	check-man check-lab demo bench install uninstall clean
 
 -include $(LIB_OBJS:.o=.d) $(BUILD)/obj/main.d $(BUILD)/faults/deploy.d

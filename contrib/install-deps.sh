@@ -12,6 +12,13 @@ apt-get install -y --no-install-recommends \
 	publicsuffix libssl-dev zlib1g-dev libjansson-dev tzdata \
 	nftables iproute2 conntrack netcat-openbsd iputils-ping \
 	dnsmasq-base dnsutils mandoc graphviz patch rsyslog
+# The message catalogues (msgfmt, xgettext: make, make pot, make
+# check-i18n) and the ja_JP.UTF-8 locale tests/i18n/run.sh speaks
+# Japanese in.
+apt-get install -y --no-install-recommends gettext locales
+if ! locale -a 2>/dev/null | grep -Eqi '^ja_JP\.utf-?8$'; then
+	localedef -i ja_JP -f UTF-8 ja_JP.UTF-8
+fi
 # tests/lab/test_lifecycle.sh: an authoritative upstream, web servers on
 # its addresses, the relays' fetches, the monitor's user.
 apt-get install -y --no-install-recommends nsd python3 curl jq passwd

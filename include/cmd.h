@@ -151,8 +151,12 @@ void cmd_loop_close(struct cmd_loop *l);
  * the command table (src/main.c). */
 void cmd_usage(FILE *out, const char *name);
 
-/* "sanso: check: message" on stderr. */
+/* "sanso: check: message" on stderr, the format translated. */
 void cmd_err(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* "sanso: apply: warning: message" on stderr, "warning" in colour on a
+ * terminal (diag_color()). */
+void cmd_warn(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #endif

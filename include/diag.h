@@ -54,6 +54,14 @@ int diag_has(const struct diags *d, const char *code);
 
 void diags_free(struct diags *d);
 
+/* Whether to colour what goes to `out`: a terminal, and NO_COLOR unset
+ * or empty. */
+int diag_color(FILE *out);
+/* "error", "warning" or "note" as the word is printed before a message:
+ * bold red, magenta or cyan when diag_color(out). */
+void diag_word(FILE *out, const char *word);
+void diag_sev_print(FILE *out, enum diag_sev sev);
+
 /* Printers, used by commands only. */
 void diags_print_text(const struct diags *d, FILE *out);
 void diags_print_json(const struct diags *d, FILE *out);

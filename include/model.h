@@ -252,6 +252,7 @@ struct monitor_conf {
 	struct sink *sinks;
 	size_t n_sinks;
 	uint32_t dedup_seconds;	/* default 60 */
+	int language;		/* enum msg_lang of the alert messages */
 };
 
 /* A holiday file as the loader read it: what a deployment keeps a copy

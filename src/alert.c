@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "i18n.h"
 #include "json.h"
 #include "sched.h"
 #include "sink.h"
@@ -543,9 +544,9 @@ static void summary(struct alerter *al, time_t now)
 		.count = al->sum_folded,
 	};
 
-	snprintf(s.message, sizeof(s.message), "%" PRIu64 " alert%s folded "
-		 "by dedup in the last %u s; %" PRIu64 " dedup entr%s closed "
-		 "early (table full)", al->sum_folded,
+	snprintf(s.message, sizeof(s.message), alert_text("%" PRIu64 " alert%s "
+		 "folded by dedup in the last %u s; %" PRIu64 " dedup entr%s "
+		 "closed early (table full)"), al->sum_folded,
 		 al->sum_folded == 1 ? "" : "s", al->summary_seconds,
 		 al->sum_evicted, al->sum_evicted == 1 ? "y" : "ies");
 	al->sum_folded = al->sum_evicted = 0;

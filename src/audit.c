@@ -35,6 +35,7 @@
 #include "alert.h"
 #include "json.h"
 #include "sink.h"
+#include "i18n.h"
 
 #define KEY_FILE	"audit.key"
 #define CHAIN_DIR	"chain"
@@ -986,9 +987,9 @@ static void finding(struct verifier *vf, int line, const char *code,
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
-	diag_add(vf->d, &loc, DIAG_ERROR, code, NULL, "%s", msg);
+	diag_add(vf->d, &loc, DIAG_ERROR, code, NULL, MSG_AS_IS, msg);
 	vf->v->tampered = true;
 }
 
@@ -1077,10 +1078,10 @@ static void note(struct diags *d, const char *path, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	diag_add(d, &(struct loc){ .file = path }, DIAG_WARNING, "tail", NULL,
-		 "%s", msg);
+		 MSG_AS_IS, msg);
 }
 
 static bool load_head(const char *p, struct head *h)
@@ -1401,8 +1402,8 @@ static void check_end(struct verifier *vf, int lineno, const char *state_dir)
 				"replaced by another chain" : "");
 	}
 	if (vf->links && !vf->links_ok)
-		finding(vf, 0, "key", "no link of the chain matches: is %s/"
-			KEY_FILE " the key that wrote this log?", state_dir);
+		finding(vf, 0, "key", "no link of the chain matches: is %s/%s "
+			"the key that wrote this log?", state_dir, KEY_FILE);
 }
 
 /* An empty log proves nothing, unless sanso left this very file empty. */
@@ -1422,9 +1423,9 @@ static void check_empty(struct verifier *vf, const char *state_dir)
 			"replaced by an empty file (or rotated, and the writer "
 			"has not opened the new file yet)", want, vf->hp);
 	else
-		finding(vf, 0, "empty", "the log is empty and %s/" CHAIN_DIR
-			" has no record of sanso writing it: nothing shows "
-			"what it held", state_dir);
+		finding(vf, 0, "empty", "the log is empty and %s/%s has no "
+			"record of sanso writing it: nothing shows what it "
+			"held", state_dir, CHAIN_DIR);
 }
 
 /* Without the writer's record the end of the log hangs in the air. */
@@ -1437,9 +1438,9 @@ static void check_anchored(struct verifier *vf, const char *state_dir,
 	if (vf->rec != REC_NONE || !vf->v->lines)
 		return;
 	if (user) {
-		note(vf->d, vf->path, "%s/" CHAIN_DIR " has no record of this "
+		note(vf->d, vf->path, "%s/%s has no record of this "
 		     "file's end: it is checked against --head only, and "
-		     "lines after that seq cannot be", state_dir);
+		     "lines after that seq cannot be", state_dir, CHAIN_DIR);
 		return;
 	}
 	if (n_deploy)

@@ -19,6 +19,7 @@
 #include "check.h"
 #include "parse.h"
 #include "sched.h"
+#include "i18n.h"
 
 /* Bound on the T8 path search, counted in edges followed. */
 #define T8_MAX_STEPS		100000
@@ -200,7 +201,7 @@ static void pend_add(struct pendv *pv, const struct loc *loc,
 	int r;
 
 	va_start(ap, fmt);
-	r = vasprintf(&msg, fmt, ap);
+	r = vasprintf(&msg, _(fmt), ap);
 	va_end(ap);
 	if (r >= 0)
 		pend_take(pv, loc, code, msg);
@@ -372,94 +373,94 @@ static bool svc_is_tcp(const struct service *sv, uint16_t port)
  * own terms, so that an auditor can hold the finding against the text.
  */
 const struct check_code check_codes[] = {
-	{ "E001", NULL, NULL, "YAML syntax error: a tab or full-width space "
+	{ "E001", NULL, NULL, N_("YAML syntax error: a tab or full-width space "
 	  "in the indentation, a full-width colon, a missing \"- \", or what "
-	  "libyaml reports" },
-	{ "E002", NULL, NULL, "an unknown, repeated or missing key, a value of "
+	  "libyaml reports") },
+	{ "E002", NULL, NULL, N_("an unknown, repeated or missing key, a value of "
 	  "the wrong type, a bad version, tier, model, role or sanctioned "
-	  "label, a bad name" },
-	{ "E003", NULL, NULL, "a name used twice (zones, hosts, FQDN sets, "
-	  "services and schedules share one namespace; flows have their own)" },
-	{ "E004", NULL, NULL, "a reference to a zone, host, FQDN set, service "
-	  "or schedule that does not exist (with the nearest name, if any)" },
-	{ "E005", NULL, NULL, "the same prefix in two zones, or overlapping "
-	  "prefixes between zones of different tiers other than external" },
-	{ "E006", NULL, NULL, "an interface in two zones" },
-	{ "E007", NULL, NULL, "a host address or ZONE/CIDR endpoint outside "
-	  "its zone's networks" },
-	{ "E008", NULL, NULL, "a malformed prefix (host bits set, length too "
-	  "long), address, service, time, date, window or timezone" },
-	{ "E009", NULL, NULL, "a malformed FQDN pattern" },
+	  "label, a bad name") },
+	{ "E003", NULL, NULL, N_("a name used twice (zones, hosts, FQDN sets, "
+	  "services and schedules share one namespace; flows have their own)") },
+	{ "E004", NULL, NULL, N_("a reference to a zone, host, FQDN set, service "
+	  "or schedule that does not exist (with the nearest name, if any)") },
+	{ "E005", NULL, NULL, N_("the same prefix in two zones, or overlapping "
+	  "prefixes between zones of different tiers other than external") },
+	{ "E006", NULL, NULL, N_("an interface in two zones") },
+	{ "E007", NULL, NULL, N_("a host address or ZONE/CIDR endpoint outside "
+	  "its zone's networks") },
+	{ "E008", NULL, NULL, N_("a malformed prefix (host bits set, length too "
+	  "long), address, service, time, date, window or timezone") },
+	{ "E009", NULL, NULL, N_("a malformed FQDN pattern") },
 	{ "T1", "対策基準3(1)①",
 	  "マイナンバー利用事務系と他の領域との通信をできないようにする"
 	  "（注1: 国等の公的機関が構築した十分に安全性が確保された外部接続先を"
 	  "除く）",
-	  "no flow between mynumber and internet or external, except from "
+	  N_("no flow between mynumber and internet or external, except from "
 	  "named mynumber hosts to a sanctioned eLTAX, マイナポータル or "
-	  "J-LIS platform target on explicit ports with log: true" },
+	  "J-LIS platform target on explicit ports with log: true") },
 	{ "T2", "対策基準3(2)①",
 	  "LGWAN接続系とインターネット接続系を分割し、通信は無害化通信"
 	  "（メール・ファイルの無害化、画面転送）に限る",
-	  "lgwan and internet meet only at a sanitizer or screen-transfer "
+	  N_("lgwan and internet meet only at a sanitizer or screen-transfer "
 	  "host, placed as the model (alpha, alpha-prime, beta, beta-prime) "
 	  "places it, on explicit ports; no lgwan egress to external but "
-	  "alpha-prime's breakout to FQDN sets on tcp/443" },
+	  "alpha-prime's breakout to FQDN sets on tcp/443") },
 	{ "T3", "対策基準3(1)①",
 	  "他の領域との通信は特定通信に限り（通信経路の限定）、操作履歴などの"
 	  "監査ログを取得する",
-	  "a flow between mynumber and another tier names hosts and ports; "
+	  N_("a flow between mynumber and another tier names hosts and ports; "
 	  "administrative access into mynumber (ssh, telnet, RDP, VNC ...) "
-	  "has log: true" },
+	  "has log: true") },
 	{ "T4", "対策基準3(1)①・3(2)①",
 	  "領域を越える通信は必要なものに限る",
-	  "no cross-tier flow with service any" },
+	  N_("no cross-tier flow with service any") },
 	{ "T5", "対策基準3(4)③",
 	  "ソフトウェアの更新・パターンファイルはDMZの中継サーバを経由して"
 	  "取得する",
-	  "dmz reaches external only from update relays, to FQDN sets or "
-	  "hosts, on tcp/80 and tcp/443" },
+	  N_("dmz reaches external only from update relays, to FQDN sets or "
+	  "hosts, on tcp/80 and tcp/443") },
 	{ "T6", "対策基準3(4)③",
 	  "中継サーバへは内側の端末から取りに行き、中継サーバから内側へは"
 	  "通信しない",
-	  "nothing from internet or external into dmz; nothing from dmz into "
-	  "mynumber or lgwan" },
+	  N_("nothing from internet or external into dmz; nothing from dmz into "
+	  "mynumber or lgwan") },
 	{ "T7", "対策基準3(1)・3(2)（保守）",
 	  "保守用の外部接続先との通信は保守の時のみに限定し、記録を残す",
-	  "a flow from internet or external into mgmt, lgwan or mynumber "
+	  N_("a flow from internet or external into mgmt, lgwan or mynumber "
 	  "names hosts at both ends and explicit ports, has log: true and a "
-	  "schedule that closes" },
+	  "schedule that closes") },
 	{ "T8", "対策基準3(1)①",
 	  "マイナンバー利用事務系と他の領域との通信は、他の領域を経由しても"
 	  "できないようにする",
-	  "no path of two or more hops between mynumber and internet or "
+	  N_("no path of two or more hops between mynumber and internet or "
 	  "external, either way, except out through an update relay to an "
-	  "FQDN set" },
+	  "FQDN set") },
 	{ "T9", "対策基準7.4",
 	  "例外措置は許可を得て、期限を定め、記録する",
-	  "a waiver is complete (rule, reason, ticket, approver, expiry) and "
-	  "not expired" },
+	  N_("a waiver is complete (rule, reason, ticket, approver, expiry) and "
+	  "not expired") },
 	{ "T10", "対策基準6.1",
 	  "ネットワーク機器の管理は管理用の領域から行う",
-	  "the gateway's own SSH is reachable only from mgmt zones" },
-	{ "W01", NULL, NULL, "from and to lie in one zone: the gateway never "
-	  "sees the traffic" },
-	{ "W02", NULL, NULL, "a waiver for a rule the flow does not break" },
-	{ "W03", NULL, NULL, "a waiver that expires within 30 days" },
-	{ "W04", NULL, NULL, "an enforced schedule all of whose dated windows "
-	  "have ended" },
-	{ "W05", NULL, NULL, "a service with the name of a host or zone" },
-	{ "W06", NULL, NULL, "an FQDN wildcard directly over a shared hosting "
-	  "or cloud domain" },
-	{ "W07", NULL, NULL, "an update relay of one address family in a zone "
-	  "of both" },
-	{ "W08", NULL, NULL, "weekly hours split at midnight into two ranges "
+	  N_("the gateway's own SSH is reachable only from mgmt zones") },
+	{ "W01", NULL, NULL, N_("from and to lie in one zone: the gateway never "
+	  "sees the traffic") },
+	{ "W02", NULL, NULL, N_("a waiver for a rule the flow does not break") },
+	{ "W03", NULL, NULL, N_("a waiver that expires within 30 days") },
+	{ "W04", NULL, NULL, N_("an enforced schedule all of whose dated windows "
+	  "have ended") },
+	{ "W05", NULL, NULL, N_("a service with the name of a host or zone") },
+	{ "W06", NULL, NULL, N_("an FQDN wildcard directly over a shared hosting "
+	  "or cloud domain") },
+	{ "W07", NULL, NULL, N_("an update relay of one address family in a zone "
+	  "of both") },
+	{ "W08", NULL, NULL, N_("weekly hours split at midnight into two ranges "
 	  "on the same days, which opens the first day's early hours and "
-	  "not the morning after the last" },
-	{ "W09", NULL, NULL, "a schedule's holidays have no date in this "
+	  "not the morning after the last") },
+	{ "W09", NULL, NULL, N_("a schedule's holidays have no date in this "
 	  "year or the next: the ruleset would open on the holidays of a "
-	  "year the list does not cover" },
-	{ "W10", NULL, NULL, "a gateway.ha node address inside a zone's "
-	  "networks: the pair's sync traffic would cross that tier" },
+	  "year the list does not cover") },
+	{ "W10", NULL, NULL, N_("a gateway.ha node address inside a zone's "
+	  "networks: the pair's sync traffic would cross that tier") },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -564,7 +565,7 @@ static void flow_report(struct ck *c, int rule, const struct loc *loc,
 			return;
 	}
 	va_start(ap, fmt);
-	r = vasprintf(&body, fmt, ap);
+	r = vasprintf(&body, _(fmt), ap);
 	va_end(ap);
 	if (r < 0)
 		return;
@@ -802,7 +803,7 @@ static void check_structure(const struct model *m, struct diags *d)
 		qsort(pv.v, pv.n, sizeof(*pv.v), pend_cmp_loc);
 	for (size_t i = 0; i < pv.n; i++)
 		diag_add(d, &pv.v[i].loc, DIAG_ERROR, pv.v[i].code, NULL,
-			 "%s", pv.v[i].msg);
+			 MSG_AS_IS, pv.v[i].msg);
 	pendv_free(&pv);
 }
 

@@ -13,26 +13,26 @@
 
 #include "cmd.h"
 #include "deploy.h"
+#include "i18n.h"
 #include "ruleset.h"
 
 static void help(FILE *out)
 {
 	cmd_usage(out, "apply");
-	fprintf(out, "\n"
+	fprintf(out, _("\n"
 		"  --confirm SECONDS  roll back unless 'sanso confirm' runs "
 		"in time\n"
 		"  --table NAME       table name (default \"sanso\"; family "
 		"inet)\n"
 		"  --dry-run          let the kernel check the batch; change "
 		"nothing\n"
-		"  --state-dir DIR    deployment records (default "
-		DEPLOY_STATE_DIR ")\n"
+		"  --state-dir DIR    deployment records (default %s)\n"
 		"  --at DATE          compile as of DATE (schedule horizon)\n"
 		"  --deployed         load the current deployment again (at "
 		"boot; no FILE)\n"
 		"  --fail-closed      load a table that forwards nothing (no "
 		"FILE)\n"
-		"  -h, --help         this help\n");
+		"  -h, --help         this help\n"), DEPLOY_STATE_DIR);
 }
 
 /* A zone interface the gateway does not have yet is worth a warning, not
@@ -69,16 +69,16 @@ static void warn_missing_ifaces(const struct model *m, const char *path)
 				continue;
 			/* One line however many: the first few named. */
 			if (n < WARN_IFACES_NAMED)
-				fprintf(f, "%s%s (zone %s, %s:%d)",
-					n ? ", " : "", ifc->name,
+				fprintf(f, _("%s%s (zone %s, %s:%d)"),
+					n ? _(", ") : "", ifc->name,
 					m->zones[i].name, path, ifc->loc.line);
 			n++;
 		}
 	if (n > WARN_IFACES_NAMED)
-		fprintf(f, " and %zu more", n - WARN_IFACES_NAMED);
+		fprintf(f, _(" and %zu more"), n - WARN_IFACES_NAMED);
 	if (fclose(f) == 0 && n)
-		fprintf(stderr, "sanso: apply: warning: %zu interface%s of "
-			"the zone file do%s not exist on this gateway: %s\n", n,
+		cmd_warn("apply", "%zu interface%s of "
+			"the zone file do%s not exist on this gateway: %s", n,
 			n == 1 ? "" : "s", n == 1 ? "es" : "", list);
 	free(list);
 }
@@ -131,10 +131,10 @@ static int apply_special(int what, const char *table, const char *state,
 				goto out;
 			}
 			if (err[0])
-				fprintf(stderr, "sanso: apply: warning: %s\n",
+				cmd_warn("apply", MSG_AS_IS,
 					err);
-			printf("deployment %u was never confirmed: rolled "
-			       "back\n", pd.id);
+			printf(_("deployment %u was never confirmed: rolled "
+				 "back\n"), pd.id);
 			ret = EXIT_OK;
 			goto out;
 		}
@@ -147,7 +147,7 @@ static int apply_special(int what, const char *table, const char *state,
 		}
 		c = deploy_rebuild(state, &d, &rs, err, sizeof(err));
 		if (!c && err[0]) {
-			fprintf(stderr, "sanso: apply: warning: %s\n", err);
+			cmd_warn("apply", MSG_AS_IS, err);
 			err[0] = '\0';
 		}
 	} else {
@@ -155,7 +155,7 @@ static int apply_special(int what, const char *table, const char *state,
 		c = rs ? 0 : -errno;
 	}
 	if (c) {
-		cmd_err("apply", "%s", err[0] ? err : strerror(-c));
+		cmd_err("apply", MSG_AS_IS, err[0] ? err : strerror(-c));
 		goto out;
 	}
 	c = deploy_commit(rs, dry, err, sizeof(err));
@@ -168,11 +168,13 @@ static int apply_special(int what, const char *table, const char *state,
 		deploy_audit(state, what == 'D' ? "apply-deployed" :
 			     "fail-closed", what == 'D' ? &d : NULL, NULL);
 	if (what == 'D')
-		printf("%s deployment %u again: table inet %s\n",
-		       dry ? "checked" : "loaded", d.id, d.table);
+		printf(dry ? _("checked deployment %u again: table inet "
+			       "%s\n") :
+			     _("loaded deployment %u again: table inet %s\n"),
+		       d.id, d.table);
 	else
-		printf("%s the fail-closed table inet %s\n",
-		       dry ? "checked" : "loaded", table);
+		printf(dry ? _("checked the fail-closed table inet %s\n") :
+			     _("loaded the fail-closed table inet %s\n"), table);
 	ret = EXIT_OK;
 out:
 	ruleset_free(rs);
@@ -299,13 +301,13 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	if (!dry && deploy_state_init(state, err, sizeof(err))) {
-		cmd_err("apply", "%s", err);
+		cmd_err("apply", MSG_AS_IS, err);
 		goto out;
 	}
 	if (!dry) {
 		lock = deploy_lock(state, DEPLOY_LOCK_WAIT, err, sizeof(err));
 		if (lock < 0) {
-			cmd_err("apply", "%s", err);
+			cmd_err("apply", MSG_AS_IS, err);
 			if (lock == -EWOULDBLOCK)
 				ret = EXIT_FINDINGS;
 			goto out;
@@ -323,7 +325,7 @@ int cmd_apply(int argc, char **argv)
 	}
 	rs = ruleset_build(l.policy, table, l.when);
 	if (!rs) {
-		cmd_err("apply", "%s", strerror(errno));
+		cmd_err("apply", MSG_AS_IS, strerror(errno));
 		goto out;
 	}
 	warn_missing_ifaces(l.m, argv[optind]);
@@ -335,8 +337,9 @@ int cmd_apply(int argc, char **argv)
 				strerror(-c));
 			goto out;
 		}
-		printf("dry run: the kernel accepted table inet %s (%zu sets, "
-		       "%zu chains); nothing changed\n", table, rs->n_sets,
+		printf(_("dry run: the kernel accepted table inet %s (%zu "
+			 "sets, %zu chains); nothing changed\n"), table,
+		       rs->n_sets,
 		       rs->n_chains);
 		ret = EXIT_OK;
 		goto out;
@@ -380,13 +383,16 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	if (err[0])
-		fprintf(stderr, "sanso: apply: warning: %s\n", err);
-	printf("applied deployment %u: table inet %s, ruleset %.12s (%s)\n",
+		cmd_warn("apply", MSG_AS_IS, err);
+	printf(_("applied deployment %u: table inet %s, ruleset %.12s (%s)\n"),
 	       d.id, table, d.ruleset_sha256, how);
 	if (confirm > 0)
-		printf("run 'sanso confirm' within %ld seconds, or it rolls "
-		       "back to %s\n", confirm, d.previous ? "the previous "
-		       "deployment" : "no sanso table");
+		printf(d.previous ? _("run 'sanso confirm' within %ld "
+				      "seconds, or it rolls back to the "
+				      "previous deployment\n") :
+				    _("run 'sanso confirm' within %ld "
+				      "seconds, or it rolls back to no sanso "
+				      "table\n"), confirm);
 	ret = EXIT_OK;
 out:
 	free(zone);

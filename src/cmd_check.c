@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "cmd.h"
+#include "i18n.h"
 #include "json.h"
 #include "model.h"
 #include "parse.h"
@@ -15,13 +16,15 @@
 static void help(FILE *out)
 {
 	cmd_usage(out, "check");
-	fprintf(out, "\n"
+	fputs(_("\n"
 		"  --at DATE        judge waivers and dated windows as of DATE\n"
 		"                   (YYYY-MM-DD or YYYY-MM-DDTHH:MM, local time)\n"
 		"  --format FORMAT  text (default) or json\n"
+		"  -j               same as --format json\n"
 		"  --explain CODE   what a finding code (T1, E004, W08 ...)\n"
 		"                   checks and the guideline point it enforces\n"
-		"  -h, --help       this help\n");
+		"  -h, --help       this help\n"),
+	      out);
 }
 
 /* --explain CODE: no zone file, the code's entry from check_codes[]. */
@@ -62,11 +65,11 @@ static int explain_code(const char *code, const char *format, bool alone)
 	}
 	printf("%s", cc->code);
 	if (cc->point)
-		printf(" (%s)\n  guideline: %s", cc->point, cc->intent);
-	printf("\n  checks: %s\n", cc->what);
+		printf(_(" (%s)\n  guideline: %s"), cc->point, cc->intent);
+	printf(_("\n  checks: %s\n"), _(cc->what));
 	if (cc->point)
-		printf("  source: 地方公共団体における情報セキュリティポリシーに"
-		       "関するガイドライン, 対策基準\n");
+		fputs(_("  source: 地方公共団体における情報セキュリティポリシーに"
+			"関するガイドライン, 対策基準\n"), stdout);
 	return EXIT_OK;
 }
 
@@ -87,13 +90,16 @@ int cmd_check(int argc, char **argv)
 	int c, ret = EXIT_SYSTEM;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			at = optarg;
 			break;
 		case 'f':
 			format = optarg;
+			break;
+		case 'j':
+			format = "json";
 			break;
 		case 'e':
 			explain = optarg;

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "cmd.h"
+#include "i18n.h"
 #include "sched.h"
 
 int cmd_when(const struct model *m, const char *at, time_t *when,
@@ -56,7 +57,7 @@ static int load_rest(const char *cmd, const char *path, const char *at,
 	}
 	l->policy = policy_build(l->m);
 	if (!l->policy) {
-		cmd_err(cmd, "%s", strerror(errno));
+		cmd_err(cmd, MSG_AS_IS, strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	return EXIT_OK;

@@ -8,6 +8,7 @@
 #include "check.h"
 #include "dnsguard.h"
 #include "cmd.h"
+#include "i18n.h"
 #include "model.h"
 #include "policy.h"
 #include "ruleset.h"
@@ -16,7 +17,7 @@
 static void help(FILE *out)
 {
 	cmd_usage(out, "compile");
-	fprintf(out, "\n"
+	fputs(_("\n"
 		"  -o, --output FILE  write the script to FILE instead of "
 		"stdout\n"
 		"  --table NAME       table name (default \"sanso\"; family "
@@ -24,7 +25,8 @@ static void help(FILE *out)
 		"  --at DATE          compile as of DATE (schedule horizon)\n"
 		"  --dnsmasq          print dnsmasq nftset= lines for the FQDN "
 		"sets instead\n"
-		"  -h, --help         this help\n");
+		"  -h, --help         this help\n"),
+	      out);
 }
 
 int cmd_compile(int argc, char **argv)
@@ -83,7 +85,7 @@ int cmd_compile(int argc, char **argv)
 	if (!dnsmasq)
 		rs = ruleset_build(l.policy, table, l.when);
 	if (!dnsmasq && !rs) {
-		cmd_err("compile", "%s", strerror(errno));
+		cmd_err("compile", MSG_AS_IS, strerror(errno));
 		goto out;
 	}
 	if (output) {

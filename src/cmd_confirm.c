@@ -6,6 +6,7 @@
 
 #include "cmd.h"
 #include "deploy.h"
+#include "i18n.h"
 
 /* Options shared by confirm and rollback: only --state-dir. Returns the
  * exit status to stop with, or -1 to go on. */
@@ -27,8 +28,8 @@ int cmd_state_opts(const char *cmd, int argc, char **argv,
 			break;
 		case 'h':
 			cmd_usage(stdout, cmd);
-			printf("\n  --state-dir DIR  deployment records (default "
-			       DEPLOY_STATE_DIR ")\n");
+			printf(_("\n  --state-dir DIR  deployment records "
+				 "(default %s)\n"), DEPLOY_STATE_DIR);
 			return EXIT_OK;
 		default:
 			cmd_usage(stderr, cmd);
@@ -49,11 +50,11 @@ int cmd_settle(const char *cmd, const char *state, bool expire)
 	int ret = deploy_settle(state, note, sizeof(note));
 
 	if (ret < 0) {
-		cmd_err(cmd, "%s", note);
+		cmd_err(cmd, MSG_AS_IS, note);
 		return EXIT_SYSTEM;
 	}
 	if (ret > 0)
-		fprintf(stderr, "sanso: %s: %s\n", cmd, note);
+		cmd_err(cmd, MSG_AS_IS, note);
 	if (!expire || deploy_pending(state, &pd) || time(NULL) < pd.deadline)
 		return 0;
 	ret = deploy_rollback(state, "confirm deadline passed; its timer had "
@@ -65,8 +66,8 @@ int cmd_settle(const char *cmd, const char *state, bool expire)
 			err[0] ? err : strerror(-ret));
 		return EXIT_SYSTEM;
 	}
-	fprintf(stderr, "sanso: %s: deployment %u was past its confirm "
-		"deadline: rolled back%s%s\n", cmd, pd.id, err[0] ? ": " : "",
+	cmd_err(cmd, "deployment %u was past its confirm "
+		"deadline: rolled back%s%s", pd.id, err[0] ? ": " : "",
 		err);
 	return 0;
 }
@@ -87,7 +88,7 @@ int cmd_confirm(int argc, char **argv)
 		return EXIT_FINDINGS;
 	}
 	if (lock < 0) {
-		cmd_err("confirm", "%s", err);
+		cmd_err("confirm", MSG_AS_IS, err);
 		return lock == -EWOULDBLOCK ? EXIT_FINDINGS : EXIT_SYSTEM;
 	}
 	err[0] = '\0';
@@ -113,7 +114,7 @@ int cmd_confirm(int argc, char **argv)
 			ret = EXIT_SYSTEM;
 		} else {
 			if (err[0])
-				fprintf(stderr, "sanso: confirm: warning: %s\n",
+				cmd_warn("confirm", MSG_AS_IS,
 					err);
 			if (deploy_current(state, &d))
 				cmd_err("confirm", "too late: the deadline of "
@@ -130,7 +131,7 @@ int cmd_confirm(int argc, char **argv)
 		cmd_err("confirm", "%s: %s", state, strerror(-ret));
 		ret = EXIT_SYSTEM;
 	} else {
-		printf("kept deployment %u\n", pd.id);
+		printf(_("kept deployment %u\n"), pd.id);
 		ret = EXIT_OK;
 	}
 	deploy_unlock(lock);

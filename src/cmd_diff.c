@@ -16,6 +16,7 @@
 #include "check.h"
 #include "cmd.h"
 #include "diff.h"
+#include "i18n.h"
 #include "json.h"
 #include "model.h"
 #include "parse.h"
@@ -44,14 +45,16 @@ struct report {
 static void help(FILE *out)
 {
 	cmd_usage(out, "diff");
-	fprintf(out, "\n"
+	fputs(_("\n"
 		"  --at DATE        judge waivers as of DATE (YYYY-MM-DD or\n"
 		"                   YYYY-MM-DDTHH:MM, local time; default "
 		"now)\n"
 		"  --format FORMAT  text (default), markdown or json\n"
+		"  -j               same as --format json\n"
 		"  -h, --help       this help\n"
 		"\nExit status 1 when the change opens a path into or out of "
-		"a\nmynumber zone or NEW fails check, 0 otherwise.\n");
+		"a\nmynumber zone or NEW fails check, 0 otherwise.\n"),
+	      out);
 }
 
 /* A structural error (E0xx) leaves nothing sound to compare; invariant
@@ -92,7 +95,7 @@ static int side_load(struct side *s, const char *at)
 build:
 	s->p = policy_build(s->m);
 	if (!s->p) {
-		cmd_err("diff", "%s", strerror(errno));
+		cmd_err("diff", MSG_AS_IS, strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	return EXIT_OK;
@@ -788,13 +791,16 @@ int cmd_diff(int argc, char **argv)
 	int c, ret, y, mo, dd;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			at = optarg;
 			break;
 		case 'f':
 			format = optarg;
+			break;
+		case 'j':
+			format = "json";
 			break;
 		case 'h':
 			help(stdout);
@@ -836,7 +842,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 	if (diff_models(o.m, o.p, n.m, n.p, n.today, &d)) {
-		cmd_err("diff", "%s", strerror(ENOMEM));
+		cmd_err("diff", MSG_AS_IS, strerror(ENOMEM));
 		ret = EXIT_SYSTEM;
 		goto out;
 	}

@@ -19,6 +19,7 @@
 #include "cmd.h"
 #include "deploy.h"
 #include "dnsguard.h"
+#include "i18n.h"
 #include "ruleset.h"
 
 #define CMD "dnsguard"
@@ -27,10 +28,10 @@
 static void help(FILE *out)
 {
 	cmd_usage(out, CMD);
-	fprintf(out, "\n"
+	fprintf(out, _("\n"
 		"  --state-dir DIR       learned elements (fqdn.state), alert "
 		"chain key\n"
-		"                        (default " DEPLOY_STATE_DIR ")\n"
+		"                        (default %s)\n"
 		"  --table NAME          table inet NAME (default: the "
 		"deployed one, else\n"
 		"                        \"sanso\")\n"
@@ -42,7 +43,7 @@ static void help(FILE *out)
 		"instead of the\n"
 		"                        zone file's monitor.alerts\n"
 		"  -v, --verbose         one line per answer\n"
-		"  -h, --help            this help\n");
+		"  -h, --help            this help\n"), DEPLOY_STATE_DIR);
 }
 
 /* ---- shared with sanso resolve ---- */
@@ -53,7 +54,7 @@ void guard_cli_log(void *arg, int prio, const char *msg)
 
 	if (prio >= LOG_DEBUG && !c->verbose)
 		return;
-	fprintf(stderr, "sanso: %s: %s\n", c->cmd, msg);
+	cmd_err(c->cmd, MSG_AS_IS, msg);
 }
 
 void guard_cli_alert(void *arg, const struct alert *a)
@@ -99,7 +100,7 @@ int guard_cli_open(struct guard_cli *c, const struct model *m,
 		snprintf(c->table, sizeof(c->table), "%s", RS_DEFAULT_TABLE);
 	ret = deploy_state_init(c->state_dir, err, sizeof(err));
 	if (ret) {
-		cmd_err(c->cmd, "%s", err);
+		cmd_err(c->cmd, MSG_AS_IS, err);
 		return EXIT_SYSTEM;
 	}
 	if (gethostname(c->host, sizeof(c->host) - 1) < 0)
@@ -178,7 +179,7 @@ static void reload(void *ctx)
 	guard_cli_reconfigure(r->c, next.m);
 	loaded_free(r->cur);
 	*r->cur = next;
-	fprintf(stderr, "sanso: " CMD ": reloaded %s\n", r->path);
+	cmd_err(CMD, "reloaded %s", r->path);
 }
 
 /* SIGUSR1 (logrotate): the alert files only. */
@@ -203,12 +204,12 @@ static int run(struct guard_cli *c, const char *path, struct loaded *l,
 		return ret;
 	r.g = dnsguard_new(l->m, conf, err, sizeof(err));
 	if (!r.g) {
-		cmd_err(CMD, "%s", err);
+		cmd_err(CMD, MSG_AS_IS, err);
 		cmd_loop_close(&lp);
 		return EXIT_SYSTEM;
 	}
-	fprintf(stderr, "sanso: " CMD ": answering for %zu FQDN set%s of "
-		"site %s (table inet %s)\n", l->m->n_fqdn_sets,
+	cmd_err(CMD, "answering for %zu FQDN set%s of "
+		"site %s (table inet %s)", l->m->n_fqdn_sets,
 		l->m->n_fqdn_sets == 1 ? "" : "s",
 		l->m->site ? l->m->site : "", c->table);
 	while (!lp.stop) {
@@ -223,16 +224,16 @@ static int run(struct guard_cli *c, const char *path, struct loaded *l,
 			break;
 		}
 		if (dnsguard_process(r.g)) {
-			cmd_err(CMD, "%s", strerror(errno));
+			cmd_err(CMD, MSG_AS_IS, strerror(errno));
 			ret = EXIT_SYSTEM;
 			break;
 		}
 		alerter_tick(c->al, time(NULL));
 	}
 	dnsguard_stats(r.g, &st);
-	fprintf(stderr, "sanso: " CMD ": %" PRIu64 " queries, %" PRIu64
+	cmd_err(CMD, "%" PRIu64 " queries, %" PRIu64
 		" answered, %" PRIu64 " from cache, %" PRIu64 " refused, %"
-		PRIu64 " SERVFAIL, %" PRIu64 " stale\n", st.queries,
+		PRIu64 " SERVFAIL, %" PRIu64 " stale", st.queries,
 		st.answered, st.cache_hits, st.refused, st.servfail,
 		st.stale);
 	/* Saves the learned elements. */

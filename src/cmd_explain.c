@@ -26,6 +26,7 @@
 #include "parse.h"
 #include "policy.h"
 #include "sched.h"
+#include "i18n.h"
 
 
 #define MAX_REASONS 16
@@ -61,7 +62,7 @@ struct expl {
 static void help(FILE *out)
 {
 	cmd_usage(out, "explain");
-	fprintf(out, "\n"
+	fputs(_("\n"
 		"  --from ADDR       source address\n"
 		"  --to ADDR         destination address\n"
 		"  --service SVC     tcp/PORT, udp/PORT, sctp/PORT, icmp/TYPE "
@@ -71,9 +72,11 @@ static void help(FILE *out)
 		"                    YYYY-MM-DDTHH:MM, local time; default "
 		"now)\n"
 		"  --format FORMAT   text (default) or json\n"
+		"  -j                same as --format json\n"
 		"  -h, --help        this help\n"
 		"\nExit status 0 when the packet is permitted, 1 when it is "
-		"not.\n");
+		"not.\n"),
+	      out);
 }
 
 static void reason_add(struct expl *e, const char *code, int flow,
@@ -91,7 +94,7 @@ static void reason_add(struct expl *e, const char *code, int flow,
 		return;
 	}
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
+	if (vasprintf(&msg, _(fmt), ap) < 0)
 		msg = NULL;
 	va_end(ap);
 	if (!msg)
@@ -649,7 +652,7 @@ int cmd_explain(int argc, char **argv)
 	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
 		switch (c) {
 		case 'F':
 			e.from = optarg;
@@ -665,6 +668,9 @@ int cmd_explain(int argc, char **argv)
 			break;
 		case 'f':
 			format = optarg;
+			break;
+		case 'j':
+			format = "json";
 			break;
 		case 'h':
 			help(stdout);

@@ -24,6 +24,7 @@
 
 #include "check.h"
 #include "cmd.h"
+#include "i18n.h"
 #include "model.h"
 #include "parse.h"
 
@@ -62,9 +63,10 @@ struct graph {
 static void help(FILE *out)
 {
 	cmd_usage(out, "graph");
-	fprintf(out, "\n"
+	fputs(_("\n"
 		"  -h, --help  this help\n"
-		"\nRender with: sanso graph FILE | dot -Tsvg > zones.svg\n");
+		"\nRender with: sanso graph FILE | dot -Tsvg > zones.svg\n"),
+	      out);
 }
 
 /* A DOT string literal. */
@@ -644,7 +646,7 @@ int cmd_graph(int argc, char **argv)
 		}
 	}
 	if (graph_print(m, &d, stdout) || fflush(stdout)) {
-		cmd_err("graph", "%s", strerror(errno ? errno : ENOMEM));
+		cmd_err("graph", MSG_AS_IS, strerror(errno ? errno : ENOMEM));
 		goto out;
 	}
 	ret = d.errors ? EXIT_FINDINGS : EXIT_OK;

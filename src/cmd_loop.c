@@ -15,6 +15,7 @@
 #include "alert.h"
 #include "cmd.h"
 #include "deploy.h"
+#include "i18n.h"
 #include "sched.h"
 
 /* Values of the shared options: outside any short option a command may
@@ -130,6 +131,8 @@ void cmd_alerter_conf(const struct model *m, const char *host,
 	}
 	ac->dedup_seconds = m->monitor.dedup_seconds;
 	ac->state_dir = state_dir;
+	i18n_alert_lang_set(m->monitor.language == LANG_JA ? LANG_JA :
+							     LANG_EN);
 }
 
 /* ---- signals ---- */
@@ -173,8 +176,8 @@ int cmd_loop_poll(struct cmd_loop *l, struct pollfd *pfd,
 		if (si.ssi_signo == SIGHUP && l->reload)
 			l->reload(l->ctx);
 		else if (si.ssi_signo == SIGUSR1 && l->reopen) {
-			fprintf(stderr, "sanso: %s: SIGUSR1: reopening the "
-				"log files\n", l->cmd);
+			cmd_err(l->cmd, "SIGUSR1: reopening the "
+				"log files");
 			l->reopen(l->ctx);
 		}
 		else if (si.ssi_signo != SIGHUP && si.ssi_signo != SIGUSR1)

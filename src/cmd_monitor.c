@@ -43,6 +43,7 @@
 #include "deploy.h"
 #include "dnsguard.h"
 #include "ha.h"
+#include "i18n.h"
 #include "kernel.h"
 #include "kernel_dump.h"
 #include "monitor.h"
@@ -96,13 +97,13 @@ struct mon_cmd {
 static void help(FILE *out)
 {
 	cmd_usage(out, CMD);
-	fprintf(out, "\n"
+	fprintf(out, _("\n"
 		"  --no-dnsguard        do not run the DNS guard (it runs as\n"
 		"                       'sanso dnsguard' of its own)\n"
 		"  --user NAME          run as NAME once the sockets are\n"
 		"                       open, keeping CAP_NET_ADMIN only\n"
 		"  --state-dir DIR      deployments, alert key, spool\n"
-		"                       (default " DEPLOY_STATE_DIR ")\n"
+		"                       (default %s)\n"
 		"  --data-dir DIR       alert key, chain, spool and DNS state\n"
 		"                       here instead of the state directory\n"
 		"  --table NAME         table watched for drift when nothing\n"
@@ -115,7 +116,7 @@ static void help(FILE *out)
 		"                       the zone file's monitor.alerts\n"
 		"  --ha-role FILE       a pair's node: its VRRP role as the\n"
 		"                       notify script writes it (default\n"
-		"                       " HA_ROLE_FILE ")\n"
+		"                       %s)\n"
 		"  --replay FILE.pcap   read netlink messages from a capture\n"
 		"                       (nlmon, tcpdump), not the kernel\n"
 		"  --record FILE.pcap   also write what is read to a capture\n"
@@ -123,7 +124,7 @@ static void help(FILE *out)
 		"                       pending, then exit\n"
 		"  --watchdog           only the watchdog of commit-confirmed,\n"
 		"                       as root (for an unprivileged monitor)\n"
-		"  -h, --help           this help\n");
+		"  -h, --help           this help\n"), DEPLOY_STATE_DIR, HA_ROLE_FILE);
 }
 
 /* ---- the alerter ---- */
@@ -141,7 +142,7 @@ static void reopen_sinks(struct mon_cmd *c)
 
 	alerter_conf_of(c, &ac);
 	if (alerter_reconfigure(c->al, &ac))
-		fprintf(stderr, "sanso: " CMD ": alert sinks: %s\n",
+		cmd_err(CMD, "alert sinks: %s",
 			strerror(errno));
 }
 
@@ -180,9 +181,9 @@ static int op_deployed(void *ctx, char *table, size_t n, char hex[65])
 
 	/* The monitor raises config_error too; this is for the journal. */
 	if (r && r != -ENOENT && r != c->deploy_err)
-		fprintf(stderr, "sanso: " CMD ": drift: cannot read the "
+		cmd_err(CMD, "drift: cannot read the "
 			"deployment in %s: %s (judging against the table found "
-			"at start)\n", c->state_dir, strerror(-r));
+			"at start)", c->state_dir, strerror(-r));
 	c->deploy_err = r == -ENOENT ? 0 : r;
 	if (r)
 		return r;
@@ -208,8 +209,8 @@ static int op_live_digest(void *ctx, const char *table, char hex[65])
 
 	if (r < 0 && r != -ENOENT && !c->warned_digest) {
 		c->warned_digest = true;
-		fprintf(stderr, "sanso: " CMD ": drift: cannot read table inet "
-			"%s: %s\n", table, strerror(-r));
+		cmd_err(CMD, "drift: cannot read table inet "
+			"%s: %s", table, strerror(-r));
 	}
 	return r;
 }
@@ -340,8 +341,8 @@ static void nft_open(struct mon_cmd *c)
 		nlsock_rcvbuf(c->nft, ROUTE_RCVBUF);
 		return;
 	}
-	fprintf(stderr, "sanso: " CMD ": nf_tables events: %s; drift is "
-		"checked every --drift-interval only\n", strerror(errno));
+	cmd_warn(CMD, _("nf_tables events: %s; drift is checked every "
+			"--drift-interval only"), strerror(errno));
 	if (c->nft)
 		mnl_socket_close(c->nft);
 	c->nft = NULL;
@@ -432,8 +433,8 @@ static int nflog_bind(struct mon_cmd *c, uint16_t group)
 		mnl_socket_close(c->nflog);
 	c->nflog = nl;
 	c->log_group = group;
-	fprintf(stderr, "sanso: " CMD ": nflog group %u, receive buffer %d "
-		"bytes\n", group, got);
+	cmd_err(CMD, "nflog group %u, receive buffer %d "
+		"bytes", group, got);
 	return 0;
 }
 
@@ -458,9 +459,9 @@ static void timestamps_on(void)
 		return;
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || write(fd, "1\n", 2) != 2)
-		fprintf(stderr, "sanso: " CMD ": nf_conntrack_timestamp is 0 "
+		cmd_err(CMD, "nf_conntrack_timestamp is 0 "
 			"and cannot be turned on (%s): connections found at "
-			"start are judged as of now\n", strerror(errno));
+			"start are judged as of now", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 }
@@ -520,7 +521,7 @@ static void hand_over_state(const char *state, uid_t uid, gid_t gid)
 	 * so that the user can write it when the first sink fails. */
 	snprintf(p, sizeof(p), "%s/spool", state);
 	if ((r = audit_mkdir(p)))
-		fprintf(stderr, "sanso: " CMD ": %s: %s\n", p, strerror(-r));
+		cmd_err(CMD, "%s: %s", p, strerror(-r));
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++) {
 		struct dirent *e;
 		DIR *d;
@@ -531,7 +532,7 @@ static void hand_over_state(const char *state, uid_t uid, gid_t gid)
 		if (fd < 0)
 			continue;
 		if (fchown(fd, uid, gid))
-			fprintf(stderr, "sanso: " CMD ": %s: %s\n", p,
+			cmd_err(CMD, "%s: %s", p,
 				strerror(errno));
 		d = fdopendir(fd);
 		if (!d) {
@@ -582,17 +583,17 @@ static void hand_over_sinks(const struct mon_cmd *c, uid_t uid, gid_t gid)
 		fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd >= 0) {
 			if (fchown(fd, uid, gid))
-				fprintf(stderr, "sanso: " CMD ": %s: %s\n",
+				cmd_err(CMD, "%s: %s",
 					path, strerror(errno));
 			close(fd);
 		}
 		snprintf(dir, sizeof(dir), "%s", path);
 		if (!dir_writable(dirname(dir), uid, gid))
-			fprintf(stderr, "sanso: " CMD ": warning: %s: the user "
+			cmd_warn(CMD, "%s: the user "
 				"may not create files in its directory: after "
 				"a rotation, logrotate must create the file "
 				"for it (create MODE USER GROUP); until then "
-				"alerts are spooled\n", path);
+				"alerts are spooled", path);
 	}
 }
 
@@ -678,14 +679,14 @@ static void watchdog_loop(const char *state, int rfd)
 				  "its timer did not roll back", err,
 				  sizeof(err));
 		if (r == 1) {
-			fprintf(stderr, "sanso: " CMD ": watchdog: a pending "
+			cmd_err(CMD, "watchdog: a pending "
 				"deployment was not confirmed by its deadline: "
-				"rolled back%s%s\n", err[0] ? ": " : "", err);
+				"rolled back%s%s", err[0] ? ": " : "", err);
 			last[0] = '\0';
 		} else if (r < 0 && strcmp(err, last)) {
 			/* Said once per distinct error; tried each second. */
-			fprintf(stderr, "sanso: " CMD ": watchdog: the rollback "
-				"of an expired pending deployment failed: %s\n",
+			cmd_err(CMD, "watchdog: the rollback "
+				"of an expired pending deployment failed: %s",
 				err[0] ? err : strerror(-r));
 			snprintf(last, sizeof(last), "%s", err);
 		}
@@ -727,8 +728,8 @@ static int watchdog_only(const char *state)
 			"as root");
 		return EXIT_FINDINGS;
 	}
-	fprintf(stderr, "sanso: " CMD ": watchdog of commit-confirmed in %s: "
-		"rolls back %d s past a missed deadline\n", state,
+	cmd_err(CMD, "watchdog of commit-confirmed in %s: "
+		"rolls back %d s past a missed deadline", state,
 		WATCHDOG_GRACE);
 	signal(SIGTERM, SIG_DFL);
 	watchdog_loop(state, -1);
@@ -743,9 +744,9 @@ static void watchdog_start(struct mon_cmd *c)
 	int p[2];
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "sanso: " CMD ": not started as root: not the "
+		cmd_err(CMD, "not started as root: not the "
 			"watchdog of commit-confirmed (the confirm timer alone "
-			"rolls back)\n");
+			"rolls back)");
 		return;
 	}
 	fflush(stderr);
@@ -759,8 +760,8 @@ static void watchdog_start(struct mon_cmd *c)
 		}
 	}
 	if (pid < 0) {
-		fprintf(stderr, "sanso: " CMD ": watchdog: %s (the confirm "
-			"timer alone rolls back)\n", strerror(errno));
+		cmd_err(CMD, "watchdog: %s (the confirm "
+			"timer alone rolls back)", strerror(errno));
 		return;
 	}
 	if (!pid)
@@ -768,8 +769,8 @@ static void watchdog_start(struct mon_cmd *c)
 	close(p[0]);
 	c->watchdog = pid;
 	c->watchdog_fd = p[1];
-	fprintf(stderr, "sanso: " CMD ": watchdog of commit-confirmed in "
-		"%s (pid %ld): rolls back %d s past a missed deadline\n",
+	cmd_err(CMD, "watchdog of commit-confirmed in "
+		"%s (pid %ld): rolls back %d s past a missed deadline",
 		c->state_dir, (long)pid, WATCHDOG_GRACE);
 }
 
@@ -807,18 +808,18 @@ static void foreign_say(const struct mon_cmd *c, const char *why)
 	if (!c->cur.m->n_fqdn_sets)
 		return;
 	if (why)
-		fprintf(stderr, "sanso: " CMD ": FQDN set elements are not "
-			"checked for drift: %s\n", why);
+		cmd_err(CMD, "FQDN set elements are not "
+			"checked for drift: %s", why);
 	else
-		fprintf(stderr, "sanso: " CMD ": FQDN set elements are "
-			"checked for drift against what was learned\n");
+		cmd_err(CMD, "FQDN set elements are "
+			"checked for drift against what was learned");
 }
 
 static void guard_log(void *arg, int prio, const char *msg)
 {
 	(void)arg;
 	if (prio <= LOG_WARNING)
-		fprintf(stderr, "sanso: " CMD ": dns: %s\n", msg);
+		cmd_err(CMD, "dns: %s", msg);
 }
 
 static void guard_alert(void *arg, const struct alert *a)
@@ -892,8 +893,8 @@ static void guard_start(struct mon_cmd *c)
 		foreign_say(c, "no DNS guard in the monitor");
 		return;
 	}
-	fprintf(stderr, "sanso: " CMD ": DNS guard answering for %zu FQDN "
-		"set%s\n", c->cur.m->n_fqdn_sets,
+	cmd_err(CMD, "DNS guard answering for %zu FQDN "
+		"set%s", c->cur.m->n_fqdn_sets,
 		c->cur.m->n_fqdn_sets == 1 ? "" : "s");
 	foreign_say(c, NULL);
 }
@@ -929,8 +930,8 @@ static void role_check(struct mon_cmd *c)
 
 	if (!pair) {
 		if (c->in_pair)
-			fprintf(stderr, "sanso: " CMD ": the deployment has no "
-				"gateway.ha: every alert is reported\n");
+			cmd_err(CMD, "the deployment has no "
+				"gateway.ha: every alert is reported");
 		c->in_pair = false;
 		c->role_err = 0;
 		memset(&c->role, 0, sizeof(c->role));
@@ -942,14 +943,14 @@ static void role_check(struct mon_cmd *c)
 		return;
 	c->in_pair = true;
 	if (r < 0 && r != c->role_err)
-		fprintf(stderr, "sanso: " CMD ": pair role: %s: %s: every "
-			"alert is reported\n", c->ha_role_path,
+		cmd_err(CMD, "pair role: %s: %s: every "
+			"alert is reported", c->ha_role_path,
 			r == -ENOENT ? "none written yet (keepalived's notify "
 			"script writes it)" : r == -EINVAL ? "not master, "
 			"backup or fault" : strerror(-r));
 	c->role_err = r < 0 ? r : 0;
 	if (r >= 0 && c->role.role != was)
-		fprintf(stderr, "sanso: " CMD ": pair role %s (%s): %s\n",
+		cmd_err(CMD, "pair role %s (%s): %s",
 			ha_role_name(c->role.role), c->ha_role_path,
 			c->role.role == HA_ROLE_MASTER ? "reporting connection "
 			"alerts" : "connection alerts are the master's, "
@@ -980,7 +981,7 @@ static int deployment_load(const char *state, struct loaded *l,
 	err[0] = '\0';
 	r = deploy_current(state, &d);
 	if (r) {
-		snprintf(err, errlen, "%s: %s", state, r == -ENOENT ?
+		snprintf(err, errlen, _("%s: %s"), state, r == -ENOENT ?
 			 "nothing is deployed" : strerror(-r));
 		return r;
 	}
@@ -988,7 +989,7 @@ static int deployment_load(const char *state, struct loaded *l,
 	if (r)
 		return r;
 	if (err[0])
-		fprintf(stderr, "sanso: " CMD ": warning: %s\n", err);
+		cmd_warn(CMD, MSG_AS_IS, err);
 	/* The ruleset is not needed, only what it was built from. */
 	l->m = rs->owned_model;
 	l->policy = rs->owned_policy;
@@ -1074,7 +1075,7 @@ static void follow(struct mon_cmd *c)
 		monitor_config_error(c->mon, &now, msg);
 		return;
 	}
-	fprintf(stderr, "sanso: " CMD ": deployment %u in force (was %u)\n",
+	cmd_err(CMD, "deployment %u in force (was %u)",
 		id, c->dep_id);
 	c->dep_id = id;
 	c->dep_failed = 0;
@@ -1101,8 +1102,8 @@ static void reload(void *ctx)
 	if (!c->path) {
 		/* The deployment is followed anyway: SIGHUP looks now, and
 		 * reopens the alert files as logrotate's older signal. */
-		fprintf(stderr, "sanso: " CMD ": SIGHUP: reading the current "
-			"deployment\n");
+		cmd_err(CMD, "SIGHUP: reading the current "
+			"deployment");
 		c->dep_failed = 0;
 		follow(c);
 		reopen_sinks(c);
@@ -1110,7 +1111,7 @@ static void reload(void *ctx)
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	tz_cache_flush();
-	fprintf(stderr, "sanso: " CMD ": SIGHUP: reloading %s\n", c->path);
+	cmd_err(CMD, "SIGHUP: reloading %s", c->path);
 	r = cmd_load(CMD, c->path, NULL, &nl);
 	if (r) {
 		const struct diag *first = NULL;
@@ -1145,7 +1146,7 @@ static void reload(void *ctx)
 				     "(the previous policy stays)");
 		return;
 	}
-	fprintf(stderr, "sanso: " CMD ": policy of %s in force\n", c->path);
+	cmd_err(CMD, "policy of %s in force", c->path);
 }
 
 /* ---- the two ways to run ---- */
@@ -1202,12 +1203,12 @@ static int open_live(struct mon_cmd *c)
 		cmd_err(CMD, "conntrack events: %s", strerror(errno));
 		return EXIT_SYSTEM;
 	}
-	fprintf(stderr, "sanso: " CMD ": conntrack receive buffer %d bytes "
-		"(asked %d)\n", got, EVENT_RCVBUF);
+	cmd_err(CMD, "conntrack receive buffer %d bytes "
+		"(asked %d)", got, EVENT_RCVBUF);
 	if (got < EVENT_RCVBUF)
-		fprintf(stderr, "sanso: " CMD ": warning: receive buffer "
+		cmd_warn(CMD, "receive buffer "
 			"smaller than asked (not root?): events may be lost "
-			"under load\n");
+			"under load");
 	/* Before the first dump, whose entries are judged in the role
 	 * (and without a second dump for becoming master). */
 	role_check(c);
@@ -1264,15 +1265,15 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 			ret = EXIT_SYSTEM;
 			goto out;
 		}
-		fprintf(stderr, "sanso: " CMD ": running as %s with "
-			"CAP_NET_ADMIN only\n", user);
+		cmd_err(CMD, "running as %s with "
+			"CAP_NET_ADMIN only", user);
 	}
-	fprintf(stderr, "sanso: " CMD ": watching (site %s)\n",
+	cmd_err(CMD, "watching (site %s)",
 		c->cur.m->site ? c->cur.m->site : "");
 	if (!c->jsonl && !c->cur.m->monitor.n_sinks)
-		fprintf(stderr, "sanso: " CMD ": warning: the zone file has no "
+		cmd_warn(CMD, "the zone file has no "
 			"monitor.alerts and no --jsonl was given: alerts are "
-			"counted but go nowhere\n");
+			"counted but go nowhere");
 
 	while (!lp.stop) {
 		uint64_t lost = 0;
@@ -1362,7 +1363,7 @@ static int run_live(struct mon_cmd *c, const char *user, bool once)
 		/* Cheap when idle; answers queries and runs the guard's
 		 * timers without ever waiting on the network. */
 		if (c->guard && dnsguard_process(c->guard))
-			fprintf(stderr, "sanso: " CMD ": dns: %s\n",
+			cmd_err(CMD, "dns: %s",
 				strerror(errno));
 		if (now.tv_sec != last) {
 			last = now.tv_sec;
@@ -1503,8 +1504,8 @@ int cmd_monitor(int argc, char **argv)
 			ret = EXIT_SYSTEM;
 			goto out;
 		}
-		fprintf(stderr, "sanso: " CMD ": judging by deployment %u; "
-			"following %s/current\n", c.dep_id, c.state_dir);
+		cmd_err(CMD, "judging by deployment %u; "
+			"following %s/current", c.dep_id, c.state_dir);
 	}
 	ret = EXIT_SYSTEM;
 	alerter_conf_of(&c, &ac);
@@ -1538,7 +1539,7 @@ int cmd_monitor(int argc, char **argv)
 	}
 	c.mon = monitor_new(&ms);
 	if (!c.mon) {
-		cmd_err(CMD, "%s", strerror(errno));
+		cmd_err(CMD, MSG_AS_IS, strerror(errno));
 		goto out;
 	}
 	if (a.replay) {
@@ -1554,13 +1555,13 @@ int cmd_monitor(int argc, char **argv)
 	}
 	ret = run_live(&c, a.user, a.once);
 	monitor_stats(c.mon, &st);
-	fprintf(stderr, "sanso: " CMD ": %" PRIu64 " events, %" PRIu64
-		" judged, %" PRIu64 " overruns, %" PRIu64 " nflog gaps\n",
+	cmd_err(CMD, "%" PRIu64 " events, %" PRIu64
+		" judged, %" PRIu64 " overruns, %" PRIu64 " nflog gaps",
 		monitor_events(&st), st.judged, st.lost, st.nflog_gaps);
 	if (c.in_pair || st.ha_quiet || st.ha_carried)
-		fprintf(stderr, "sanso: " CMD ": pair: %" PRIu64 " connection "
+		cmd_err(CMD, "pair: %" PRIu64 " connection "
 			"alert%s left to the master, %" PRIu64 " connection%s "
-			"carried over from the old master\n", st.ha_quiet,
+			"carried over from the old master", st.ha_quiet,
 			st.ha_quiet == 1 ? "" : "s", st.ha_carried,
 			st.ha_carried == 1 ? "" : "s");
 out:

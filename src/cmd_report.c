@@ -20,6 +20,7 @@
 #include "check.h"
 #include "cmd.h"
 #include "deploy.h"
+#include "i18n.h"
 #include "report.h"
 #include "ruleset.h"
 #include "sched.h"
@@ -32,9 +33,9 @@
 static void help(FILE *out)
 {
 	cmd_usage(out, CMD);
-	fprintf(out, "\n"
+	fprintf(out, _("\n"
 		"  --state-dir DIR   the deployments, audit.log and the key\n"
-		"                    (default " DEPLOY_STATE_DIR ")\n"
+		"                    (default %s)\n"
 		"  --alerts FILE     an alert log, plain or gzip; repeatable\n"
 		"                    (default: the deployment's jsonl sinks\n"
 		"                    and their rotated files)\n"
@@ -42,6 +43,7 @@ static void help(FILE *out)
 		"  --until DATE      to the end of DATE, or before THH:MM\n"
 		"  --lang ja|en      the page's language (default: locale)\n"
 		"  --format html|json  (default html)\n"
+		"  -j                same as --format json\n"
 		"  --timezone TZ     hour of week and days in TZ (default:\n"
 		"                    the deployment's zone file's)\n"
 		"  --no-verify       count only: the HMAC chains are not\n"
@@ -49,7 +51,7 @@ static void help(FILE *out)
 		"  -h, --help        this help\n"
 		"\nExit status: 0 written, evidence intact; 1 written, but a "
 		"log is tampered with or not verified; 2 usage; 3 cannot "
-		"read a log or write.\n");
+		"read a log or write.\n"), DEPLOY_STATE_DIR);
 }
 
 static bool lang_ja(const char *opt)
@@ -311,7 +313,7 @@ static void read_deployment(const char *state, struct report_doc *doc,
 		return;
 	}
 	if (err[0])
-		cmd_err(CMD, "warning: %s", err);
+		cmd_warn(CMD, MSG_AS_IS, err);
 	*m = rs->owned_model;
 	rs->owned_model = NULL;
 	ruleset_free(rs);
@@ -366,7 +368,7 @@ static int parse(int argc, char **argv, struct opts *o)
 	o->state = DEPLOY_STATE_DIR;
 	o->format = "html";
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj", lo, NULL)) != -1) {
 		switch (c) {
 		case 's': o->state = optarg; break;
 		case 'S': o->since = optarg; break;
@@ -397,6 +399,9 @@ static int parse(int argc, char **argv, struct opts *o)
 				return EXIT_USAGE;
 			}
 			o->format = optarg;
+			break;
+		case 'j':
+			o->format = "json";
 			break;
 		case 'h':
 			help(stdout);
@@ -505,14 +510,14 @@ int cmd_report(int argc, char **argv)
 		o.alerts = NULL;
 		o.n_alerts = 0;
 	} else if (default_alerts(m, &paths, &n_paths)) {
-		cmd_err(CMD, "%s", strerror(ENOMEM));
+		cmd_err(CMD, MSG_AS_IS, strerror(ENOMEM));
 		ret = EXIT_SYSTEM;
 		goto out;
 	}
 	files = calloc(n_paths ? n_paths : 1, sizeof(*files));
 	r = report_new(&rc);
 	if (!files || !r) {
-		cmd_err(CMD, "%s", strerror(errno ? errno : ENOMEM));
+		cmd_err(CMD, MSG_AS_IS, strerror(errno ? errno : ENOMEM));
 		ret = EXIT_SYSTEM;
 		goto out;
 	}

@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "deploy.h"
 #include "dnsguard.h"
+#include "i18n.h"
 #include "policy.h"
 
 #define CMD "resolve"
@@ -52,20 +53,20 @@ struct resolver {
 static void help(FILE *out)
 {
 	cmd_usage(out, CMD);
-	fprintf(out, "\n"
+	fprintf(out, _("\n"
 		"  --once           resolve every exact name once, print what "
 		"was armed, exit\n"
 		"                   (1 if a name could not be resolved)\n"
 		"  --state-dir DIR  learned elements (fqdn.state), alert chain "
 		"key\n"
-		"                   (default " DEPLOY_STATE_DIR ")\n"
+		"                   (default %s)\n"
 		"  --table NAME     table inet NAME (default: the deployed "
 		"one, else \"sanso\")\n"
 		"  --jsonl FILE     alerts to this JSON lines file instead of "
 		"the zone\n"
 		"                   file's monitor.alerts\n"
 		"  -v, --verbose    one line per refresh\n"
-		"  -h, --help       this help\n");
+		"  -h, --help       this help\n"), DEPLOY_STATE_DIR);
 }
 
 static void free_jobs(struct resolver *r)
@@ -310,7 +311,7 @@ static int new_state(struct resolver *r)
 	fc.hooks.arg = r->c;
 	r->fs = fqdn_state_new(r->m, &fc);
 	if (!r->fs) {
-		cmd_err(CMD, "%s", strerror(errno));
+		cmd_err(CMD, MSG_AS_IS, strerror(errno));
 		return EXIT_SYSTEM;
 	}
 	/* Restoring also proves every set exists in the kernel. */
@@ -360,7 +361,7 @@ static void reload(void *ctx)
 		lg->ret = EXIT_SYSTEM;
 		return;
 	}
-	fprintf(stderr, "sanso: " CMD ": reloaded %s\n", lg->path);
+	cmd_err(CMD, "reloaded %s", lg->path);
 }
 
 /* SIGUSR1 (logrotate): the alert files only. */
@@ -470,7 +471,7 @@ int cmd_resolve(int argc, char **argv)
 	if (ret)
 		goto out;
 	if (make_jobs(&r)) {
-		cmd_err(CMD, "%s", strerror(ENOMEM));
+		cmd_err(CMD, MSG_AS_IS, strerror(ENOMEM));
 		ret = EXIT_SYSTEM;
 		goto out;
 	}

@@ -8,16 +8,16 @@
 
 #include "cmd.h"
 #include "deploy.h"
+#include "i18n.h"
 
 static void help(FILE *out)
 {
 	cmd_usage(out, "rollback");
-	fprintf(out, "\n  --state-dir DIR  deployment records (default "
-		DEPLOY_STATE_DIR ")\n"
+	fprintf(out, _("\n  --state-dir DIR  deployment records (default %s)\n"
 		"  --expired ID     the confirm timer's job: wait for the "
 		"deadline of pending\n"
 		"                   deployment ID, then roll it back unless "
-		"confirmed\n");
+		"confirmed\n"), DEPLOY_STATE_DIR);
 }
 
 int cmd_rollback(int argc, char **argv)
@@ -71,7 +71,7 @@ int cmd_rollback(int argc, char **argv)
 		return EXIT_FINDINGS;
 	}
 	if (lock < 0) {
-		cmd_err("rollback", "%s", err);
+		cmd_err("rollback", MSG_AS_IS, err);
 		return lock == -EWOULDBLOCK ? EXIT_FINDINGS : EXIT_SYSTEM;
 	}
 	err[0] = '\0';
@@ -81,18 +81,18 @@ int cmd_rollback(int argc, char **argv)
 	ret = deploy_rollback(state, "sanso rollback", how, sizeof(how), err,
 			      sizeof(err));
 	if (ret == -ENOENT && !err[0])
-		snprintf(err, sizeof(err), "nothing is deployed");
+		snprintf(err, sizeof(err), "%s", _("nothing is deployed"));
 	if (ret) {
-		cmd_err("rollback", "%s", err[0] ? err : strerror(-ret));
+		cmd_err("rollback", MSG_AS_IS, err[0] ? err : strerror(-ret));
 		ret = ret == -ENOENT ? EXIT_FINDINGS : EXIT_SYSTEM;
 		goto out;
 	}
 	if (err[0])
-		fprintf(stderr, "sanso: rollback: warning: %s\n", err);
+		cmd_warn("rollback", MSG_AS_IS, err);
 	if (deploy_current(state, &d))
-		printf("rolled back: no sanso table is loaded now\n");
+		fputs(_("rolled back: no sanso table is loaded now\n"), stdout);
 	else
-		printf("rolled back to deployment %u (%s)\n", d.id, how);
+		printf(_("rolled back to deployment %u (%s)\n"), d.id, how);
 	ret = EXIT_OK;
 out:
 	deploy_unlock(lock);

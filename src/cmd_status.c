@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "deploy.h"
+#include "i18n.h"
 #include "ha.h"
 #include "json.h"
 #include "kernel.h"
@@ -116,7 +117,7 @@ int cmd_status(int argc, char **argv)
 	size_t n_fs = 0, len;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hj", opts, NULL)) != -1) {
 		switch (c) {
 		case 's':
 			state = optarg;
@@ -124,18 +125,22 @@ int cmd_status(int argc, char **argv)
 		case 'f':
 			format = optarg;
 			break;
+		case 'j':
+			format = "json";
+			break;
 		case 'd':
 			data = optarg;
 			break;
 		case 'h':
 			cmd_usage(stdout, "status");
-			printf("\n  --state-dir DIR  deployment records (default "
-			       DEPLOY_STATE_DIR ")\n"
-			       "  --format FORMAT  text (default) or json\n"
-			       "  --data-dir DIR   where the monitor or DNS guard "
-			       "writes (default: the\n"
-			       "                   state directory): a pair's "
-			       "peer verdict\n");
+			printf(_("\n  --state-dir DIR  deployment records (default "
+				 "%s)\n"
+				 "  --format FORMAT  text (default) or json\n"
+				 "  -j               same as --format json\n"
+				 "  --data-dir DIR   where the monitor or DNS "
+				 "guard writes (default: the\n"
+				 "                   state directory): a pair's "
+				 "peer verdict\n"), DEPLOY_STATE_DIR);
 			return EXIT_OK;
 		default:
 			cmd_usage(stderr, "status");

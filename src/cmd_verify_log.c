@@ -13,22 +13,23 @@
 #include "alert.h"
 #include "cmd.h"
 #include "deploy.h"
+#include "i18n.h"
 
 #define CMD "verify-log"
 
 static void help(FILE *out)
 {
 	cmd_usage(out, CMD);
-	fprintf(out, "\n"
+	fprintf(out, _("\n"
 		"  --state-dir DIR  where the key (audit.key) and the records\n"
 		"                   of each log's last line (chain/) are\n"
-		"                   (default " DEPLOY_STATE_DIR ")\n"
+		"                   (default %s)\n"
 		"  --head SEQ:MAC   a head kept elsewhere (a deployment\n"
 		"                   record, a checkpoint at a remote sink):\n"
 		"                   the log must hold it (one log only)\n"
 		"  -h, --help       this help\n"
 		"\nExit status: 0 intact, 1 tampered, 2 usage, 3 cannot read a "
-		"log or the key.\n");
+		"log or the key.\n"), DEPLOY_STATE_DIR);
 }
 
 static const char *key_problem(int r)
@@ -54,11 +55,11 @@ static void print_findings(const struct diags *d)
 			printf("%s:%d: ", g->loc.file, g->loc.line);
 		else
 			printf("%s: ", g->loc.file);
-		printf("%s[%s]: %s\n", g->sev == DIAG_ERROR ? "error" :
-		       "warning", g->code, g->msg);
+		diag_sev_print(stdout, g->sev);
+		printf("[%s]: %s\n", g->code, g->msg);
 	}
 	if (d->dropped)
-		printf("(%zu more findings not shown)\n", d->dropped);
+		printf(_("(%zu more findings not shown)\n"), d->dropped);
 }
 
 static int verify_one(const char *state_dir, const char *path,
@@ -87,25 +88,25 @@ static int verify_one(const char *state_dir, const char *path,
 	}
 	print_findings(&d);
 	if (v.tampered) {
-		printf("%s: TAMPERED: %u problem%s in %" PRIu64 " line%s\n",
+		printf(_("%s: TAMPERED: %u problem%s in %" PRIu64 " line%s\n"),
 		       path, d.errors, d.errors == 1 ? "" : "s", v.lines,
 		       v.lines == 1 ? "" : "s");
 		ret = EXIT_FINDINGS;
 	} else if (!v.lines) {
 		/* audit_verify() fails any other empty log. */
-		printf("%s: intact: empty, as sanso left it\n", path);
+		printf(_("%s: intact: empty, as sanso left it\n"), path);
 		ret = EXIT_OK;
 	} else {
-		printf("%s: intact: %" PRIu64 " line%s, seq %" PRIu64 "..%"
-		       PRIu64, path, v.lines, v.lines == 1 ? "" : "s",
+		printf(_("%s: intact: %" PRIu64 " line%s, seq %" PRIu64 "..%"
+			 PRIu64), path, v.lines, v.lines == 1 ? "" : "s",
 		       v.first_seq, v.last_seq);
 		if (v.continues)
-			printf(", continues seq %" PRIu64 " of the file "
-			       "before it", v.continues);
+			printf(_(", continues seq %" PRIu64 " of the file "
+				 "before it"), v.continues);
 		if (head)
-			printf(", holds --head seq %" PRIu64, head->seq);
-		printf("%s\n", v.head_checked ? ", ends where sanso left it" :
-		       "");
+			printf(_(", holds --head seq %" PRIu64), head->seq);
+		printf("%s\n", v.head_checked ?
+		       _(", ends where sanso left it") : "");
 		ret = EXIT_OK;
 	}
 out:

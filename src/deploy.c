@@ -29,6 +29,7 @@
 #include "deploy.h"
 #include "json.h"
 #include "diag.h"
+#include "i18n.h"
 #include "kernel.h"
 #include "kdelta.h"
 #include "kernel_dump.h"
@@ -134,20 +135,20 @@ static int state_check(const char *state, char *err, size_t errlen)
 
 	if (lstat(state, &st)) {
 		ret = -errno;
-		snprintf(err, errlen, "state directory %s: %s", state,
+		snprintf(err, errlen, _("state directory %s: %s"), state,
 			 strerror(-ret));
 		return ret;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "state directory %s: not a directory",
+		snprintf(err, errlen, _("state directory %s: not a directory"),
 			 state);
 		return -ENOTDIR;
 	}
 	if (st.st_uid != geteuid() || (st.st_mode & 022)) {
-		snprintf(err, errlen, "state directory %s: refused: it is "
+		snprintf(err, errlen, _("state directory %s: refused: it is "
 			 "owned by uid %u with mode %04o, and must belong to "
 			 "uid %u and be writable by no one else (chown, chmod "
-			 "go-w)", state, (unsigned int)st.st_uid,
+			 "go-w)"), state, (unsigned int)st.st_uid,
 			 (unsigned int)(st.st_mode & 07777),
 			 (unsigned int)geteuid());
 		return -EPERM;
@@ -169,7 +170,7 @@ int deploy_state_init(const char *state, char *err, size_t errlen)
 		made = true;
 	else if (errno != EEXIST) {
 		ret = -errno;
-		snprintf(err, errlen, "state directory %s: %s", state,
+		snprintf(err, errlen, _("state directory %s: %s"), state,
 			 strerror(-ret));
 		return ret;
 	}
@@ -177,7 +178,7 @@ int deploy_state_init(const char *state, char *err, size_t errlen)
 	if (ret)
 		return ret;
 	if (path_of(p, sizeof(p), state, "deploy")) {
-		snprintf(err, errlen, "state directory %s: name too long",
+		snprintf(err, errlen, _("state directory %s: name too long"),
 			 state);
 		return -ENAMETOOLONG;
 	}
@@ -188,7 +189,7 @@ int deploy_state_init(const char *state, char *err, size_t errlen)
 	if (!ret && made)
 		ret = sync_dir_of(state);
 	if (ret)
-		snprintf(err, errlen, "state directory %s: %s", state,
+		snprintf(err, errlen, _("state directory %s: %s"), state,
 			 strerror(-ret));
 	return ret;
 }
@@ -206,7 +207,7 @@ int deploy_lock(const char *state, int wait, char *err, size_t errlen)
 	fd = open(p, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
-		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+		snprintf(err, errlen, _("%s: %s"), p, strerror(-ret));
 		return ret;
 	}
 	for (;;) {
@@ -221,10 +222,10 @@ int deploy_lock(const char *state, int wait, char *err, size_t errlen)
 		usleep(100000);
 	}
 	if (ret == -EWOULDBLOCK)
-		snprintf(err, errlen, "another apply, confirm or rollback "
-			 "still holds %s after %d s; try again later", p, wait);
+		snprintf(err, errlen, _("another apply, confirm or rollback "
+			 "still holds %s after %d s; try again later"), p, wait);
 	else
-		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+		snprintf(err, errlen, _("%s: %s"), p, strerror(-ret));
 	close(fd);
 	return ret;
 }
@@ -542,12 +543,12 @@ static struct kbatch *deploy_batch(const struct ruleset *rs,
 	}
 	ret = ruleset_to_batch_sent(rs, b, sent);
 	if (ret) {
-		snprintf(err, errlen, "building the batch: %s", strerror(-ret));
+		snprintf(err, errlen, _("building the batch: %s"), strerror(-ret));
 		goto fail;
 	}
 	ret = carry_over(rs, b);
 	if (ret) {
-		snprintf(err, errlen, "reading the live FQDN sets: %s",
+		snprintf(err, errlen, _("reading the live FQDN sets: %s"),
 			 strerror(-ret));
 		goto fail;
 	}
@@ -712,7 +713,7 @@ static int read_copies(const char *state, const struct deployment *d,
 	int ret = record_text(state, d->id, &text);
 
 	if (ret) {
-		snprintf(err, errlen, "deployment %u: its record: %s", d->id,
+		snprintf(err, errlen, _("deployment %u: its record: %s"), d->id,
 			 strerror(-ret));
 		return ret;
 	}
@@ -736,8 +737,8 @@ static int read_copies(const char *state, const struct deployment *d,
 			    strnlen(want, 65) < 65 || want[64] != ' ' ||
 			    !*ref || n >= (size_t)d->holiday_files ||
 			    k != n + 1) {
-				snprintf(err, errlen, "deployment %u: its "
-					 "record has a bad holiday line",
+				snprintf(err, errlen, _("deployment %u: its "
+					 "record has a bad holiday line"),
 					 d->id);
 				ret = -EINVAL;
 				break;
@@ -757,23 +758,23 @@ static int read_copies(const char *state, const struct deployment *d,
 			n++;
 			if (!v[n - 1].data) {
 				ret = -errno;
-				snprintf(err, errlen, "deployment %u: %s: %s",
+				snprintf(err, errlen, _("deployment %u: %s: %s"),
 					 d->id, p, strerror(-ret));
 				break;
 			}
 			sha256_hex(v[n - 1].data, v[n - 1].len, sum);
 			if (strcmp(sum, want)) {
-				snprintf(err, errlen, "deployment %u: %s is "
+				snprintf(err, errlen, _("deployment %u: %s is "
 					 "not the copy it recorded (SHA-256 "
-					 "differs)", d->id, p);
+					 "differs)"), d->id, p);
 				ret = -EBADMSG;
 			}
 		}
 		line = nl ? nl + 1 : NULL;
 	}
 	if (!ret && n != (size_t)d->holiday_files) {
-		snprintf(err, errlen, "deployment %u: its record lists %zu of "
-			 "its %d holiday file copies", d->id, n,
+		snprintf(err, errlen, _("deployment %u: its record lists %zu of "
+			 "its %d holiday file copies"), d->id, n,
 			 d->holiday_files);
 		ret = -EINVAL;
 	}
@@ -817,13 +818,13 @@ int deploy_rebuild(const char *state, const struct deployment *d,
 	buf = model_read_file(p, MODEL_MAX_FILE_BYTES, &len);
 	if (!buf) {
 		ret = -errno;
-		snprintf(err, errlen, "%s: %s", p, strerror(-ret));
+		snprintf(err, errlen, _("%s: %s"), p, strerror(-ret));
 		return ret;
 	}
 	sha256_hex(buf, len, sum);
 	if (d->zone_sha256[0] && strcmp(sum, d->zone_sha256)) {
-		snprintf(err, errlen, "deployment %u: %s is not the zone file "
-			 "it recorded (SHA-256 differs)", d->id, p);
+		snprintf(err, errlen, _("deployment %u: %s is not the zone file "
+			 "it recorded (SHA-256 differs)"), d->id, p);
 		ret = -EBADMSG;
 		goto out;
 	}
@@ -844,13 +845,13 @@ int deploy_rebuild(const char *state, const struct deployment *d,
 	if (!m || dg.errors) {
 		ret = m ? -EINVAL : -errno;
 		if (e)
-			snprintf(err, errlen, "deployment %u: its zone file no "
-				 "longer loads: %s:%d: %s", d->id,
+			snprintf(err, errlen, _("deployment %u: its zone file no "
+				 "longer loads: %s:%d: %s"), d->id,
 				 e->loc.file ? e->loc.file : "?", e->loc.line,
 				 e->msg);
 		else
-			snprintf(err, errlen, "deployment %u: its zone file no "
-				 "longer loads: %s", d->id, strerror(-ret));
+			snprintf(err, errlen, _("deployment %u: its zone file no "
+				 "longer loads: %s"), d->id, strerror(-ret));
 		goto out;
 	}
 	pol = policy_build(m);
@@ -863,10 +864,10 @@ int deploy_rebuild(const char *state, const struct deployment *d,
 	/* The ruleset borrows the model: keep both alive with it. */
 	if (!ret) {
 		if (d->holiday_files < 0 && m->n_holiday_files)
-			snprintf(err, errlen, "deployment %u was recorded "
+			snprintf(err, errlen, _("deployment %u was recorded "
 				 "without copies of its holiday files (by an "
 				 "older sanso): read %s%s from where its zone "
-				 "file names it", d->id,
+				 "file names it"), d->id,
 				 m->holiday_files[0].path,
 				 m->n_holiday_files > 1 ? " and others" : "");
 		(*out)->owned_model = m;
@@ -1023,7 +1024,7 @@ static void err_add(char *err, size_t errlen, const char *fmt, ...)
 		used += 2;
 	}
 	va_start(ap, fmt);
-	vsnprintf(err + used, errlen - used, fmt, ap);
+	vsnprintf(err + used, errlen - used, _(fmt), ap);
 	va_end(ap);
 }
 
@@ -1156,7 +1157,7 @@ static struct kbatch *in_place(const struct deployment *cur,
 	size_t live_len, want_len;
 	int ret;
 
-	snprintf(how, n, "replaced whole");
+	snprintf(how, n, _("replaced whole"));
 	ret = kbatch_table_canon(full, NFPROTO_INET, table, sent, &want,
 				 &want_len);
 	if (!ret)
@@ -1169,24 +1170,24 @@ static struct kbatch *in_place(const struct deployment *cur,
 	if (!cur || !cur->id || strcmp(cur->table, table) ||
 	    cur->canon != KERNEL_CANON_VERSION)
 		goto out;
-	progress("reading table inet %s back to compare it", table);
+	progress(_("reading table inet %s back to compare it"), table);
 	if (kernel_table_canon(NFPROTO_INET, table, &live, &live_len) ||
 	    kernel_canon_digest(live, live_len, got))
 		goto out;
 	if (strcmp(got, cur->ruleset_sha256)) {
-		snprintf(how, n, "replaced whole: the live table is not "
-			 "deployment %u as recorded", cur->id);
+		snprintf(how, n, _("replaced whole: the live table is not "
+			 "deployment %u as recorded"), cur->id);
 		goto out;
 	}
 	ret = kdelta_build(live, live_len, want, want_len, full, NFPROTO_INET,
 			   table, &delta, &st);
 	if (ret == -ENOTSUP)
-		snprintf(how, n, "replaced whole: a base chain changed");
+		snprintf(how, n, _("replaced whole: a base chain changed"));
 	else if (!ret)
-		snprintf(how, n, "changed in place: %zu chain%s added, %zu "
+		snprintf(how, n, _("changed in place: %zu chain%s added, %zu "
 			 "removed, %zu refilled; %zu set%s added, %zu removed, "
 			 "%zu remade, %zu refilled; %zu element%s added, %zu "
-			 "removed", st.chains_added,
+			 "removed"), st.chains_added,
 			 st.chains_added == 1 ? "" : "s", st.chains_removed,
 			 st.chains_refilled, st.sets_added,
 			 st.sets_added == 1 ? "" : "s", st.sets_removed,
@@ -1212,7 +1213,7 @@ static struct kbatch *restore_batch(const char *state, unsigned int id,
 	int ret;
 
 	memset(to, 0, sizeof(*to));
-	snprintf(how, hown, "replaced whole");
+	snprintf(how, hown, _("replaced whole"));
 	if (!id) {
 		/* Before the first deployment there was no sanso table. */
 		snprintf(to->table, sizeof(to->table), "%s", table);
@@ -1231,7 +1232,7 @@ static struct kbatch *restore_batch(const char *state, unsigned int id,
 	}
 	ret = deploy_load(state, id, to);
 	if (ret) {
-		snprintf(err, errlen, "deployment %u: %s", id, strerror(-ret));
+		snprintf(err, errlen, _("deployment %u: %s"), id, strerror(-ret));
 		errno = -ret;
 		return NULL;
 	}
@@ -1283,7 +1284,7 @@ int deploy_rollback(const char *state, const char *why, char *how,
 
 	ret = deploy_current(state, &cur);
 	if (ret) {
-		snprintf(err, errlen, "nothing is deployed");
+		snprintf(err, errlen, _("nothing is deployed"));
 		return ret;
 	}
 	if (!how) {
@@ -1608,7 +1609,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	sent = nftnl_set_list_alloc();
 	if (!sent)
 		return -ENOMEM;
-	progress("building the batch: %zu chains, %zu sets", rs->n_chains,
+	progress(_("building the batch: %zu chains, %zu sets"), rs->n_chains,
 		 rs->n_sets);
 	b = deploy_batch(rs, sent, err, errlen);
 	if (!b) {
@@ -1620,7 +1621,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 			 d->ruleset_sha256, how, hown);
 	if (!delta && errno) {
 		ret = -errno;
-		snprintf(err, errlen, "the digest of the new table: %s",
+		snprintf(err, errlen, _("the digest of the new table: %s"),
 			 strerror(-ret));
 		goto out;
 	}
@@ -1642,7 +1643,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	ret = deploy_audit(state, "apply-intent", d, confirm ? "confirm "
 			   "pending" : NULL);
 	if (ret) {
-		snprintf(err, errlen, "writing %s/audit.log: %s", state,
+		snprintf(err, errlen, _("writing %s/audit.log: %s"), state,
 			 strerror(-ret));
 		goto out;
 	}
@@ -1651,7 +1652,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	if (!ret)
 		ret = intent_write(state, &in);
 	if (ret) {
-		snprintf(err, errlen, "writing deployment %u in %s: %s", d->id,
+		snprintf(err, errlen, _("writing deployment %u in %s: %s"), d->id,
 			 state, strerror(-ret));
 		intent_remove(state);
 		deploy_audit(state, "apply-failed", d, err);
@@ -1662,7 +1663,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 		pd.previous = d->previous;
 		ret = arm_confirm(state, &pd, confirm);
 		if (ret) {
-			snprintf(err, errlen, "starting the confirm timer: %s",
+			snprintf(err, errlen, _("starting the confirm timer: %s"),
 				 strerror(-ret));
 			intent_remove(state);
 			deploy_audit(state, "apply-failed", d, err);
@@ -1670,9 +1671,9 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 		}
 	}
 	fault("apply-intent");
-	progress("the kernel is loading %zu messages (%.1f MB)%s",
+	progress(_("the kernel is loading %zu messages (%.1f MB)%s"),
 		 kbatch_count(delta ? delta : b), (double)kbatch_size(delta ?
-		 delta : b) / 1e6, delta ? ", in place" : "");
+		 delta : b) / 1e6, delta ? _(", in place") : "");
 	ret = kbatch_commit(delta ? delta : b, false, err, errlen);
 	if (ret) {
 		unwrite(state, confirm);
@@ -1683,7 +1684,7 @@ int deploy_apply(const char *state, const struct ruleset *rs,
 	fault("apply-commit");
 	/* What the kernel holds is what was written ahead; a table that
 	 * differs is recorded as it is, with a warning. */
-	progress("reading table inet %s back to verify it", rs->table);
+	progress(_("reading table inet %s back to verify it"), rs->table);
 	if (!kernel_table_digest_sent(NFPROTO_INET, rs->table, sent, live) &&
 	    strcmp(live, d->ruleset_sha256)) {
 		err_add(err, errlen, "the live table's digest %.12s is not the "

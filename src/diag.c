@@ -2,8 +2,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag.h"
+#include "i18n.h"
 #include "json.h"
 
 #define DIAG_DEFAULT_MAX 10000
@@ -40,7 +42,7 @@ void diag_add(struct diags *d, const struct loc *loc, enum diag_sev sev,
 	snprintf(g->code, sizeof(g->code), "%s", code);
 	g->flow = flow ? strdup(flow) : NULL;
 	va_start(ap, fmt);
-	if (vasprintf(&g->msg, fmt, ap) < 0)
+	if (vasprintf(&g->msg, _(fmt), ap) < 0)
 		g->msg = NULL;
 	va_end(ap);
 	if (!g->msg) {
@@ -64,7 +66,7 @@ void diag_note(struct diags *d, const char *fmt, ...)
 		return;
 	g = &d->v[d->n - 1];
 	va_start(ap, fmt);
-	if (vasprintf(&note, fmt, ap) < 0)
+	if (vasprintf(&note, _(fmt), ap) < 0)
 		note = NULL;
 	va_end(ap);
 	if (!note)
@@ -100,6 +102,29 @@ static const char *sev_name(enum diag_sev s)
 	return s == DIAG_ERROR ? "error" : "warning";
 }
 
+int diag_color(FILE *out)
+{
+	const char *no = getenv("NO_COLOR");
+
+	return (!no || !*no) && isatty(fileno(out));
+}
+
+void diag_word(FILE *out, const char *word)
+{
+	const char *sgr = !strcmp(word, "error")   ? "1;31" :
+			  !strcmp(word, "warning") ? "1;35" : "1;36";
+
+	if (diag_color(out))
+		fprintf(out, "\033[%sm%s\033[m", sgr, word);
+	else
+		fputs(word, out);
+}
+
+void diag_sev_print(FILE *out, enum diag_sev sev)
+{
+	diag_word(out, sev_name(sev));
+}
+
 void diags_print_text(const struct diags *d, FILE *out)
 {
 	for (size_t i = 0; i < d->n; i++) {
@@ -110,8 +135,8 @@ void diags_print_text(const struct diags *d, FILE *out)
 				g->loc.col);
 		else if (g->loc.file)
 			fprintf(out, "%s: ", g->loc.file);
-		fprintf(out, "%s[%s]: %s\n", sev_name(g->sev), g->code,
-			g->msg);
+		diag_sev_print(out, g->sev);
+		fprintf(out, "[%s]: %s\n", g->code, g->msg);
 		if (!g->note)
 			continue;
 		if (g->loc.file && g->loc.line > 0)
@@ -119,15 +144,16 @@ void diags_print_text(const struct diags *d, FILE *out)
 				g->loc.col);
 		else if (g->loc.file)
 			fprintf(out, "%s: ", g->loc.file);
-		fprintf(out, "note: %s\n", g->note);
+		diag_word(out, "note");
+		fprintf(out, ": %s\n", g->note);
 	}
 }
 
 void diags_print_summary(const struct diags *d, FILE *out)
 {
 	if (d->dropped)
-		fprintf(out, "(%zu more findings not shown)\n", d->dropped);
-	fprintf(out, "%u error%s, %u warning%s\n", d->errors,
+		fprintf(out, _("(%zu more findings not shown)\n"), d->dropped);
+	fprintf(out, _("%u error%s, %u warning%s\n"), d->errors,
 		d->errors == 1 ? "" : "s", d->warnings,
 		d->warnings == 1 ? "" : "s");
 }

@@ -27,6 +27,7 @@
 
 #include "check.h"
 #include "diff.h"
+#include "i18n.h"
 #include "parse.h"
 #include "sched.h"
 

@@ -27,6 +27,7 @@
 #include "kernel_dump.h"
 #include "fqdnstate.h"
 #include "policy.h"
+#include "i18n.h"
 
 #define DEFAULT_TIMEOUT_MS	1000
 #define DEFAULT_SAVE_EVERY	300
@@ -221,7 +222,7 @@ static void say(struct dnsguard *g, int prio, const char *fmt, ...)
 	if (!g->hooks.log)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	g->hooks.log(g->hooks.arg, prio, msg);
 }
@@ -241,13 +242,13 @@ static void complain(struct dnsguard *g, const char *fmt, ...)
 		return;
 	}
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	if (g->log_suppressed)
 		say(g, LOG_ERR, "%s (and %" PRIu64 " more failures since the "
 		    "last report)", msg, g->log_suppressed);
 	else
-		say(g, LOG_ERR, "%s", msg);
+		say(g, LOG_ERR, MSG_AS_IS, msg);
 	g->log_at = now;
 	g->log_suppressed = 0;
 }
@@ -798,9 +799,9 @@ static void ha_compare(struct dnsguard *g, const char *peer)
 		clock_gettime(CLOCK_REALTIME, &a.time);
 		a.src_tier = a.dst_tier = -1;
 		a.count = 1;
-		snprintf(a.message, sizeof(a.message), "the peer's live table "
-			 "(%.12s) differs from this node's (%.12s) for %llds: "
-			 "apply the same deployment on both nodes",
+		snprintf(a.message, sizeof(a.message), alert_text("the peer's "
+			 "live table (%.12s) differs from this node's (%.12s) "
+			 "for %llds: apply the same deployment on both nodes"),
 			 peer[0] ? peer : "none", own[0] ? own : "none",
 			 (long long)((now - g->ha_differ_since) / 1000));
 		say(g, LOG_WARNING, "alert peer_drift: %s", a.message);
@@ -865,17 +866,17 @@ static void ha_close(struct dnsguard *g)
 static void ha_say_off(struct dnsguard *g, int err)
 {
 	if (err == ENOENT)
-		say(g, LOG_WARNING, "replication to the peer is off: no %s/"
-		    HA_KEY_FILE " (make it once: head -c 32 /dev/urandom >"
-		    HA_KEY_FILE ", mode 0600, and copy the same file to the "
-		    "peer)", g->state_dir);
+		say(g, LOG_WARNING, "replication to the peer is off: no %s/%s "
+		    "(make it once: head -c 32 /dev/urandom >%s, mode 0600, "
+		    "and copy the same file to the peer)", g->state_dir,
+		    HA_KEY_FILE, HA_KEY_FILE);
 	else if (err == EPERM)
-		say(g, LOG_WARNING, "replication to the peer is off: %s/"
-		    HA_KEY_FILE " must be a regular file of mode 0600 owned "
-		    "by this user or root", g->state_dir);
+		say(g, LOG_WARNING, "replication to the peer is off: %s/%s "
+		    "must be a regular file of mode 0600 owned by this user "
+		    "or root", g->state_dir, HA_KEY_FILE);
 	else if (err == EINVAL)
-		say(g, LOG_WARNING, "replication to the peer is off: %s/"
-		    HA_KEY_FILE " is not 32 bytes", g->state_dir);
+		say(g, LOG_WARNING, "replication to the peer is off: %s/%s "
+		    "is not 32 bytes", g->state_dir, HA_KEY_FILE);
 	else if (err == EADDRNOTAVAIL)
 		say(g, LOG_WARNING, "replication to the peer is off until "
 		    "this node holds a gateway.ha node address");
@@ -1697,7 +1698,7 @@ static int listen_one(struct dnsguard *g, const struct sockaddr_storage *ss,
 fail:
 	ret = -errno;
 	addr_text(ss, a, sizeof(a));
-	snprintf(err, errlen, "%s %s port %u: %s",
+	snprintf(err, errlen, _("%s %s port %u: %s"),
 		 type == SOCK_DGRAM ? "udp" : "tcp", a,
 		 ntohs(((const struct sockaddr_in *)ss)->sin_port),
 		 strerror(-ret));
@@ -1812,8 +1813,8 @@ struct dnsguard *dnsguard_new(const struct model *m,
 	n_ls = conf->n_listen ? conf->n_listen : m->gateway.n_dns_listen;
 	if (!n_up) {
 		ret = -EINVAL;
-		snprintf(err, errlen, "no upstream resolver: set "
-			 "gateway.dns.upstream in the zone file");
+		snprintf(err, errlen, _("no upstream resolver: set "
+			 "gateway.dns.upstream in the zone file"));
 		goto fail;
 	}
 	g->up = calloc(n_up, sizeof(*g->up));
@@ -1864,8 +1865,8 @@ struct dnsguard *dnsguard_new(const struct model *m,
 		if (ret == -ENOENT) {
 			size_t l = strlen(err);
 
-			snprintf(err + l, errlen - l, "%s(is the ruleset "
-				 "loaded? sanso apply)", l ? " " : "");
+			snprintf(err + l, errlen - l, _("%s(is the ruleset "
+				 "loaded? sanso apply)"), l ? " " : "");
 		}
 		goto fail;
 	}
@@ -1913,8 +1914,8 @@ int dnsguard_reload(struct dnsguard *g, const struct model *m, char *err,
 	err[0] = '\0';
 	if (!g->up_fixed) {
 		if (!m->gateway.n_dns_upstream) {
-			snprintf(err, errlen, "no upstream resolver: set "
-				 "gateway.dns.upstream in the zone file");
+			snprintf(err, errlen, _("no upstream resolver: set "
+				 "gateway.dns.upstream in the zone file"));
 			return -EINVAL;
 		}
 		up = calloc(m->gateway.n_dns_upstream, sizeof(*up));

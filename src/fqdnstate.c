@@ -26,6 +26,7 @@
 #include "fqdnstate.h"
 #include "kernel.h"
 #include "policy.h"
+#include "i18n.h"
 
 #define DEFAULT_MAX_NAMES	65536
 #define STATE_FILE		"fqdn.state"
@@ -245,7 +246,7 @@ static void say(const struct fqdn_state *st, int prio, const char *fmt, ...)
 	if (!st->hooks.log)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	vsnprintf(msg, sizeof(msg), _(fmt), ap);
 	va_end(ap);
 	st->hooks.log(st->hooks.arg, prio, msg);
 }
@@ -291,7 +292,7 @@ static void raise_alert(struct fqdn_state *st, enum alert_type type,
 	a.src_tier = a.dst_tier = -1;
 	a.count = 1;
 	va_start(ap, fmt);
-	vsnprintf(a.message, sizeof(a.message), fmt, ap);
+	vsnprintf(a.message, sizeof(a.message), alert_text(fmt), ap);
 	va_end(ap);
 	if (up && (z = zone_of(st, &up->addr)) >= 0) {
 		snprintf(a.dst_zone, sizeof(a.dst_zone), "%s",
@@ -1515,8 +1516,8 @@ int fqdn_state_reconcile(struct fqdn_state *st, int64_t now, char *err,
 					 seen_cb, &a);
 			if (ret) {
 				if (err && errlen)
-					snprintf(err, errlen, "listing set %s: "
-						 "%s", st->sets[s].kset[f],
+					snprintf(err, errlen, _("listing set %s: "
+						 "%s"), st->sets[s].kset[f],
 						 strerror(-ret));
 				return ret;
 			}
@@ -2057,7 +2058,7 @@ int fqdn_state_restore(struct fqdn_state *st, const char *dir, int64_t now,
 	lock = open_lock(dir, LOCK_SH);
 	if (lock < 0) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s/%s: %s", dir, LOCK_FILE,
+			snprintf(err, errlen, _("%s/%s: %s"), dir, LOCK_FILE,
 				 strerror(-lock));
 		return lock;
 	}
@@ -2065,7 +2066,7 @@ int fqdn_state_restore(struct fqdn_state *st, const char *dir, int64_t now,
 	close(lock);
 	if (ret) {
 		if (err && errlen)
-			snprintf(err, errlen, "%s/%s: %s", dir, STATE_FILE,
+			snprintf(err, errlen, _("%s/%s: %s"), dir, STATE_FILE,
 				 strerror(-ret));
 		return ret;
 	}

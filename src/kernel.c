@@ -33,6 +33,7 @@
 #include <libnftnl/udata.h>
 
 #include "ctnetlink.h"
+#include "i18n.h"
 #include "kernel.h"
 
 /*
@@ -1095,21 +1096,21 @@ static void format_error(const struct kbatch *b, const struct reply *r,
 			describe_offs((const void *)(b->buf +
 						     b->off[r->idx - 1]),
 				      r->offs, where, sizeof(where));
-		snprintf(err, errlen, "message %zu/%zu (%s%s): %s%s%s",
+		snprintf(err, errlen, _("message %zu/%zu (%s%s): %s%s%s"),
 			 r->idx, b->n, what, where, strerror(-r->err),
 			 *text ? ": " : "", text);
 	} else if (r->idx == 0 && r->err == -ERESTART) {
-		snprintf(err, errlen, "the ruleset changed since generation "
-			 "%u was read; nothing was applied", b->genid);
+		snprintf(err, errlen, _("the ruleset changed since generation "
+			 "%u was read; nothing was applied"), b->genid);
 	} else {
-		snprintf(err, errlen, "batch %s: %s%s%s",
+		snprintf(err, errlen, _("batch %s: %s%s%s"),
 			 r->idx == 0 ? "commit" : "end", strerror(-r->err),
 			 *text ? ": " : "", text);
 	}
 	if (r->nerr > 1) {
 		size_t l = strlen(err);
 
-		snprintf(err + l, errlen - l, " (and %zu more error%s)",
+		snprintf(err + l, errlen - l, _(" (and %zu more error%s)"),
 			 r->nerr - 1, r->nerr > 2 ? "s" : "");
 	}
 }
@@ -1125,16 +1126,16 @@ static int judge(const struct kbatch *b, const struct reply *r, bool end,
 	}
 	if (r->lost) {
 		if (err && errlen)
-			snprintf(err, errlen, "kernel replies were lost "
+			snprintf(err, errlen, _("kernel replies were lost "
 				 "(receive buffer full); the batch of %zu "
-				 "messages may or may not have been applied",
+				 "messages may or may not have been applied"),
 				 b->n);
 		return -ENOBUFS;
 	}
 	if (r->acks != b->n || (end && r->begin_ack && !r->end_ack)) {
 		if (err && errlen)
-			snprintf(err, errlen, "the kernel acknowledged %zu of "
-				 "%zu messages%s", r->acks, b->n,
+			snprintf(err, errlen, _("the kernel acknowledged %zu of "
+				 "%zu messages%s"), r->acks, b->n,
 				 r->end_ack ? "" : " and not the commit");
 		return -EPROTO;
 	}
@@ -1198,11 +1199,11 @@ static int scratch_commit(const struct kbatch *b, char *err, size_t errlen)
 		return 0;
 	if (res.ret && err && errlen)
 		snprintf(err, errlen, "%s", res.text[0] ? res.text :
-			 "trial commit in a new network namespace failed");
+			 _("trial commit in a new network namespace failed"));
 	if (res.ret && err && errlen && !res.text[0]) {
 		size_t l = strlen(err);
 
-		snprintf(err + l, errlen - l, ": %s", strerror(-res.ret));
+		snprintf(err + l, errlen - l, _(": %s"), strerror(-res.ret));
 	}
 	return res.ret;
 }
@@ -1220,8 +1221,8 @@ static int commit(struct kbatch *b, bool dry_run, struct ksock *ks,
 	ret = batch_send(b, !dry_run, b->genid, &r, ks);
 	if (ret) {
 		if (err && errlen)
-			snprintf(err, errlen, "sending %zu messages (%zu "
-				 "bytes): %s%s", b->n, b->len, strerror(-ret),
+			snprintf(err, errlen, _("sending %zu messages (%zu "
+				 "bytes): %s%s"), b->n, b->len, strerror(-ret),
 				 ret == -EMSGSIZE ? " (without CAP_NET_ADMIN, "
 				 "net.core.wmem_max must exceed the batch)" :
 				 "");

@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 
 #include "cmd.h"
+#include "i18n.h"
 
 static const struct {
 	const char *name;
@@ -12,49 +13,50 @@ static const struct {
 	const char *synopsis;
 	const char *description;
 } commands[] = {
-	{ "check", cmd_check, "FILE [--at DATE] [--format text|json] | "
+	{ "check", cmd_check, "FILE [--at DATE] [--format text|json | -j] | "
 	  "--explain CODE",
-	  "validate a zone file against the three-tier invariants" },
+	  N_("validate a zone file against the three-tier invariants") },
 	{ "compile", cmd_compile, "FILE [-o OUT] [--table NAME] [--at DATE] [--dnsmasq]",
-	  "print the nftables ruleset as an nft -f script" },
+	  N_("print the nftables ruleset as an nft -f script") },
 	{ "apply", cmd_apply,
 	  "FILE [--confirm SECONDS] [--table NAME] [--dry-run] "
 	  "[--state-dir DIR] | --deployed | --fail-closed",
-	  "load the ruleset into the kernel in one atomic transaction" },
+	  N_("load the ruleset into the kernel in one atomic transaction") },
 	{ "confirm", cmd_confirm, "[--state-dir DIR]",
-	  "keep an apply made with --confirm" },
+	  N_("keep an apply made with --confirm") },
 	{ "rollback", cmd_rollback, "[--state-dir DIR]",
-	  "restore the previous deployment" },
-	{ "status", cmd_status, "[--state-dir DIR] [--format text|json]",
-	  "show the deployment, a pending confirm and drift" },
-	{ "diff", cmd_diff, "OLD NEW [--at DATE] [--format text|markdown|json]",
-	  "semantic difference of two zone files for change review" },
+	  N_("restore the previous deployment") },
+	{ "status", cmd_status, "[--state-dir DIR] [--format text|json | -j]",
+	  N_("show the deployment, a pending confirm and drift") },
+	{ "diff", cmd_diff,
+	  "OLD NEW [--at DATE] [--format text|markdown|json | -j]",
+	  N_("semantic difference of two zone files for change review") },
 	{ "explain", cmd_explain,
 	  "FILE --from ADDR --to ADDR --service PROTO/PORT [--at TIME] "
-	  "[--format text|json]",
-	  "which flow, or the default drop, decides a packet, and why" },
+	  "[--format text|json | -j]",
+	  N_("which flow, or the default drop, decides a packet, and why") },
 	{ "graph", cmd_graph, "FILE",
-	  "Graphviz DOT of zones, hosts and flows" },
+	  N_("Graphviz DOT of zones, hosts and flows") },
 	{ "monitor", cmd_monitor,
 	  "[FILE] [--user NAME] [--state-dir DIR] [--data-dir DIR] "
 	  "[--table NAME] "
 	  "[--drift-interval SECONDS] [--jsonl FILE] [--replay FILE.pcap] "
 	  "[--record FILE.pcap] [--once] [--no-dnsguard]",
-	  "watch conntrack and the drop log for violations; run the DNS guard" },
+	  N_("watch conntrack and the drop log for violations; run the DNS guard") },
 	{ "resolve", cmd_resolve,
 	  "FILE [--once] [--state-dir DIR] [--table NAME] [--jsonl FILE] [-v]",
-	  "prefill and refresh the FQDN sets from their exact names" },
+	  N_("prefill and refresh the FQDN sets from their exact names") },
 	{ "dnsguard", cmd_dnsguard,
 	  "FILE [--state-dir DIR] [--table NAME] [--listen ADDR[:PORT]]... "
 	  "[--jsonl FILE] [-v]",
-	  "answer DNS for the FQDN sets and keep their kernel sets in step" },
+	  N_("answer DNS for the FQDN sets and keep their kernel sets in step") },
 	{ "report", cmd_report,
 	  "[--state-dir DIR] [--alerts FILE]... [--since DATE] "
-	  "[--until DATE] [--lang ja|en] [--format html|json] "
+	  "[--until DATE] [--lang ja|en] [--format html|json | -j] "
 	  "[--timezone TZ] [--no-verify]",
-	  "the evidence of a period: deployments, model, alerts, charts" },
+	  N_("the evidence of a period: deployments, model, alerts, charts") },
 	{ "verify-log", cmd_verify_log, "FILE... [--state-dir DIR] [--head SEQ:MAC]",
-	  "verify the HMAC chain of alert and audit logs" },
+	  N_("verify the HMAC chain of alert and audit logs") },
 };
 
 void cmd_err(const char *cmd, const char *fmt, ...)
@@ -63,7 +65,20 @@ void cmd_err(const char *cmd, const char *fmt, ...)
 
 	fprintf(stderr, "sanso: %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(stderr, _(fmt), ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void cmd_warn(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "sanso: %s: ", cmd);
+	diag_sev_print(stderr, DIAG_WARNING);
+	fputs(": ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, _(fmt), ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -72,22 +87,22 @@ void cmd_usage(FILE *out, const char *name)
 {
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(name, commands[i].name))
-			fprintf(out, "Usage: sanso %s %s\n%s.\n",
+			fprintf(out, _("Usage: sanso %s %s\n%s.\n"),
 				commands[i].name, commands[i].synopsis,
-				commands[i].description);
+				_(commands[i].description));
 }
 
 static void usage(FILE *out)
 {
-	fprintf(out, "Usage: sanso COMMAND [ARGS]...\n"
-		     "       sanso --version\n\n"
-		     "sanso enforces the three-tier separation of a zone file.\n\n"
-		     "Commands:\n");
+	fputs(_("Usage: sanso COMMAND [ARGS]...\n"
+		"       sanso --version\n\n"
+		"sanso enforces the three-tier separation of a zone file.\n\n"
+		"Commands:\n"), out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(out, "  %-10s %s\n", commands[i].name,
-			commands[i].description);
-	fprintf(out, "\nRun 'sanso COMMAND --help' for a command's options; "
-		     "see sanso(8).\n");
+			_(commands[i].description));
+	fputs(_("\nRun 'sanso COMMAND --help' for a command's options; "
+		"see sanso(8).\n"), out);
 }
 
 int main(int argc, char **argv)
@@ -96,6 +111,7 @@ int main(int argc, char **argv)
 	 * sanso alone: programs it starts, such as an exec alert sink,
 	 * must not inherit them. */
 	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	i18n_init();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -112,7 +128,7 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "sanso: unknown command \"%s\"\n", argv[1]);
+	fprintf(stderr, _("sanso: unknown command \"%s\"\n"), argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
 }

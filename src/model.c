@@ -19,6 +19,7 @@
 #include "model.h"
 #include "sched.h"
 #include "yamltree.h"
+#include "i18n.h"
 
 enum nkind {
 	NK_ZONE,
@@ -175,11 +176,11 @@ static void err(struct loader *L, const struct ynode *n, const char *code,
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
+	if (vasprintf(&msg, _(fmt), ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	diag_add(L->d, &l, DIAG_ERROR, code, flow, "%s",
-		 msg ? msg : "out of memory");
+	diag_add(L->d, &l, DIAG_ERROR, code, flow, MSG_AS_IS,
+		 msg ? msg : _("out of memory"));
 	free(msg);
 }
 
@@ -1138,7 +1139,7 @@ static void holiday_file(struct loader *L, const struct ynode *v,
 		struct loc l = { name, ye.line, ye.col };
 
 		diag_add(L->d, &l, DIAG_ERROR, ye.syntax ? "E001" : "E002",
-			 NULL, "%s", ye.msg);
+			 NULL, MSG_AS_IS, ye.msg);
 	} else if (t->root) {
 		holiday_dates(L, t->root, s);
 	}
@@ -1776,7 +1777,9 @@ static void load_monitor(struct loader *L, const struct ynode *val)
 {
 	static const struct keyspec keys[] = {
 		{ "alerts", false }, { "dedup_seconds", false },
+		{ "language", false },
 	};
+	static const char *const languages[] = { "en", "ja" };
 	const struct ynode *v[N_ELEMS(keys)];
 	struct monitor_conf *mc = &L->m->monitor;
 
@@ -1788,6 +1791,16 @@ static void load_monitor(struct loader *L, const struct ynode *val)
 	}
 	if (v[1])
 		uint_val(L, v[1], "dedup_seconds", 86400, &mc->dedup_seconds);
+	if (v[2] && str(L, v[2], "language")) {
+		int lang = lookup_word(languages, N_ELEMS(languages),
+				       v[2]->val);
+
+		if (lang < 0)
+			err(L, v[2], "E002", NULL, "unknown monitor.language "
+			    "\"%s\" (en, ja)", q(L, v[2]->val));
+		else
+			mc->language = lang == 1 ? LANG_JA : LANG_EN;
+	}
 }
 
 /* ---- the document ---- */
@@ -2022,7 +2035,7 @@ struct model *model_load_opts(const char *name, const char *buf, size_t len,
 		goto nomem;
 	sha256(buf, len, m->sha256);
 	if (len > MODEL_MAX_FILE_BYTES) {
-		diag_add(d, &(struct loc){ L.file, 0, 0 }, DIAG_ERROR, "E002",
+		diag_add(d, &(struct loc){ .file = L.file }, DIAG_ERROR, "E002",
 			 NULL, "file is larger than %u bytes",
 			 MODEL_MAX_FILE_BYTES);
 		goto out;
@@ -2033,12 +2046,14 @@ struct model *model_load_opts(const char *name, const char *buf, size_t len,
 	if (!t->root) {
 		struct loc l = { L.file, ye.line, ye.col };
 
-		if (ye.msg[0])
+		if (ye.msg[0]) {
 			diag_add(d, &l, DIAG_ERROR, ye.syntax ? "E001" : "E002",
-				 NULL, "%s", ye.msg);
-		else
-			diag_add(d, &(struct loc){ L.file, 1, 1 }, DIAG_ERROR,
-				 "E002", NULL, "empty zone file");
+				 NULL, MSG_AS_IS, ye.msg);
+		} else {
+			l.line = l.col = 1;
+			diag_add(d, &l, DIAG_ERROR, "E002", NULL,
+				 "empty zone file");
+		}
 		goto out;
 	}
 	load_root(&L, t->root);
@@ -2070,11 +2085,11 @@ struct model *model_load(const char *path, struct diags *d)
 	buf = read_file(path, MODEL_MAX_FILE_BYTES, &len, &e);
 	if (!buf) {
 		if (e == EFBIG)
-			diag_add(d, &(struct loc){ path, 0, 0 }, DIAG_ERROR,
+			diag_add(d, &(struct loc){ .file = path }, DIAG_ERROR,
 				 "E002", NULL, "file is larger than %u bytes",
 				 MODEL_MAX_FILE_BYTES);
 		else
-			diag_add(d, &(struct loc){ path, 0, 0 }, DIAG_ERROR,
+			diag_add(d, &(struct loc){ .file = path }, DIAG_ERROR,
 				 "E002", NULL, "cannot read: %s",
 				 read_error(e));
 		errno = e;

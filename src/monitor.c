@@ -23,6 +23,7 @@
 #include <libmnl/libmnl.h>
 
 #include "check.h"
+#include "i18n.h"
 #include "monitor.h"
 #include "replay.h"
 #include "sched.h"
@@ -167,7 +168,7 @@ static void set_message(struct alert *a, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(a->message, sizeof(a->message), fmt, ap);
+	vsnprintf(a->message, sizeof(a->message), alert_text(fmt), ap);
 	va_end(ap);
 }
 
@@ -449,7 +450,7 @@ void monitor_ct_event(struct monitor *mon, const struct ct_event *ev,
 	nat[0] = '\0';
 	if (!prefix_equal(&ev->orig.dst, &q.dst)) {
 		prefix_format(&ev->orig.dst, dst, sizeof(dst));
-		snprintf(nat, sizeof(nat), " (DNAT from %s)", dst);
+		snprintf(nat, sizeof(nat), alert_text(" (DNAT from %s)"), dst);
 	}
 	switch (d.verdict) {
 	case POL_ACCEPT: {
@@ -504,8 +505,9 @@ void monitor_ct_event(struct monitor *mon, const struct ct_event *ev,
 	if (ev->kind == CT_DUMP) {
 		size_t l = strlen(a.message);
 
-		snprintf(a.message + l, sizeof(a.message) - l,
-			 " (found by reading the conntrack table)");
+		snprintf(a.message + l, sizeof(a.message) - l, "%s",
+			 alert_text(" (found by reading the conntrack "
+				    "table)"));
 	}
 	emit(mon, &a);
 }
@@ -835,7 +837,7 @@ void monitor_overrun(struct monitor *mon, const struct timespec *ts,
 	mon->st.lost += n;
 	alert_init(&a, ALERT_OVERRUN, ts);
 	a.count = n ? n : 1;
-	set_message(&a, "%s", what);
+	set_message(&a, MSG_AS_IS, what);
 	emit(mon, &a);
 }
 
@@ -845,7 +847,7 @@ void monitor_config_error(struct monitor *mon, const struct timespec *ts,
 	struct alert a;
 
 	alert_init(&a, ALERT_CONFIG_ERROR, ts);
-	set_message(&a, "%s", message);
+	set_message(&a, MSG_AS_IS, message);
 	emit(mon, &a);
 }
 
@@ -984,12 +986,12 @@ static void deploy_unreadable(struct monitor *mon, int err,
 	if (mon->baseline_deployed)
 		set_message(&a, "cannot read the deployment%s%s: %s; drift is "
 			    "judged against the deployed ruleset last read",
-			    dir ? " in " : "", dir ? dir : "",
+			    dir ? alert_text(" in ") : "", dir ? dir : "",
 			    strerror(-err));
 	else
 		set_message(&a, "cannot read the deployment%s%s: %s; drift is "
 			    "judged against table inet %s as found at start",
-			    dir ? " in " : "", dir ? dir : "", strerror(-err),
+			    dir ? alert_text(" in ") : "", dir ? dir : "", strerror(-err),
 			    mon->have_baseline ? mon->baseline_table :
 			    mon->conf.table ? mon->conf.table : "sanso");
 	emit(mon, &a);
@@ -1028,14 +1030,15 @@ static void drift_check(struct monitor *mon, const struct timespec *now)
 		snprintf(table, sizeof(table), "%s", mon->baseline_table);
 		memcpy(want, mon->baseline, sizeof(want));
 		if (r == -ENOENT) {
-			against = "table found at start";
-			why = " (nothing deployed)";
+			against = alert_text("table found at start");
+			why = alert_text(" (nothing deployed)");
 		} else if (mon->baseline_deployed) {
-			against = "deployed ruleset last read";
-			why = " (the deployment cannot be read now)";
+			against = alert_text("deployed ruleset last read");
+			why = alert_text(" (the deployment cannot be read "
+					 "now)");
 		} else {
-			against = "table found at start";
-			why = " (the deployment cannot be read)";
+			against = alert_text("table found at start");
+			why = alert_text(" (the deployment cannot be read)");
 		}
 	}
 	r = o->live_digest(o->ctx, table, got);

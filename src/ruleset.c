@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "ruleset.h"
 #include "ha.h"
 #include "sched.h"

@@ -38,6 +38,7 @@
 #include <openssl/evp.h>
 
 #include "alert.h"
+#include "i18n.h"
 #include "json.h"
 #include "sink.h"
 
@@ -162,7 +163,7 @@ static void lost(struct sink_state *s, const char *line, size_t len, int err)
 	/* Library code does not print, except here: an alert that can be
 	 * neither delivered nor spooled must still be seen somewhere, and
 	 * the monitor's stderr goes to the journal. */
-	fprintf(stderr, "sanso: alert lost (%s: %s): %.*s\n", s->desc,
+	fprintf(stderr, _("sanso: alert lost (%s: %s): %.*s\n"), s->desc,
 		strerror(err < 0 ? -err : err), (int)len, line);
 }
 

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "i18n.h"
 #include "yamltree.h"
 
 struct anchor {
@@ -211,7 +212,7 @@ static int handle(struct builder *b, struct ytree *t, yaml_event_t *ev,
 		if (b->depth >= YTREE_MAX_DEPTH) {
 			set_error(err, (int)ev->start_mark.line + 1,
 				  (int)ev->start_mark.column + 1,
-				  "nesting deeper than the limit");
+				  _("nesting deeper than the limit"));
 			return -E2BIG;
 		}
 		n = new_node(b, ev->type == YAML_MAPPING_START_EVENT ? Y_MAP :
@@ -234,7 +235,7 @@ static int handle(struct builder *b, struct ytree *t, yaml_event_t *ev,
 		if (!n) {
 			set_error(err, (int)ev->start_mark.line + 1,
 				  (int)ev->start_mark.column + 1,
-				  "alias to an unknown anchor");
+				  _("alias to an unknown anchor"));
 			return -EINVAL;
 		}
 		/* A collection still open is an alias to its own ancestor. */
@@ -242,7 +243,7 @@ static int handle(struct builder *b, struct ytree *t, yaml_event_t *ev,
 			if (b->stack[i] == n) {
 				set_error(err, (int)ev->start_mark.line + 1,
 					  (int)ev->start_mark.column + 1,
-					  "recursive alias");
+					  _("recursive alias"));
 				return -EINVAL;
 			}
 		b->expanded += n->size;
@@ -253,8 +254,8 @@ static int handle(struct builder *b, struct ytree *t, yaml_event_t *ev,
 	if (b->expanded > b->max_nodes) {
 		set_error(err, (int)ev->start_mark.line + 1,
 			  (int)ev->start_mark.column + 1,
-			  "document expands to more nodes than the limit "
-			  "(aliases?)");
+			  _("document expands to more nodes than the limit "
+			  "(aliases?)"));
 		return -E2BIG;
 	}
 	return attach(b, t, n);
@@ -291,11 +292,12 @@ static void offset_to_pos(const char *buf, size_t len, size_t off,
 #define FW_SPACE "\xe3\x80\x80"		/* U+3000 */
 #define FW_COLON "\xef\xbc\x9a"		/* U+FF1A */
 
-static const char msg_tab[] = "a tab character; YAML indents with spaces";
+static const char msg_tab[] = N_("a tab character; YAML indents with spaces");
 static const char msg_fw_space[] =
-	"a full-width space (U+3000); YAML indents with ASCII spaces";
+	N_("a full-width space (U+3000); YAML indents with ASCII spaces");
 static const char msg_fw_colon[] =
-	"a full-width colon (\xef\xbc\x9a); YAML needs ':' followed by a space";
+	N_("a full-width colon (\xef\xbc\x9a); YAML needs ':' followed "
+	   "by a space");
 
 /* Characters, not bytes, from s to e: libyaml's columns count them. */
 static int chars(const char *s, const char *e)
@@ -438,17 +440,17 @@ static bool find_mistake(const char *buf, size_t len, int upto,
 		}
 		if (odd)
 			return mistake(err, line, chars(p, odd) + 1,
-				       *odd == '\t' ? msg_tab : msg_fw_space);
+				       _(*odd == '\t' ? msg_tab : msg_fw_space));
 		item = *c == '-' && (c + 1 == eol || c[1] == ' ');
 		pushed = false;
 		if (ind > s.lv[s.n - 1].ind) {
 			if (!s.opens) {
 				if (!item && !memchr(c, ':', (size_t)(eol - c)))
 					continue;	/* a plain scalar goes on */
-				snprintf(m, sizeof(m), "an indent of %d "
+				snprintf(m, sizeof(m), _("an indent of %d "
 					 "spaces, but the keys beside it (line "
 					 "%d) are at %d; keys of one mapping "
-					 "line up", ind, s.lv[s.n - 1].line,
+					 "line up"), ind, s.lv[s.n - 1].line,
 					 s.lv[s.n - 1].ind);
 				return mistake(err, line, ind + 1, m);
 			}
@@ -458,17 +460,17 @@ static bool find_mistake(const char *buf, size_t len, int upto,
 			while (s.n > 1 && ind < s.lv[s.n - 1].ind)
 				gone = s.lv[--s.n];
 			if (ind != s.lv[s.n - 1].ind) {
-				snprintf(m, sizeof(m), "an indent of %d "
+				snprintf(m, sizeof(m), _("an indent of %d "
 					 "spaces lines up with nothing above "
-					 "(line %d is at %d, line %d at %d)",
+					 "(line %d is at %d, line %d at %d)"),
 					 ind, gone.line, gone.ind,
 					 s.lv[s.n - 1].line, s.lv[s.n - 1].ind);
 				return mistake(err, line, ind + 1, m);
 			}
 			if (s.lv[s.n - 1].seq && !item && !s.opens) {
-				snprintf(m, sizeof(m), "a list item without "
+				snprintf(m, sizeof(m), _("a list item without "
 					 "\"- \"; the items of this list "
-					 "(line %d) start with \"- \"",
+					 "(line %d) start with \"- \""),
 					 s.lv[s.n - 1].line);
 				return mistake(err, line, ind + 1, m);
 			}
@@ -491,7 +493,7 @@ static bool find_mistake(const char *buf, size_t len, int upto,
 		scan_content(&s, c, eol, &fw_colon, &has_key, &block);
 		if (fw_colon)
 			return mistake(err, line, chars(p, fw_colon) + 1,
-				       msg_fw_colon);
+				       _(msg_fw_colon));
 		if (block)
 			s.block_ind = ind;
 	}
@@ -515,13 +517,13 @@ static bool key_mistake(const struct ynode *k, struct ytree_error *err)
 	v = w = k->val;
 	e = v + k->len;
 	if (at_fw(v, e, FW_SPACE))
-		return mistake(err, k->line, k->col, msg_fw_space);
+		return mistake(err, k->line, k->col, _(msg_fw_space));
 	while (w < e && (isalnum((unsigned char)*w) || *w == '_' ||
 			 *w == '-'))
 		w++;
 	if (w > v && at_fw(w, e, FW_COLON))
 		return mistake(err, k->line, k->col + chars(v, w),
-			       msg_fw_colon);
+			       _(msg_fw_colon));
 	return false;
 }
 
@@ -558,11 +560,11 @@ static bool tree_mistake(const struct ytree *t, struct ytree_error *err)
 						    strcmp(x->val, y->val))
 							continue;
 						snprintf(m, sizeof(m),
-							 "a second \"%.40s\" "
+							 _("a second \"%.40s\" "
 							 "in one list item "
 							 "(line %d); a new "
 							 "item starts with "
-							 "\"- \"", x->val,
+							 "\"- \""), x->val,
 							 y->line);
 						return mistake(err, x->line,
 							       x->col, m);
@@ -601,7 +603,7 @@ struct ytree *ytree_parse(const char *buf, size_t len, size_t max_nodes,
 
 			snprintf(err->msg, sizeof(err->msg), "%s%s%s",
 				 parser.problem ? parser.problem :
-				 "YAML syntax error",
+				 _("YAML syntax error"),
 				 parser.context ? " " : "",
 				 parser.context ? parser.context : "");
 			err->line = (int)mk->line + 1;
@@ -619,7 +621,7 @@ struct ytree *ytree_parse(const char *buf, size_t len, size_t max_nodes,
 		if (ev.type == YAML_DOCUMENT_START_EVENT && ++docs > 1) {
 			set_error(err, (int)ev.start_mark.line + 1,
 				  (int)ev.start_mark.column + 1,
-				  "more than one YAML document");
+				  _("more than one YAML document"));
 			yaml_event_delete(&ev);
 			rc = -EINVAL;
 			break;

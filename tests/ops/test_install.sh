@@ -37,6 +37,7 @@ want=(
 	"lib/systemd/system/sanso-monitor.service 644"
 	"lib/systemd/system/sanso-watchdog.service 644"
 	"etc/logrotate.d/sanso 644"
+	"usr/share/locale/ja/LC_MESSAGES/sanso.mo 644"
 )
 missing=
 for w in "${want[@]}"; do
@@ -83,6 +84,22 @@ for z in "$D"/usr/share/sanso/zones/example-*.yaml; do
 	fi
 done
 [ $n -gt 0 ] && ok "installed sanso checks $n installed example zone file(s)"
+
+# The Japanese catalogue where the installed binary looks for it.
+if grep -aq '/usr/share/locale' "$D/usr/sbin/sanso" &&
+	! grep -aq '/usr/local/share/locale' "$D/usr/sbin/sanso"; then
+	ok "installed sanso reads its catalogue from /usr/share/locale"
+else
+	bad "installed sanso does not look in /usr/share/locale"
+fi
+if locale -a 2>/dev/null | grep -Eqi '^ja_JP\.utf-?8$'; then
+	if SANSO_LOCALEDIR=$D/usr/share/locale LC_ALL=ja_JP.UTF-8 \
+		"$D/usr/sbin/sanso" --help | grep -q '^使い方'; then
+		ok "installed catalogue: Japanese under ja_JP.UTF-8"
+	else
+		bad "installed catalogue: no Japanese under ja_JP.UTF-8"
+	fi
+fi
 
 # A second prefix: the units follow BINDIR.
 D2=$T/dest2

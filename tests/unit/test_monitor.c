@@ -31,6 +31,7 @@
 #include <libmnl/libmnl.h>
 
 #include "alert.h"
+#include "i18n.h"
 #include "monitor.h"
 #include "model.h"
 #include "parse.h"
@@ -338,6 +339,51 @@ static void test_permitted_and_cross_zone(void **state)
 	assert_int_equal(st.related, 1);
 	assert_int_equal(st.alerts[ALERT_CROSS_ZONE], 2);
 	fx_free(x);
+}
+
+/* monitor.language: the same event, the message in English or Japanese
+ * and everything else alike. No locale is set here: the catalogue is read
+ * directly (SANSO_LOCALEDIR, which make check-unit sets). */
+static void test_alert_language(void **state)
+{
+	struct timespec t = jst(2026, 11, 24, 10, 0);
+	struct ct_event ev = ct(CT_NEW, "10.30.5.5", "10.10.1.5", IPPROTO_TCP,
+				5432, 2);
+	struct alert en, ja;
+	struct fx *x;
+
+	(void)state;
+	for (int lang = LANG_EN; lang <= LANG_JA; lang++) {
+		x = fx_new(false);
+		i18n_alert_lang_set((enum msg_lang)lang);
+		monitor_ct_event(x->mon, &ev, &t);
+		assert_int_equal(x->fk.n, 1);
+		if (lang == LANG_EN)
+			en = x->fk.alerts[0];
+		else
+			ja = x->fk.alerts[0];
+		fx_free(x);
+	}
+	i18n_alert_lang_set(LANG_EN);
+	assert_string_equal(en.message, "inet -> mynumber tcp/5432: no flow "
+			    "permits it; the ruleset was bypassed or changed");
+	assert_string_equal(ja.message, "inet -> mynumber tcp/5432: 許可する"
+			    "フローがありません。ルールセットが迂回されたか変更"
+			    "されました");
+	assert_int_equal(en.type, ja.type);
+	assert_string_equal(en.src_zone, ja.src_zone);
+	assert_string_equal(en.dst_zone, ja.dst_zone);
+	assert_int_equal(en.src_tier, ja.src_tier);
+	assert_int_equal(en.dst_tier, ja.dst_tier);
+	assert_string_equal(en.flow, ja.flow);
+	assert_string_equal(en.rule, ja.rule);
+	assert_true(prefix_equal(&en.src, &ja.src));
+	assert_true(prefix_equal(&en.dst, &ja.dst));
+	assert_int_equal(en.sport, ja.sport);
+	assert_int_equal(en.dport, ja.dport);
+	assert_int_equal(en.proto, ja.proto);
+	assert_int_equal(en.count, ja.count);
+	assert_true(en.time.tv_sec == ja.time.tv_sec);
 }
 
 static void test_dnat_and_local(void **state)
@@ -1335,6 +1381,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_permitted_and_cross_zone),
+		cmocka_unit_test(test_alert_language),
 		cmocka_unit_test(test_dnat_and_local),
 		cmocka_unit_test(test_off_hours),
 		cmocka_unit_test(test_schedule_closed),
