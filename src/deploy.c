@@ -1204,8 +1204,8 @@ static struct kbatch *restore_batch(const char *state, unsigned int id,
 				    const char *table,
 				    const struct deployment *live,
 				    struct deployment *to, char digest[65],
-				    char *how, size_t hown, char *err,
-				    size_t errlen)
+				    struct nftnl_set_list **keep, char *how,
+				    size_t hown, char *err, size_t errlen)
 {
 	struct nftnl_set_list *sent = NULL;
 	struct ruleset *rs = NULL;
@@ -1264,6 +1264,10 @@ static struct kbatch *restore_batch(const char *state, unsigned int id,
 		kbatch_free(b);
 		b = delta;
 	}
+	if (b && keep) {
+		*keep = sent;	/* the caller's read-back uses it */
+		sent = NULL;
+	}
 out:
 	if (sent)
 		nftnl_set_list_free(sent);
@@ -1278,6 +1282,7 @@ int deploy_rollback(const char *state, const char *why, char *how,
 {
 	struct deployment cur, prev;
 	struct intent in = { .kind = "rollback" };
+	struct nftnl_set_list *sent = NULL;
 	struct kbatch *b;
 	char digest[65], howbuf[256];
 	int ret;
@@ -1292,7 +1297,7 @@ int deploy_rollback(const char *state, const char *why, char *how,
 		hown = sizeof(howbuf);
 	}
 	b = restore_batch(state, cur.previous, cur.table, &cur, &prev,
-			  in.new_sha256, how, hown, err, errlen);
+			  in.new_sha256, &sent, how, hown, err, errlen);
 	if (!b)
 		return -errno;
 	in.id = cur.previous;
@@ -1313,9 +1318,14 @@ int deploy_rollback(const char *state, const char *why, char *how,
 		goto out;
 	}
 	fault("rollback-commit");
-	if (prev.id && !kernel_table_digest_v(NFPROTO_INET, prev.table,
-					      prev.canon, digest) &&
-	    strcmp(digest, prev.ruleset_sha256))
+	/* What the kernel holds against what the batch said, read back as
+	 * apply does (the static elements from what was sent); and the
+	 * rebuilt table against its record when the record can say. */
+	if (prev.id && ((!kernel_table_digest_sent(NFPROTO_INET, prev.table,
+						   sent, digest) &&
+			 strcmp(digest, in.new_sha256)) ||
+			(prev.canon == KERNEL_CANON_VERSION &&
+			 strcmp(in.new_sha256, prev.ruleset_sha256))))
 		err_add(err, errlen, "restored, but the table differs from "
 			"deployment %u as recorded", prev.id);
 	ret = set_current(state, prev.id);
@@ -1331,6 +1341,8 @@ int deploy_rollback(const char *state, const char *why, char *how,
 	deploy_audit(state, "rollback", &prev, why);
 out:
 	kbatch_free(b);
+	if (sent)
+		nftnl_set_list_free(sent);
 	return ret;
 }
 
@@ -1734,7 +1746,8 @@ unrecorded:
 		/* The live table is this apply's, not yet recorded: the
 		 * previous one is loaded whole. */
 		rb = restore_batch(state, d->previous, rs->table, NULL, &was,
-				   digest, whole, sizeof(whole), err, errlen);
+				   digest, NULL, whole, sizeof(whole), err,
+				   errlen);
 		r = rb ? (kbatch_count(rb) ? kbatch_commit(rb, false, err,
 							   errlen) : 0) : -errno;
 		kbatch_free(rb);
