@@ -142,7 +142,7 @@ for ((k = 0; k < series; k++)); do
 		tail -2 "$tmp/a2" "$tmp/b1"
 	elif ! grep -q '(changed in place' "$tmp/a2"; then
 		bad "$label: not changed in place: $(tail -1 "$tmp/a2")"
-	elif grep -q 'in place: 0 chains added, 0 removed, 0 refilled; 0 sets added, 0 removed, 0 remade, 0 refilled; 0 elements' "$tmp/a2" &&
+	elif grep -q 'in place: 0 chains added, 0 removed, 0 refilled; 0 sets added, 0 removed, 0 remade, 0 refilled; 0 elements added, 0 removed' "$tmp/a2" &&
 	     [ "$(record_sha "$sa")" != "$base_sha" ]; then
 		bad "$label: the table changed, but the change in place says it sent nothing"
 	elif [ "$(record_sha "$sa")" != "$(record_sha "$sb")" ]; then
@@ -177,12 +177,17 @@ for ((k = 0; k < series; k++)); do
 			sed -n 's/^\tchain \(fwd-[^ ]*\) {.*/\1/p' | head -1)
 		in_a nft add rule inet sanso "$chain" counter accept comment handedit
 		in_a "$SANSO" apply --state-dir "$sa" "$tmp/mut.yaml" >"$tmp/a3" 2>&1
+		in_a nft list table inet sanso >"$tmp/list" 2>&1
+		in_a "$SANSO" status --state-dir "$sa" >"$tmp/st3" 2>&1
+		rc=$?
 		if grep -q 'replaced whole: the live table is not' "$tmp/a3" &&
-		   ! in_a nft list table inet sanso | grep -q handedit &&
-		   in_a "$SANSO" status --state-dir "$sa" >/dev/null 2>&1; then
+		   ! grep -q handedit "$tmp/list" && [ $rc -eq 0 ]; then
 			ok "$label: a hand-edited table is replaced whole"
 		else
-			bad "$label: after a hand edit: $(tail -1 "$tmp/a3")"
+			bad "$label: after a hand edit (chain $chain):" \
+				"$(tail -1 "$tmp/a3"); handedit lines:" \
+				"$(grep -c handedit "$tmp/list"); status exit $rc:" \
+				"$(grep -i live "$tmp/st3")"
 		fi
 	fi
 	# Progress: phases on a terminal only.
