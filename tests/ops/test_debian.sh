@@ -318,7 +318,7 @@ fi
 listen "$gw" 0.0.0.0 22 || bad "no stand-in SSH listener on the gateway"
 if ip netns exec "$gw" timeout 60 "$sanso" apply --confirm 120 /etc/sanso/zones.yaml \
 	>"$T/apply.out" 2>&1 &&
-	grep -q '^applied deployment 1: table inet sanso, ruleset [0-9a-f]\{12\}$' "$T/apply.out" &&
+	grep -q '^applied deployment 1: table inet sanso, ruleset [0-9a-f]\{12\} (replaced whole)$' "$T/apply.out" &&
 	grep -qF "run 'sanso confirm' within 120 seconds" "$T/apply.out" &&
 	! grep -qi warning "$T/apply.out"; then
 	ok "sanso apply --confirm 120 /etc/sanso/zones.yaml: deployment 1, no warning (every NIC found)"
