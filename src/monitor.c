@@ -1003,6 +1003,7 @@ static void drift_check(struct monitor *mon, const struct timespec *now)
 	const char *mine = mon->conf.table ? mon->conf.table : "sanso";
 	char table[72], want[65], got[65];
 	const char *against = "deployed ruleset", *why = "";
+	bool deployed;
 	struct alert a;
 	int r;
 
@@ -1010,6 +1011,7 @@ static void drift_check(struct monitor *mon, const struct timespec *now)
 		return;
 	r = o->deployed ? o->deployed(o->ctx, table, sizeof(table), want)
 			: -ENOENT;
+	deployed = !r;
 	if (!r) {
 		mon->deploy_err = 0;
 		snprintf(mon->baseline_table, sizeof(mon->baseline_table),
@@ -1054,6 +1056,16 @@ static void drift_check(struct monitor *mon, const struct timespec *now)
 	 * one it wrote ahead. */
 	if (o->in_change && o->in_change(o->ctx, table, got) > 0)
 		return;
+	/* A change that began and ended while the table was read (the
+	 * record first, the table after it): judged at the next check,
+	 * against the deployment it made. */
+	if (deployed) {
+		char t2[72], w2[65];
+
+		if (!o->deployed(o->ctx, t2, sizeof(t2), w2) &&
+		    (strcmp(t2, table) || strcmp(w2, want)))
+			return;
+	}
 	if (!strcmp(got, mon->drift_seen))
 		return;
 	snprintf(mon->drift_seen, sizeof(mon->drift_seen), "%s", got);
@@ -1163,6 +1175,8 @@ static void foreign_check(struct monitor *mon, const struct timespec *now)
 
 /* ---- the clock ---- */
 
+/* Whole seconds: two ticks after the last event is at least one second
+ * without one. */
 void monitor_table_changed(struct monitor *mon, time_t now)
 {
 	if (!mon->changed_first)
@@ -1179,7 +1193,7 @@ void monitor_tick(struct monitor *mon, const struct timespec *now)
 	schedules_tick(mon, now);
 	if (iv && (!mon->last_drift || now->tv_sec - mon->last_drift >=
 		   (time_t)iv || (mon->changed_first &&
-				  (now->tv_sec - mon->changed_last >= 1 ||
+				  (now->tv_sec - mon->changed_last >= 2 ||
 				   now->tv_sec - mon->changed_first >= 10)))) {
 		mon->last_drift = now->tv_sec;
 		mon->changed_first = 0;
